@@ -1,0 +1,1 @@
+"""The CXone client: auth, retries, errors, and one backend per dialect."""

@@ -1,0 +1,20 @@
+"""The cxlist command line: a thin adapter over the library."""
+
+from __future__ import annotations
+
+import typer
+
+from cxlist.cli.sandbox import sandbox_app
+
+app = typer.Typer(
+    name="cxlist",
+    help="Load outbound calling lists into NICE CXone.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+def main() -> None:
+    """Entry point of the ``cxlist`` console script."""
+    app()

@@ -1,0 +1,1 @@
+"""cxlist.pipeline."""
