@@ -1,0 +1,53 @@
+"""Cutting a list's items into requests that fit the backend's limits, and naming each one."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+
+from cxlist.api.backend import ChunkLimits, PlannedItem
+
+__all__ = ["ENVELOPE_BYTES", "chunk_items", "idempotency_key"]
+
+#: Bytes a request spends outside its items (``{"items": [...]}`` and some slack).
+ENVELOPE_BYTES = 64
+
+
+def chunk_items(
+    items: Sequence[PlannedItem],
+    limits: ChunkLimits,
+    item_size: Callable[[PlannedItem], int],
+    *,
+    max_items: int | None = None,
+) -> Iterator[list[PlannedItem]]:
+    """Yield consecutive runs of ``items``, each within ``limits`` (and ``max_items`` if lower).
+
+    Order is kept. An item that alone is over the byte limit still gets a chunk of its own, so
+    the server, not the client, says it is too large and the row gets that reason.
+    """
+    cap = min(limits.max_items, max_items) if max_items else limits.max_items
+    budget = limits.max_bytes - ENVELOPE_BYTES
+    chunk: list[PlannedItem] = []
+    used = 0
+    for item in items:
+        size = item_size(item)
+        if chunk and (len(chunk) >= cap or used + size > budget):
+            yield chunk
+            chunk, used = [], 0
+        chunk.append(item)
+        used += size
+    if chunk:
+        yield chunk
+
+
+def idempotency_key(run_id: str, list_id: str, items: Sequence[PlannedItem]) -> str:
+    """One key per logical write, from the run and the chunk's content.
+
+    The same rows sent again in the same run (a retry, a resume) get the same key, so the server
+    applies them once; any other content gets another key.
+    """
+    digest = hashlib.sha256()
+    digest.update(f"{run_id}\x1f{list_id}".encode())
+    for item in items:
+        digest.update(f"\x1e{item.row}\x1f{item.key_value}\x1f{item.priority}".encode())
+    return f"cxl-{run_id}-{digest.hexdigest()[:40]}"

@@ -1,0 +1,330 @@
+"""The upload engine: turns planned items into server-confirmed outcomes, one row at a time.
+
+Chunks go out highest priority first from a shared queue served by ``concurrency`` workers;
+the backend's client paces and throttles the actual requests. Each chunk's answer decides
+what happens to every one of its rows:
+
+========================  ===================================================================
+answer                    what happens
+========================  ===================================================================
+200                       each item CREATED / UPDATED / SKIPPED as the server says; an item
+                          the server says nothing about is FAILED, never assumed landed
+409 conflict              named items CONFLICT; the rest go out again as a new chunk
+400 validation_failed     named items FAILED with the server's message; the rest go again
+413 payload too large     the chunk is split in two and both halves go again
+422 capacity exceeded     the campaign is closed: this chunk and every later one for it are
+                          OVER_CAPACITY
+transient, retries spent  FAILED with the reason; the attempt stays open so resume re-sends
+                          it under the same idempotency key
+anything else             FAILED with the reason
+========================  ===================================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from cxlist.api.backend import AddItemsResult, Backend, PlannedItem
+from cxlist.errors import (
+    ApiError,
+    CapacityExceededError,
+    ConflictError,
+    PayloadTooLargeError,
+    ValidationFailedError,
+)
+from cxlist.upload.chunking import chunk_items, idempotency_key
+from cxlist.upload.journal import Attempt, Journal, Outcome
+
+__all__ = ["ListTarget", "UploadEngine", "UploadProgress", "UploadReport"]
+
+LANDED = frozenset({"CREATED", "UPDATED", "SKIPPED"})
+
+
+@dataclass(frozen=True, slots=True)
+class ListTarget:
+    """The items bound for one list, in send order (highest priority first)."""
+
+    list_id: str
+    campaign_id: str
+    items: Sequence[PlannedItem]
+
+
+@dataclass(slots=True)
+class UploadProgress:
+    """A snapshot for progress bars and library callers."""
+
+    total: int
+    sent: int = 0
+    landed: int = 0
+    failed: int = 0
+    conflicts: int = 0
+    over_capacity: int = 0
+    requests: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def done(self) -> int:
+        """Rows with a final outcome."""
+        return self.landed + self.failed + self.conflicts + self.over_capacity
+
+    @property
+    def rate(self) -> float:
+        """Rows landed per second so far."""
+        return self.landed / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass(slots=True)
+class UploadReport:
+    """What one call to :meth:`UploadEngine.upload` did."""
+
+    progress: UploadProgress
+    seconds: float
+    interrupted: bool
+    closed_campaigns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Chunk:
+    list_id: str
+    campaign_id: str
+    items: list[PlannedItem]
+    attempt: Attempt | None = None
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """Re-sent attempts first (their fate is open), then highest priority first."""
+        first = 0 if self.attempt is not None else 1
+        return first, -max((item.priority for item in self.items), default=0)
+
+
+_Queued = tuple[tuple[int, int], int, _Chunk]
+
+
+class UploadEngine:
+    """Sends a run's items through a :class:`Backend` and journals every outcome."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        journal: Journal,
+        run_id: str,
+        *,
+        concurrency: int = 8,
+        chunk_size: int | None = None,
+        on_progress: Callable[[UploadProgress], None] | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        self._backend = backend
+        self._journal = journal
+        self._run_id = run_id
+        self._concurrency = max(1, concurrency)
+        self._chunk_size = chunk_size
+        self._on_progress = on_progress
+        self._stop = stop or asyncio.Event()
+        self._closed: dict[str, str] = {}
+        self._queue: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
+        self._order = itertools.count()
+        self._progress = UploadProgress(total=0)
+        self._started = 0.0
+
+    async def upload(
+        self,
+        targets: Sequence[ListTarget],
+        *,
+        reopen: Sequence[Attempt] = (),
+        items_by_row: Mapping[int, PlannedItem] | None = None,
+    ) -> UploadReport:
+        """Send every target's items, after re-sending ``reopen`` attempts (resume).
+
+        ``items_by_row`` finds the items of reopened attempts. Returns when every chunk has a
+        recorded answer, or when ``stop`` is set and the requests in flight have finished.
+        """
+        reopened_rows = sum(len(a.rows) for a in reopen)
+        self._progress = UploadProgress(total=sum(len(t.items) for t in targets) + reopened_rows)
+        self._started = time.monotonic()
+        for attempt in reopen:
+            lookup = items_by_row or {}
+            items = [lookup[row] for row in attempt.rows]
+            self._put(_Chunk(attempt.list_id, attempt.campaign_id, items, attempt))
+        for target in targets:
+            for items in chunk_items(
+                target.items,
+                self._backend.limits,
+                self._backend.item_size,
+                max_items=self._chunk_size,
+            ):
+                self._put(_Chunk(target.list_id, target.campaign_id, items))
+        workers = [asyncio.create_task(self._work()) for _ in range(self._concurrency)]
+        try:
+            await self._drain(workers)
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        seconds = time.monotonic() - self._started
+        self._progress.elapsed = seconds
+        return UploadReport(self._progress, seconds, self._stop.is_set(), dict(self._closed))
+
+    async def _drain(self, workers: list[asyncio.Task[None]]) -> None:
+        joined = asyncio.create_task(self._queue.join())
+        stopped = asyncio.create_task(self._stop.wait())
+        try:
+            await asyncio.wait([joined, stopped], return_when=asyncio.FIRST_COMPLETED)
+            if self._stop.is_set():
+                # Let in-flight chunks finish; queued ones stay unsent (PENDING).
+                await asyncio.gather(*workers, return_exceptions=True)
+        finally:
+            joined.cancel()
+            stopped.cancel()
+
+    def _put(self, chunk: _Chunk) -> None:
+        self._queue.put_nowait((chunk.rank, next(self._order), chunk))
+
+    async def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                _, _, chunk = await asyncio.wait_for(self._queue.get(), timeout=0.1)
+            except TimeoutError:
+                continue
+            try:
+                if self._stop.is_set():
+                    return
+                await self._send(chunk)
+            finally:
+                self._queue.task_done()
+                self._report()
+
+    def _report(self) -> None:
+        self._progress.elapsed = time.monotonic() - self._started
+        if self._on_progress is not None:
+            self._on_progress(self._progress)
+
+    async def _send(self, chunk: _Chunk) -> None:
+        closed = self._closed.get(chunk.campaign_id)
+        if closed is not None and chunk.attempt is None:
+            # A reopened attempt may already be applied, so it is always sent: the server
+            # answers it once, or replays its first answer.
+            self._settle_unsent(chunk, closed)
+            return
+        attempt_id, key = self._begin(chunk)
+        self._progress.requests += 1
+        self._progress.sent += len(chunk.items)
+        try:
+            result = await self._backend.add_items(chunk.list_id, chunk.items, idempotency_key=key)
+        except ConflictError as err:
+            self._on_conflict(chunk, attempt_id, err)
+        except ValidationFailedError as err:
+            self._on_invalid(chunk, attempt_id, err)
+        except PayloadTooLargeError as err:
+            self._on_too_large(chunk, attempt_id, err)
+        except CapacityExceededError as err:
+            self._on_capacity(chunk, attempt_id, err)
+        except ApiError as err:
+            state = "UNCONFIRMED" if err.retryable else "FAILED"
+            self._finish(chunk, attempt_id, state, self._all(chunk, "FAILED", str(err)), str(err))
+        else:
+            self._on_success(chunk, attempt_id, result)
+
+    def _begin(self, chunk: _Chunk) -> tuple[int, str]:
+        if chunk.attempt is not None:
+            self._journal.reopen_attempt(self._run_id, chunk.attempt.attempt_id)
+            return chunk.attempt.attempt_id, chunk.attempt.idempotency_key
+        key = idempotency_key(self._run_id, chunk.list_id, chunk.items)
+        rows = [item.row for item in chunk.items]
+        attempt_id = self._journal.begin_attempt(
+            self._run_id, chunk.list_id, chunk.campaign_id, key, rows
+        )
+        return attempt_id, key
+
+    def _finish(
+        self, chunk: _Chunk, attempt_id: int, state: str, outcomes: list[Outcome], note: str = ""
+    ) -> None:
+        self._journal.finish_attempt(self._run_id, attempt_id, state, outcomes, note)
+        self._count(outcomes)
+
+    def _count(self, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            if outcome.disposition in LANDED:
+                self._progress.landed += 1
+            elif outcome.disposition == "CONFLICT":
+                self._progress.conflicts += 1
+            elif outcome.disposition == "OVER_CAPACITY":
+                self._progress.over_capacity += 1
+            else:
+                self._progress.failed += 1
+
+    @staticmethod
+    def _all(chunk: _Chunk, disposition: str, reason: str) -> list[Outcome]:
+        return [Outcome(item.row, disposition, reason) for item in chunk.items]
+
+    def _on_success(self, chunk: _Chunk, attempt_id: int, result: AddItemsResult) -> None:
+        said = {o.index: o for o in result.outcomes if 0 <= o.index < len(chunk.items)}
+        outcomes = []
+        for index, item in enumerate(chunk.items):
+            answer = said.get(index)
+            if answer is None:
+                outcomes.append(Outcome(item.row, "FAILED", "the server gave no outcome for it"))
+            else:
+                outcomes.append(Outcome(item.row, answer.status, None, answer.item_id))
+        self._finish(chunk, attempt_id, "DONE", outcomes, "replayed" if result.replayed else "")
+
+    def _split_off(
+        self, chunk: _Chunk, attempt_id: int, named: Mapping[int, Outcome], state: str, note: str
+    ) -> None:
+        """Record the items the server named, and queue the rest as a new chunk."""
+        if not named:
+            self._finish(chunk, attempt_id, "FAILED", self._all(chunk, "FAILED", note), note)
+            return
+        self._finish(chunk, attempt_id, state, list(named.values()), note)
+        rest = [item for i, item in enumerate(chunk.items) if i not in named]
+        if rest:
+            self._progress.sent -= len(rest)
+            self._put(_Chunk(chunk.list_id, chunk.campaign_id, rest))
+
+    def _on_conflict(self, chunk: _Chunk, attempt_id: int, err: ConflictError) -> None:
+        named: dict[int, Outcome] = {}
+        for conflict in err.conflicts:
+            index = conflict.get("index")
+            if isinstance(index, int) and 0 <= index < len(chunk.items):
+                item = chunk.items[index]
+                reason = f"{item.key_name} {item.key_value} is already in list {chunk.list_id}"
+                named[index] = Outcome(item.row, "CONFLICT", reason)
+        self._split_off(chunk, attempt_id, named, "CONFLICT", str(err))
+
+    def _on_invalid(self, chunk: _Chunk, attempt_id: int, err: ValidationFailedError) -> None:
+        named: dict[int, Outcome] = {}
+        for detail in err.details:
+            index = detail.get("index")
+            if isinstance(index, int) and 0 <= index < len(chunk.items):
+                where = f"{detail['field']}: " if detail.get("field") else ""
+                reason = f"rejected by the server: {where}{detail.get('message', 'invalid')}"
+                named[index] = Outcome(chunk.items[index].row, "FAILED", reason)
+        self._split_off(chunk, attempt_id, named, "INVALID", str(err))
+
+    def _on_too_large(self, chunk: _Chunk, attempt_id: int, err: PayloadTooLargeError) -> None:
+        if len(chunk.items) == 1:
+            reason = f"too large for one request: {err.message}"
+            self._finish(chunk, attempt_id, "FAILED", self._all(chunk, "FAILED", reason), reason)
+            return
+        self._journal.finish_attempt(self._run_id, attempt_id, "SPLIT", [], str(err))
+        self._progress.sent -= len(chunk.items)
+        half = len(chunk.items) // 2
+        for part in (chunk.items[:half], chunk.items[half:]):
+            self._put(_Chunk(chunk.list_id, chunk.campaign_id, part))
+
+    def _on_capacity(self, chunk: _Chunk, attempt_id: int, err: CapacityExceededError) -> None:
+        reason = f"campaign {chunk.campaign_id} is full"
+        if err.current_list_size is not None and err.max_list_size is not None:
+            reason += f" ({err.current_list_size} of {err.max_list_size})"
+        self._closed[chunk.campaign_id] = reason
+        outcomes = self._all(chunk, "OVER_CAPACITY", reason)
+        self._finish(chunk, attempt_id, "CAPACITY", outcomes, str(err))
+
+    def _settle_unsent(self, chunk: _Chunk, reason: str) -> None:
+        outcomes = self._all(chunk, "OVER_CAPACITY", reason)
+        self._journal.record_outcomes(self._run_id, outcomes)
+        self._count(outcomes)
