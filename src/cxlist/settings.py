@@ -1,0 +1,178 @@
+"""Settings: ``cxlist.toml``, then the environment, then command-line flags (flags win).
+
+Secrets (the client secret, webhook secrets) come from the environment or a file, never from
+the TOML: a secret found there is a :class:`~cxlist.errors.ConfigError`. The pipeline's own
+sections (``[columns]``, ``[scoring]``, ``[[lists]]``, ...) are kept as raw data here and
+validated by the pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from cxlist.errors import ConfigError
+
+__all__ = [
+    "ENV_VARS",
+    "CxoneSettings",
+    "Settings",
+    "UploadSettings",
+    "WebhookSettings",
+    "load_settings",
+]
+
+DEFAULT_SCOPES = ("lists:write", "lists:read", "campaigns:read", "compliance:read", "data:write")
+
+#: Environment variables read, and the setting each fills.
+ENV_VARS: dict[str, tuple[str, str]] = {
+    "CXONE_DIALECT": ("cxone", "dialect"),
+    "CXONE_REGION": ("cxone", "region"),
+    "CXONE_BASE_URL": ("cxone", "base_url"),
+    "CXONE_TOKEN_URL": ("cxone", "token_url"),
+    "CXONE_CLIENT_ID": ("cxone", "client_id"),
+    "CXONE_CLIENT_SECRET": ("cxone", "client_secret"),
+    "CXONE_ACCESS_KEY_ID": ("cxone", "access_key_id"),
+    "CXONE_ACCESS_KEY_SECRET": ("cxone", "access_key_secret"),
+    "CXLIST_WORKSPACE": ("run", "workspace"),
+}
+
+_SECRET_NAMES = ("client_secret", "access_key_secret", "secret", "password", "token")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CxoneSettings(_Section):
+    """Where CXone is and how to sign in."""
+
+    dialect: Literal["v2", "admin"] = "v2"
+    region: str = "api-us-1"
+    base_url: str | None = None
+    token_url: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    access_key_id: str | None = None
+    access_key_secret: SecretStr | None = None
+    scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPES))
+    timeout: float = Field(default=30.0, gt=0)
+    token_refresh_margin: float = Field(default=60.0, ge=0)
+
+    def resolved_base_url(self) -> str:
+        """The API base: the setting, else ``https://{region}.cxone.com``."""
+        return (self.base_url or f"https://{self.region}.cxone.com").rstrip("/")
+
+    def resolved_token_url(self) -> str:
+        """The token URL: the setting, else the region's login host."""
+        return self.token_url or f"https://login.{self.region}.cxone.com/as/token.oauth2"
+
+
+class UploadSettings(_Section):
+    """How hard to push: request size, parallelism, retry budget."""
+
+    chunk_size: int | None = Field(default=None, ge=1)
+    concurrency: int = Field(default=8, ge=1, le=64)
+    max_attempts: int = Field(default=8, ge=1)
+    deadline: float = Field(default=300.0, gt=0)
+
+
+class WebhookSettings(_Section):
+    """One metrics webhook: its URL and where its signing secret comes from."""
+
+    url: str
+    secret_env: str | None = None
+    secret_file: Path | None = None
+
+
+class RunSettings(_Section):
+    """Where runs are kept."""
+
+    workspace: Path = Path(".cxlist")
+
+
+class Settings(BaseModel):
+    """Everything a run needs. ``pipeline`` is the raw TOML for the pipeline's sections."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cxone: CxoneSettings = Field(default_factory=CxoneSettings)
+    upload: UploadSettings = Field(default_factory=UploadSettings)
+    run: RunSettings = Field(default_factory=RunSettings)
+    webhooks: list[WebhookSettings] = Field(default_factory=list)
+    pipeline: dict[str, Any] = Field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """The settings as data fit to store or log: every secret left out."""
+        data = self.model_dump(mode="json", exclude={"pipeline"})
+        for name in ("client_secret", "access_key_secret"):
+            data["cxone"].pop(name, None)
+        data["pipeline"] = self.pipeline
+        return data
+
+
+_OWN_SECTIONS = ("cxone", "upload", "run", "webhooks")
+
+
+def load_settings(
+    path: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Build settings from a TOML file (optional), the environment, then ``overrides``.
+
+    ``overrides`` maps section to values (``{"upload": {"concurrency": 4}}``); None values are
+    ignored, so unset flags do not hide the file or the environment.
+    """
+    data = _read_toml(path) if path is not None else {}
+    _refuse_secrets(data, str(path))
+    sections: dict[str, Any] = {name: data.pop(name) for name in _OWN_SECTIONS if name in data}
+    sections["pipeline"] = data
+    environ = os.environ if env is None else env
+    for var, (section, key) in ENV_VARS.items():
+        if environ.get(var):
+            sections.setdefault(section, {})[key] = environ[var]
+    for section, values in (overrides or {}).items():
+        for key, value in values.items():
+            if value is not None:
+                sections.setdefault(section, {})[key] = value
+    try:
+        return Settings.model_validate(sections)
+    except ValidationError as err:
+        raise ConfigError(_describe(err, path)) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+
+
+def _refuse_secrets(data: Mapping[str, Any], where: str, trail: str = "") -> None:
+    for key, value in data.items():
+        name = f"{trail}{key}"
+        if isinstance(value, Mapping):
+            _refuse_secrets(value, where, f"{name}.")
+        elif key.lower() in _SECRET_NAMES:
+            raise ConfigError(
+                f"{where}: {name} is a secret; set it in the environment or a file, not in the TOML"
+            )
+
+
+def _describe(err: ValidationError, path: Path | None) -> str:
+    problems = []
+    for item in err.errors():
+        where = ".".join(str(p) for p in item["loc"])
+        problems.append(f"{where}: {item['msg']}")
+    head = f"{path}: " if path else ""
+    return head + "invalid settings: " + "; ".join(problems)
