@@ -1,0 +1,357 @@
+"""The async client for the CXone v2 dialect (``api-v2.md``).
+
+Sending is layered, one short method each::
+
+    _send            one logical call: builds the request once (idempotency key included)
+    └── _retrying    retries (cxlist.api.retry) around ...
+        └── _limited the adaptive concurrency limiter (cxlist.api.limiter) around ...
+            └── _single  one HTTP exchange through httpx, with the OAuth flow
+                         (cxlist.api.auth: bearer token, one refresh-and-resend on 401)
+
+Every error answer becomes a :mod:`cxlist.errors` class through ``error_from_response``
+with the ``X-Request-Id``; httpx exceptions become :class:`~cxlist.errors.TransportError`
+at the boundary, with ``response_lost`` set when the request may have reached the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random as _random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from cxlist.api.auth import ALL_SCOPES, ClientCredentials
+from cxlist.api.limiter import AdaptiveLimiter, LimiterStats
+from cxlist.api.models import (
+    AddItemsReply,
+    AddItemsResponse,
+    CampaignModel,
+    ListModel,
+    Page,
+    PurgeResponse,
+    StoredItem,
+    SuppressionModel,
+)
+from cxlist.api.retry import Retrier, RetryPolicy, parse_retry_after
+from cxlist.errors import ApiError, TransportError, error_from_response
+
+__all__ = ["V2Client", "V2Settings", "encode_items"]
+
+M = TypeVar("M", bound=BaseModel)
+
+_MAX_PAGES = 100_000
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_NOT_SENT_LOCAL = (httpx.LocalProtocolError, httpx.ProxyError)
+
+
+class V2Settings(BaseModel):
+    """How to reach one tenant through the v2 dialect.
+
+    ``base_url`` and ``token_url`` default from ``region``. The secret is a ``SecretStr``:
+    it shows as ``**********`` in ``repr`` and ``str``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str
+    client_secret: SecretStr
+    region: str = "api-us-1"
+    base_url: str | None = None
+    token_url: str | None = None
+    scopes: tuple[str, ...] = ALL_SCOPES
+    use_basic_auth: bool = False
+    token_refresh_margin: float = 60.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    write_timeout: float = 60.0
+    pool_timeout: float = 60.0
+    max_concurrency: int = Field(default=8, ge=1)
+    page_size: int = Field(default=1000, ge=1, le=5000)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+
+    def resolved_base_url(self) -> str:
+        """The API base URL, without a trailing slash."""
+        return (self.base_url or f"https://{self.region}.cxone.com").rstrip("/")
+
+    def resolved_token_url(self) -> str:
+        """The token endpoint's URL."""
+        return self.token_url or f"https://login.{self.region}.cxone.com/as/token.oauth2"
+
+
+def encode_items(items: Sequence[Mapping[str, Any]]) -> bytes:
+    """The add-items body ``{"items": [...]}`` as compact UTF-8 JSON."""
+    return json.dumps({"items": list(items)}, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class V2Client:
+    """One tenant over one ``httpx.AsyncClient`` whose pool matches the concurrency.
+
+    ``transport`` replaces the network (tests pass ``httpx.MockTransport``). ``sleep``,
+    ``random``, ``clock`` (monotonic: token expiry, retry deadline) and ``wall_clock``
+    (epoch: ``Retry-After`` dates, rate-limit resets) are injectable.
+    """
+
+    def __init__(
+        self,
+        settings: V2Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        random: Callable[[], float] = _random.random,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self._wall_clock = wall_clock
+        size = settings.max_concurrency
+        self._http = httpx.AsyncClient(
+            base_url=settings.resolved_base_url(),
+            transport=transport,
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout,
+                read=settings.read_timeout,
+                write=settings.write_timeout,
+                pool=settings.pool_timeout,
+            ),
+            limits=httpx.Limits(max_connections=size + 1, max_keepalive_connections=size + 1),
+            headers={"Accept": "application/json"},
+        )
+        self.auth = ClientCredentials(
+            http=self._http,
+            token_url=settings.resolved_token_url(),
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            scopes=settings.scopes,
+            use_basic_auth=settings.use_basic_auth,
+            refresh_margin=settings.token_refresh_margin,
+            clock=clock,
+        )
+        self.retrier = Retrier(settings.retry, sleep=sleep, random=random, clock=clock)
+        self.limiter = AdaptiveLimiter(size, clock=wall_clock, sleep=sleep)
+
+    def __repr__(self) -> str:
+        return f"V2Client(base_url={self.settings.resolved_base_url()!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    def stats(self) -> LimiterStats:
+        """The limiter's current limit and counters, for progress reporting."""
+        return self.limiter.stats()
+
+    # ----- calls -------------------------------------------------------------------------
+
+    async def campaign(self, campaign_id: str) -> CampaignModel:
+        """The campaign ``campaign_id``; raises NotFoundError when there is none."""
+        response = await self._send("GET", f"/api/v2/campaigns/{_segment(campaign_id)}")
+        return _parse(CampaignModel, response)
+
+    async def list_info(self, list_id: str) -> ListModel:
+        """The list ``list_id`` with its duplicate policy and dedup key."""
+        response = await self._send("GET", f"/api/v2/lists/{_segment(list_id)}")
+        return _parse(ListModel, response)
+
+    async def suppressions(self, status: str | None = None) -> list[SuppressionModel]:
+        """Every suppression entry (``status`` ACTIVE or EXPIRED, or all): every page,
+        following ``Link: rel="next"`` until there is none."""
+        params: dict[str, str | int] = {"pageSize": self.settings.page_size}
+        if status is not None:
+            params["status"] = status
+        return [
+            entry
+            async for page in self._pages(
+                "/api/v2/compliance/suppressions", params, SuppressionModel
+            )
+            for entry in page.entries
+        ]
+
+    async def add_items(
+        self,
+        list_id: str,
+        items_json: Sequence[Mapping[str, Any]],
+        *,
+        idempotency_key: str | None = None,
+    ) -> AddItemsReply:
+        """Send ``items_json`` (items in the wire shape) as one request.
+
+        With an ``idempotency_key`` (at most 255 characters) the request is retried even
+        after a lost response, and the server applies it at most once.
+        """
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
+            raise ValueError("an Idempotency-Key has 1 to 255 characters")
+        response = await self._send(
+            "POST",
+            f"/api/v2/lists/{_segment(list_id)}/items",
+            content=encode_items(items_json),
+            idempotency_key=idempotency_key,
+        )
+        return AddItemsReply(
+            body=_parse(AddItemsResponse, response),
+            replayed=response.headers.get("Idempotent-Replayed", "").lower() == "true",
+            request_id=response.headers.get("X-Request-Id"),
+        )
+
+    async def read_items_page(
+        self, list_id: str, *, page: int = 1, page_size: int | None = None
+    ) -> Page[StoredItem]:
+        """One page of the list's stored items (pages start at 1)."""
+        params = {"page": page, "pageSize": page_size or self.settings.page_size}
+        response = await self._send(
+            "GET", f"/api/v2/lists/{_segment(list_id)}/items", params=params
+        )
+        return _page(response, StoredItem)
+
+    async def read_items(self, list_id: str) -> list[StoredItem]:
+        """Every stored item of the list, all pages."""
+        params: dict[str, str | int] = {"pageSize": self.settings.page_size}
+        path = f"/api/v2/lists/{_segment(list_id)}/items"
+        return [
+            item async for page in self._pages(path, params, StoredItem) for item in page.entries
+        ]
+
+    async def purge(self, list_id: str) -> int:
+        """Delete every item of the list; returns how many the server deleted."""
+        response = await self._send("DELETE", f"/api/v2/lists/{_segment(list_id)}/items")
+        return _parse(PurgeResponse, response).deleted
+
+    # ----- paging ------------------------------------------------------------------------
+
+    async def _pages(
+        self, path: str, params: dict[str, str | int], model: type[M]
+    ) -> AsyncIterator[Page[M]]:
+        url: str | httpx.URL = path
+        query: dict[str, str | int] | None = params
+        seen: set[str] = set()
+        for _ in range(_MAX_PAGES):
+            response = await self._send("GET", url, params=query)
+            page = _page(response, model)
+            yield page
+            if page.next_url is None:
+                return
+            if page.next_url in seen:
+                raise ApiError(f"paging loops back to {page.next_url}", status=response.status_code)
+            seen.add(page.next_url)
+            url, query = page.next_url, None
+        raise ApiError(f"more than {_MAX_PAGES} pages at {path}")
+
+    # ----- the layers --------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        content: bytes | None = None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        headers: dict[str, str] = {}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        request = self._http.build_request(
+            method, url, params=dict(params) if params else None, content=content, headers=headers
+        )
+        return await self._retrying(request, has_idempotency_key=idempotency_key is not None)
+
+    async def _retrying(
+        self, request: httpx.Request, *, has_idempotency_key: bool
+    ) -> httpx.Response:
+        return await self.retrier.run(
+            lambda: self._limited(request),
+            method=request.method,
+            has_idempotency_key=has_idempotency_key,
+        )
+
+    async def _limited(self, request: httpx.Request) -> httpx.Response:
+        response = await self.limiter.run(lambda: self._single(request))
+        if response.is_success:
+            return response
+        raise self._error_for(response)
+
+    async def _single(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self._http.send(request, auth=self.auth)
+        except httpx.HTTPError as exc:
+            raise _transport_error(exc, request) from exc
+
+    def _error_for(self, response: httpx.Response) -> ApiError:
+        return error_from_response(
+            response.status_code,
+            _json_or_none(response),
+            request_id=response.headers.get("X-Request-Id"),
+            retry_after=parse_retry_after(response.headers.get("Retry-After"), self._wall_clock()),
+        )
+
+
+def _transport_error(exc: httpx.HTTPError, request: httpx.Request) -> TransportError:
+    """An httpx failure as a TransportError; ``response_lost`` unless it surely was not sent."""
+    lost = not isinstance(exc, _NOT_SENT + _NOT_SENT_LOCAL)
+    where = f"{request.method} {request.url.path}"
+    return TransportError(f"{type(exc).__name__} on {where}", response_lost=lost)
+
+
+def _segment(value: str) -> str:
+    """``value`` escaped for use as one URL path segment."""
+    return quote(value, safe="")
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _parse(model: type[M], response: httpx.Response) -> M:
+    try:
+        return model.model_validate(response.json())
+    except (ValueError, ValidationError) as exc:
+        raise _malformed(response, model.__name__, exc) from None
+
+
+def _page(response: httpx.Response, model: type[M]) -> Page[M]:
+    try:
+        raw = response.json()
+        if not isinstance(raw, list):
+            raise ValueError("expected a JSON array")
+        entries = [model.model_validate(entry) for entry in raw]
+    except (ValueError, ValidationError) as exc:
+        raise _malformed(response, model.__name__, exc) from None
+    link = response.links.get("next", {}).get("url")
+    total = response.headers.get("X-Total-Count")
+    return Page[M](
+        entries=entries,
+        next_url=str(response.url.join(link)) if link else None,
+        total_count=int(total) if total and total.isdigit() else None,
+    )
+
+
+def _malformed(response: httpx.Response, what: str, exc: Exception) -> ApiError:
+    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ApiError(
+        f"malformed {what} response: {first_line}",
+        status=response.status_code,
+        code="malformed_response",
+        request_id=response.headers.get("X-Request-Id"),
+    )

@@ -1,0 +1,142 @@
+"""An adaptive concurrency limiter for single HTTP requests (AIMD with pacing).
+
+The limit on requests in flight starts at ``max_limit``. A 429 multiplies it by
+``decrease`` (at least ``min_limit``); each success adds ``1 / limit``, so the limit grows
+by about one per round of successes, up to ``max_limit``. Pacing: after a 429 with
+``Retry-After``, or a response with ``X-RateLimit-Remaining: 0`` and
+``X-RateLimit-Reset``, no new request starts before the time the server named.
+
+It sits under the retry layer: each attempt passes through :meth:`AdaptiveLimiter.run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+
+from cxlist.api.retry import parse_retry_after
+
+__all__ = ["AdaptiveLimiter", "LimiterStats"]
+
+
+@dataclass(frozen=True, slots=True)
+class LimiterStats:
+    """A snapshot for progress reporting."""
+
+    limit: int
+    in_flight: int
+    started: int
+    succeeded: int
+    throttled: int
+    paused_until: float
+
+
+class AdaptiveLimiter:
+    """Bounds requests in flight to an adaptive limit and paces them after rate limits.
+
+    ``clock`` is wall-clock epoch seconds (``X-RateLimit-Reset`` is an epoch time);
+    ``sleep`` waits out a pause. Both are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        max_limit: int = 8,
+        *,
+        min_limit: int = 1,
+        decrease: float = 0.5,
+        max_pause: float = 300.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if not 1 <= min_limit <= max_limit:
+            raise ValueError("need 1 <= min_limit <= max_limit")
+        self.max_limit = max_limit
+        self.min_limit = min_limit
+        self._decrease = decrease
+        self._max_pause = max_pause
+        self._clock = clock
+        self._sleep = sleep
+        self._limit = float(max_limit)
+        self._in_flight = 0
+        self._paused_until = 0.0
+        self._slot_freed = asyncio.Event()
+        self.started = 0
+        self.succeeded = 0
+        self.throttled = 0
+
+    @property
+    def limit(self) -> int:
+        """How many requests may be in flight now."""
+        return max(self.min_limit, int(self._limit))
+
+    def stats(self) -> LimiterStats:
+        """The current limit and counters."""
+        return LimiterStats(
+            limit=self.limit,
+            in_flight=self._in_flight,
+            started=self.started,
+            succeeded=self.succeeded,
+            throttled=self.throttled,
+            paused_until=self._paused_until,
+        )
+
+    async def run(self, send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+        """Await ``send`` once a slot is free and no pause is in force; learn from its answer."""
+        await self._acquire()
+        try:
+            response = await send()
+        finally:
+            self._release()
+        self.observe(response.status_code, response.headers)
+        return response
+
+    def observe(self, status: int, headers: httpx.Headers) -> None:
+        """Adapt to one answer: cut on 429, grow on success, pause where the server says."""
+        now = self._clock()
+        if status == 429:
+            self.throttled += 1
+            self._limit = max(float(self.min_limit), self._limit * self._decrease)
+            wait = parse_retry_after(headers.get("Retry-After"), now)
+            if wait is not None:
+                self._pause_until(now + wait)
+        elif status < 400:
+            self.succeeded += 1
+            self._limit = min(float(self.max_limit), self._limit + 1.0 / max(1.0, self._limit))
+        if headers.get("X-RateLimit-Remaining", "").strip() == "0":
+            reset = _float_or_none(headers.get("X-RateLimit-Reset"))
+            if reset is not None:
+                self._pause_until(reset)
+
+    def _pause_until(self, when: float) -> None:
+        latest = self._clock() + self._max_pause
+        self._paused_until = max(self._paused_until, min(when, latest))
+
+    async def _acquire(self) -> None:
+        while True:
+            wait = self._paused_until - self._clock()
+            if wait > 0:
+                await self._sleep(wait)
+                continue
+            if self._in_flight < self.limit:
+                self._in_flight += 1
+                self.started += 1
+                return
+            self._slot_freed.clear()
+            await self._slot_freed.wait()
+
+    def _release(self) -> None:
+        self._in_flight -= 1
+        self._slot_freed.set()
+
+
+def _float_or_none(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None

@@ -1,0 +1,145 @@
+"""The v2 dialect behind the :class:`~cxlist.api.backend.Backend` interface."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from cxlist.api.backend import (
+    DEFAULT_MAX_LIST_SIZE,
+    AddItemsResult,
+    Backend,
+    Campaign,
+    ChunkLimits,
+    ItemOutcome,
+    ListInfo,
+    PlannedItem,
+    Suppression,
+)
+from cxlist.api.client import V2Client, V2Settings
+from cxlist.api.models import CampaignModel, ListModel, SuppressionModel
+
+__all__ = ["V2_LIMITS", "V2Backend", "item_json", "open_backend"]
+
+MAX_ITEMS = 1000
+MAX_BYTES = 1024 * 1024
+# ``{"items":[`` + ``]}``: what a request adds around its items. Taken off the byte limit
+# so that items whose ``item_size`` sums to ``limits.max_bytes`` still fit in 1 MiB.
+ENVELOPE_BYTES = len(b'{"items":[]}')
+V2_LIMITS = ChunkLimits(max_items=MAX_ITEMS, max_bytes=MAX_BYTES - ENVELOPE_BYTES)
+
+
+def item_json(item: PlannedItem) -> dict[str, Any]:
+    """``item`` in the wire shape: one dedup key, its non-None fields, its priority."""
+    return {
+        "deduplicationKeys": [{"name": item.key_name, "value": item.key_value}],
+        "fields": [
+            {"name": name, "value": value}
+            for name, value in item.fields.items()
+            if value is not None
+        ],
+        "priority": item.priority,
+    }
+
+
+def _campaign(model: CampaignModel) -> Campaign:
+    capacity = model.max_list_size
+    if capacity is None:
+        capacity = model.list_capacity
+    return Campaign(
+        id=model.id,
+        name=model.name,
+        status=model.status,
+        current_list_size=model.current_list_size,
+        max_list_size=DEFAULT_MAX_LIST_SIZE if capacity is None else capacity,
+        list_ids=tuple(model.list_ids),
+    )
+
+
+def _suppression(model: SuppressionModel) -> Suppression:
+    return Suppression(
+        phone_number=model.phone_number,
+        email=model.email_address,
+        status=model.status,
+        source=model.source,
+        expires_at=model.expires_at,
+        id=model.id,
+    )
+
+
+def _list_info(model: ListModel) -> ListInfo:
+    return ListInfo(
+        id=model.id,
+        campaign_id=model.campaign_id,
+        name=model.name,
+        size=model.size,
+        duplicate_policy=model.duplicate_policy,
+        dedup_key=model.dedup_key,
+    )
+
+
+class V2Backend:
+    """The upload engine's view of a v2 tenant, over a :class:`V2Client` it owns."""
+
+    def __init__(self, client: V2Client) -> None:
+        self.client = client
+
+    @property
+    def dialect(self) -> str:
+        """Always ``"v2"``."""
+        return "v2"
+
+    @property
+    def limits(self) -> ChunkLimits:
+        """1,000 items, and 1 MiB of body less the request envelope."""
+        return V2_LIMITS
+
+    def item_size(self, item: PlannedItem) -> int:
+        """The UTF-8 bytes of the item's JSON as sent, plus one for the separating comma."""
+        encoded = json.dumps(item_json(item), separators=(",", ":"), ensure_ascii=False)
+        return len(encoded.encode()) + 1
+
+    async def campaign(self, campaign_id: str) -> Campaign:
+        """The campaign; capacity is maxListSize, else listCapacity, else 1,000,000."""
+        return _campaign(await self.client.campaign(campaign_id))
+
+    async def suppressions(self, campaign_id: str) -> Sequence[Suppression]:
+        """Every suppression of the tenant (v2 keeps them tenant-wide), all pages, all statuses."""
+        return [_suppression(model) for model in await self.client.suppressions()]
+
+    async def list_info(self, list_id: str) -> ListInfo:
+        """The list's campaign, duplicate policy and dedup key."""
+        return _list_info(await self.client.list_info(list_id))
+
+    async def add_items(
+        self, list_id: str, items: Sequence[PlannedItem], *, idempotency_key: str
+    ) -> AddItemsResult:
+        """Send ``items`` as one idempotent request; outcomes are what the server said per item."""
+        reply = await self.client.add_items(
+            list_id, [item_json(item) for item in items], idempotency_key=idempotency_key
+        )
+        body = reply.body
+        return AddItemsResult(
+            outcomes=tuple(
+                ItemOutcome(index=r.index, status=r.status, item_id=r.item_id) for r in body.items
+            ),
+            replayed=reply.replayed,
+            request_id=reply.request_id,
+            extra={
+                "listId": body.list_id,
+                "received": body.received,
+                "created": body.created,
+                "updated": body.updated,
+                "skipped": body.skipped,
+            },
+        )
+
+    async def aclose(self) -> None:
+        """Close the client's connections."""
+        await self.client.aclose()
+
+
+def open_backend(settings: V2Settings) -> Backend:
+    """A :class:`V2Backend` with a fresh :class:`V2Client` for ``settings``."""
+    return V2Backend(V2Client(settings))
