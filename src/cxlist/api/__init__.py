@@ -23,7 +23,7 @@ from cxlist.api.retry import (
     is_retryable,
     parse_retry_after,
 )
-from cxlist.api.v2 import V2_LIMITS, V2Backend, item_json, open_backend
+from cxlist.api.v2 import V2_LIMITS, V2Backend, item_json, open_backend, v2_settings
 
 __all__ = [
     "ALL_SCOPES",
@@ -51,4 +51,5 @@ __all__ = [
     "item_json",
     "open_backend",
     "parse_retry_after",
+    "v2_settings",
 ]

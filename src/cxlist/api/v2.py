@@ -19,8 +19,11 @@ from cxlist.api.backend import (
 )
 from cxlist.api.client import V2Client, V2Settings
 from cxlist.api.models import CampaignModel, ListModel, SuppressionModel
+from cxlist.api.retry import RetryPolicy
+from cxlist.errors import ConfigError
+from cxlist.settings import Settings
 
-__all__ = ["V2_LIMITS", "V2Backend", "item_json", "open_backend"]
+__all__ = ["V2_LIMITS", "V2Backend", "item_json", "open_backend", "v2_settings"]
 
 MAX_ITEMS = 1000
 MAX_BYTES = 1024 * 1024
@@ -140,6 +143,34 @@ class V2Backend:
         await self.client.aclose()
 
 
-def open_backend(settings: V2Settings) -> Backend:
-    """A :class:`V2Backend` with a fresh :class:`V2Client` for ``settings``."""
+def v2_settings(settings: Settings) -> V2Settings:
+    """The client settings that the run's ``[cxone]`` and ``[upload]`` sections call for.
+
+    Raises :class:`~cxlist.errors.ConfigError` when the client id or secret is missing.
+    """
+    cxone, upload = settings.cxone, settings.upload
+    if cxone.dialect != "v2":
+        raise ConfigError(f"dialect is {cxone.dialect!r}, not 'v2'")
+    if not cxone.client_id or cxone.client_secret is None:
+        raise ConfigError("the v2 dialect needs CXONE_CLIENT_ID and CXONE_CLIENT_SECRET")
+    return V2Settings(
+        client_id=cxone.client_id,
+        client_secret=cxone.client_secret,
+        region=cxone.region,
+        base_url=cxone.resolved_base_url(),
+        token_url=cxone.resolved_token_url(),
+        scopes=tuple(cxone.scopes),
+        token_refresh_margin=cxone.token_refresh_margin,
+        read_timeout=cxone.timeout,
+        write_timeout=cxone.timeout,
+        max_concurrency=upload.concurrency,
+        retry=RetryPolicy(max_attempts=upload.max_attempts, deadline=upload.deadline),
+    )
+
+
+def open_backend(settings: Settings | V2Settings) -> Backend:
+    """A :class:`V2Backend` over a fresh :class:`V2Client` for ``settings`` (the run's
+    settings, or client settings as they are)."""
+    if isinstance(settings, Settings):
+        settings = v2_settings(settings)
     return V2Backend(V2Client(settings))
