@@ -1,0 +1,324 @@
+"""The sandbox as an ASGI application: routes, bearer auth, scopes, fault injection,
+``X-Request-Id`` on every answer, and the ``/_sandbox`` control endpoints.
+
+Control endpoints (no token needed; loopback tool) exist only when ``control=True``:
+
+- ``GET /_sandbox/faults``: the fault settings and the call counters;
+- ``PUT /_sandbox/faults``: replace the settings (keys left out take their defaults);
+- ``PATCH /_sandbox/faults``: change only the keys given;
+- ``POST /_sandbox/reset``: forget all state and tokens, re-apply the start seed.
+
+Setting faults restarts the call counters, the random source and the rate buckets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
+
+from cxlist.errors import ConfigError
+from cxlist.sandbox import api
+from cxlist.sandbox.faults import FaultDecision, FaultInjector, Faults
+from cxlist.sandbox.seed import Seed
+from cxlist.sandbox.store import SandboxStore
+from cxlist.sandbox.tokens import TokenAuthority, oauth_error
+
+__all__ = ["SandboxApp", "SandboxState", "create_app"]
+
+Handler = Callable[[Request, str], Awaitable[Response]]
+_FLAGS = "cxlist.sandbox.flags"
+
+
+class DroppedConnection(Exception):
+    """Raised to the server when a fault drops a connection that cannot be closed otherwise."""
+
+
+@dataclass(slots=True)
+class _RequestFlags:
+    drop: bool = False
+
+
+@dataclass(slots=True)
+class SandboxState:
+    """Everything one sandbox serves from: the store, the start seed, the faults, the
+    issued tokens and (under uvicorn) the open connections by client address."""
+
+    store: SandboxStore
+    seed: Seed
+    injector: FaultInjector
+    tokens: TokenAuthority
+    connections: dict[Any, Any] = field(default_factory=dict)
+
+    def set_faults(self, faults: Faults) -> None:
+        """Use ``faults`` from now on (counters and random source restart)."""
+        self.injector.configure(faults)
+
+    def reset(self) -> None:
+        """Forget all state and tokens and re-apply the start seed; faults restart."""
+        self.store.clear()
+        self.store.apply_seed(self.seed)
+        self.tokens.clear()
+        self.injector.configure(self.injector.faults)
+
+
+def _problem(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+
+
+def _sandbox(request: Request) -> SandboxState:
+    state: SandboxState = request.app.state.sandbox
+    return state
+
+
+async def _enter(request: Request, endpoint: str) -> FaultDecision:
+    state = _sandbox(request)
+    call = state.injector.count(endpoint)
+    latency = state.injector.faults.latency_ms
+    if latency:
+        await asyncio.sleep(latency / 1000)
+    decision = state.injector.decide(endpoint, call)
+    if decision.action in ("drop_before", "drop_after"):
+        request.scope[_FLAGS].drop = decision.action == "drop_before"
+    return decision
+
+
+def _status_fault(decision: FaultDecision, oauth: bool = False) -> Response | None:
+    if decision.action is None or not decision.action.isdigit():
+        return None
+    status = int(decision.action)
+    headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after else {}
+    if status == 401:
+        if oauth:
+            return oauth_error(401, "invalid_client", "rejected by fault injection")
+        return _problem(
+            401,
+            "invalid_token",
+            "token revoked by fault injection",
+            **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    code = "rate_limited" if status == 429 else "unavailable" if status == 503 else "server_error"
+    return _problem(status, code, "injected fault", **headers)
+
+
+async def token_endpoint(request: Request) -> Response:
+    """``POST /as/token.oauth2``: client credentials; only scripted faults apply."""
+    decision = await _enter(request, "token")
+    if decision.action == "drop_before":
+        return Response(status_code=204)
+    faulted = _status_fault(decision, oauth=True)
+    if faulted is not None:
+        return faulted
+    response = await _sandbox(request).tokens.grant(
+        request, _sandbox(request).injector.faults.token_ttl
+    )
+    _finish(request, decision)
+    return response
+
+
+def _finish(request: Request, decision: FaultDecision) -> None:
+    if decision.action == "drop_after":
+        request.scope[_FLAGS].drop = True
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def api_endpoint(
+    endpoint: str, scope: str, handler: Handler
+) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap ``handler`` with faults, bearer auth, the rate limit and the scope check."""
+
+    async def serve(request: Request) -> Response:
+        decision = await _enter(request, endpoint)
+        if decision.action == "drop_before":
+            return Response(status_code=204)
+        state = _sandbox(request)
+        token = _bearer(request)
+        issued = state.tokens.check(token) if token else None
+        if token is None or issued is None:
+            return _problem(
+                401,
+                "invalid_token",
+                "missing, unknown or expired bearer token",
+                **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        if decision.action == "401":
+            state.tokens.revoke(token)
+        wait, limit_headers = state.injector.rate_check(issued.client_id)
+        response = _gate(decision, wait, issued.scopes, scope)
+        if response is None:
+            response = await handler(request, issued.client_id)
+            _finish(request, decision)
+        response.headers.update(limit_headers)
+        return response
+
+    return serve
+
+
+def _gate(
+    decision: FaultDecision, wait: int | None, scopes: frozenset[str], scope: str
+) -> Response | None:
+    if wait is not None:
+        return _problem(
+            429, "rate_limited", "over the client's request rate", **{"Retry-After": str(wait)}
+        )
+    faulted = _status_fault(decision)
+    if faulted is not None:
+        return faulted
+    if scope not in scopes:
+        return JSONResponse(
+            {
+                "error": "insufficient_scope",
+                "message": f"this call needs {scope}",
+                "required_scope": scope,
+            },
+            status_code=403,
+        )
+    return None
+
+
+def _items_route() -> Callable[[Request], Awaitable[Response]]:
+    by_method = {
+        "GET": api_endpoint("read_items", "lists:read", api.read_items),
+        "POST": api_endpoint("add_items", "lists:write", api.add_items),
+        "DELETE": api_endpoint("purge", "data:write", api.purge_items),
+    }
+
+    async def serve(request: Request) -> Response:
+        return await by_method[request.method](request)
+
+    return serve
+
+
+async def _get_faults(request: Request) -> Response:
+    injector = _sandbox(request).injector
+    return JSONResponse({"faults": injector.faults.to_json(), "calls": injector.calls})
+
+
+async def _set_faults(request: Request) -> Response:
+    state = _sandbox(request)
+    try:
+        data = json.loads(await request.body() or b"{}")
+        if not isinstance(data, dict):
+            raise ConfigError("the body must be a JSON object")
+        base = state.injector.faults if request.method == "PATCH" else Faults()
+        state.set_faults(Faults.from_json(data, base))
+    except (ValueError, ConfigError) as exc:
+        return _problem(400, "invalid_request", str(exc))
+    return await _get_faults(request)
+
+
+async def _reset(request: Request) -> Response:
+    _sandbox(request).reset()
+    return JSONResponse({"reset": True})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return _problem(405, "method_not_allowed", "method not allowed", **(exc.headers or {}))
+    if exc.status_code == 404:
+        return _problem(404, "not_found", "no such route")
+    return _problem(exc.status_code, "invalid_request", str(exc.detail))
+
+
+def _routes(control: bool) -> list[Route]:
+    routes = [
+        Route("/as/token.oauth2", token_endpoint, methods=["POST"]),
+        Route(
+            "/api/v2/campaigns/{campaign_id}",
+            api_endpoint("campaign", "campaigns:read", api.get_campaign),
+            methods=["GET"],
+        ),
+        Route(
+            "/api/v2/compliance/suppressions",
+            api_endpoint("suppressions", "compliance:read", api.get_suppressions),
+            methods=["GET"],
+        ),
+        Route(
+            "/api/v2/lists/{list_id}",
+            api_endpoint("list", "lists:read", api.get_list),
+            methods=["GET"],
+        ),
+        Route("/api/v2/lists/{list_id}/items", _items_route(), methods=["GET", "POST", "DELETE"]),
+    ]
+    if control:
+        routes += [
+            Route("/_sandbox/faults", _get_faults, methods=["GET"]),
+            Route("/_sandbox/faults", _set_faults, methods=["PUT", "PATCH"]),
+            Route("/_sandbox/reset", _reset, methods=["POST"]),
+        ]
+    return routes
+
+
+class SandboxApp:
+    """The ASGI entry: gives every answer an ``X-Request-Id`` and closes the connection,
+    with no answer at all, when a fault says to drop it."""
+
+    def __init__(self, inner: Starlette, state: SandboxState) -> None:
+        self.inner = inner
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        flags = _RequestFlags()
+        scope[_FLAGS] = flags
+        request_id = f"req-{uuid.uuid4().hex[:20]}"
+        dropped = False
+
+        async def send_or_drop(message: Message) -> None:
+            nonlocal dropped
+            if message["type"] == "http.response.start" and flags.drop:
+                dropped = True
+            if dropped:
+                return
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        await self.inner(scope, receive, send_or_drop)
+        if dropped:
+            await self._drop(scope)
+
+    async def _drop(self, scope: MutableMapping[str, Any]) -> None:
+        protocol = self.state.connections.get(scope.get("client"))
+        if protocol is None:
+            raise DroppedConnection("connection dropped by fault injection")
+        await protocol.drop()
+
+
+def create_app(
+    store: SandboxStore,
+    seed: Seed | None = None,
+    faults: Faults | None = None,
+    *,
+    control: bool = True,
+    clock: Callable[[], float] = time.time,
+) -> SandboxApp:
+    """Build the sandbox app over ``store``, seeding it with ``seed`` (kept for reset)."""
+    seed = seed or Seed()
+    store.apply_seed(seed)
+    state = SandboxState(store, seed, FaultInjector(faults), TokenAuthority(store, clock))
+    inner = Starlette(routes=_routes(control), exception_handlers={HTTPException: _http_error})
+    inner.state.sandbox = state
+    return SandboxApp(inner, state)

@@ -1,0 +1,209 @@
+"""Running the sandbox: in a thread for tests and demos (:func:`serve_in_thread`), or in
+the foreground for ``cxlist sandbox serve`` (:func:`serve_forever`).
+
+Both run uvicorn (h11) on a socket bound here, so that port 0 yields a free port known
+before the first request. A small protocol subclass keeps each open connection by its
+client address, so that a fault can close the socket with no answer at all (not a 500).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from cxlist.sandbox.app import SandboxApp, SandboxState, create_app
+from cxlist.sandbox.faults import Faults
+from cxlist.sandbox.seed import Seed, load_seed
+from cxlist.sandbox.store import SandboxStore
+
+__all__ = ["RunningSandbox", "bind_socket", "build_server", "serve_forever", "serve_in_thread"]
+
+_START_TIMEOUT_S = 10.0
+
+
+def _protocol_for(connections: dict[Any, Any]) -> type[H11Protocol]:
+    class DroppableProtocol(H11Protocol):
+        """uvicorn's h11 protocol, registered by client address so it can be dropped."""
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._lost = asyncio.Event()
+            connections[self.client] = self
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            connections.pop(self.client, None)
+            super().connection_lost(exc)
+            self._lost.set()
+
+        async def drop(self) -> None:
+            """Close the socket at once, unanswered, and wait until uvicorn notices."""
+            self.transport.abort()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._lost.wait(), 1.0)
+
+    return DroppableProtocol
+
+
+def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class _SignalAwareServer(uvicorn.Server):
+    """uvicorn's server, stopping on SIGINT/SIGTERM without re-raising the signal after."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        sigs = (signal.SIGINT, signal.SIGTERM)
+        originals = {sig: signal.signal(sig, self._on_signal) for sig in sigs}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
+
+
+def build_server(app: SandboxApp, log_level: str = "warning") -> uvicorn.Server:
+    """A uvicorn server for ``app`` whose connections faults can drop."""
+    config = uvicorn.Config(
+        app,
+        http=_protocol_for(app.state.connections),
+        lifespan="off",
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    return _SignalAwareServer(config)
+
+
+@dataclass
+class RunningSandbox:
+    """A sandbox serving in a background thread.
+
+    ``base_url`` is ``http://127.0.0.1:PORT``; ``token_url`` its token endpoint; ``store``
+    the state (inspect it with ``store.items(list_id)`` and friends).
+    """
+
+    base_url: str
+    token_url: str
+    store: SandboxStore
+    state: SandboxState
+
+    def set_faults(self, faults: Faults | None = None, **changes: Any) -> None:
+        """Use ``faults`` (or the current faults with ``changes``) from now on; call
+        counters, the random source and rate buckets restart."""
+        base = faults or (Faults() if not changes else self.state.injector.faults)
+        self.state.set_faults(Faults.from_json(changes, base) if changes else base)
+
+    @property
+    def faults(self) -> Faults:
+        """The fault settings in force."""
+        return self.state.injector.faults
+
+    @property
+    def calls(self) -> dict[str, int]:
+        """How many calls each endpoint has had since faults were last set."""
+        return dict(self.state.injector.calls)
+
+    def reset(self) -> None:
+        """Forget all state and tokens and re-apply the start seed."""
+        self.state.reset()
+
+
+@contextlib.contextmanager
+def serve_in_thread(
+    seed: str | Path | Seed | None = "demo",
+    faults: Faults | None = None,
+    db: str | Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    control: bool = True,
+) -> Iterator[RunningSandbox]:
+    """Serve a sandbox on ``host:port`` in a thread for the ``with`` block, then stop it.
+
+    ``db`` None keeps the state in memory; a path keeps it in that SQLite file across
+    restarts. Raises RuntimeError if the server does not start within 10 seconds.
+    """
+    store = SandboxStore(db)
+    app = create_app(store, load_seed(seed), faults, control=control)
+    server = build_server(app)
+    sock = bind_socket(host, port)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="cxlist-sandbox"
+    )
+    thread.start()
+    try:
+        _wait_started(server, thread)
+        base = _base_url(sock)
+        yield RunningSandbox(base, f"{base}/as/token.oauth2", store, app.state)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+        store.close()
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    started = threading.Event()
+    for _ in range(int(_START_TIMEOUT_S / 0.01)):
+        if server.started or not thread.is_alive():
+            break
+        started.wait(0.01)
+    if not server.started:
+        raise RuntimeError("the sandbox server did not start")
+
+
+def serve_forever(
+    seed: str | Path | Seed | None,
+    faults: Faults | None,
+    db: str | Path | None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    control: bool = True,
+    on_listening: Any = None,
+) -> None:
+    """Serve in the foreground until SIGINT or SIGTERM; call ``on_listening(base_url)``
+    once the socket is bound."""
+    store = SandboxStore(db)
+    try:
+        app = create_app(store, load_seed(seed), faults, control=control)
+        server = build_server(app)
+        sock = bind_socket(host, port)
+        if on_listening is not None:
+            on_listening(_base_url(sock))
+        server.run(sockets=[sock])
+        sock.close()
+    finally:
+        store.close()
