@@ -1,0 +1,339 @@
+"""A time zone per contact: explicit column, then ZIP, then state, then phone, then default.
+
+The tables are built once per process: NANP number prefixes → zones from libphonenumber's
+time zone data (longest prefix wins), US ZIP 3-digit prefixes → state, and US state →
+zones. A contact whose area spans several zones gets them all, ``;``-joined and sorted;
+its calling window is the intersection of theirs. Non-NANP numbers ask ``phonenumbers``
+once per distinct number.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+import phonenumbers
+import polars as pl
+from phonenumbers import timezone as phone_timezone
+from phonenumbers.tzdata import TIMEZONE_DATA
+
+__all__ = ["resolve_timezones", "state_zones"]
+
+_NY, _CHI, _DEN, _LA = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+)
+_STATES: dict[str, tuple[str, ...]] = {
+    "AL": (_CHI,),
+    "AK": ("America/Anchorage", "America/Adak"),
+    "AZ": ("America/Phoenix",),
+    "AR": (_CHI,),
+    "CA": (_LA,),
+    "CO": (_DEN,),
+    "CT": (_NY,),
+    "DE": (_NY,),
+    "DC": (_NY,),
+    "FL": (_NY, _CHI),
+    "GA": (_NY,),
+    "HI": ("Pacific/Honolulu",),
+    "ID": ("America/Boise", _LA),
+    "IL": (_CHI,),
+    "IN": ("America/Indiana/Indianapolis", _CHI),
+    "IA": (_CHI,),
+    "KS": (_CHI, _DEN),
+    "KY": (_NY, _CHI),
+    "LA": (_CHI,),
+    "ME": (_NY,),
+    "MD": (_NY,),
+    "MA": (_NY,),
+    "MI": ("America/Detroit", "America/Menominee"),
+    "MN": (_CHI,),
+    "MS": (_CHI,),
+    "MO": (_CHI,),
+    "MT": (_DEN,),
+    "NE": (_CHI, _DEN),
+    "NV": (_LA,),
+    "NH": (_NY,),
+    "NJ": (_NY,),
+    "NM": (_DEN,),
+    "NY": (_NY,),
+    "NC": (_NY,),
+    "ND": (_CHI, _DEN),
+    "OH": (_NY,),
+    "OK": (_CHI,),
+    "OR": (_LA, "America/Boise"),
+    "PA": (_NY,),
+    "RI": (_NY,),
+    "SC": (_NY,),
+    "SD": (_CHI, _DEN),
+    "TN": (_CHI, _NY),
+    "TX": (_CHI, _DEN),
+    "UT": (_DEN,),
+    "VT": (_NY,),
+    "VA": (_NY,),
+    "WA": (_LA,),
+    "WV": (_NY,),
+    "WI": (_CHI,),
+    "WY": (_DEN,),
+    "PR": ("America/Puerto_Rico",),
+    "GU": ("Pacific/Guam",),
+    "VI": ("America/St_Thomas",),
+    "AS": ("Pacific/Pago_Pago",),
+    "MP": ("Pacific/Saipan",),
+}
+_STATE_NAMES = {
+    "ALABAMA": "AL",
+    "ALASKA": "AK",
+    "ARIZONA": "AZ",
+    "ARKANSAS": "AR",
+    "CALIFORNIA": "CA",
+    "COLORADO": "CO",
+    "CONNECTICUT": "CT",
+    "DELAWARE": "DE",
+    "DISTRICT OF COLUMBIA": "DC",
+    "FLORIDA": "FL",
+    "GEORGIA": "GA",
+    "HAWAII": "HI",
+    "IDAHO": "ID",
+    "ILLINOIS": "IL",
+    "INDIANA": "IN",
+    "IOWA": "IA",
+    "KANSAS": "KS",
+    "KENTUCKY": "KY",
+    "LOUISIANA": "LA",
+    "MAINE": "ME",
+    "MARYLAND": "MD",
+    "MASSACHUSETTS": "MA",
+    "MICHIGAN": "MI",
+    "MINNESOTA": "MN",
+    "MISSISSIPPI": "MS",
+    "MISSOURI": "MO",
+    "MONTANA": "MT",
+    "NEBRASKA": "NE",
+    "NEVADA": "NV",
+    "NEW HAMPSHIRE": "NH",
+    "NEW JERSEY": "NJ",
+    "NEW MEXICO": "NM",
+    "NEW YORK": "NY",
+    "NORTH CAROLINA": "NC",
+    "NORTH DAKOTA": "ND",
+    "OHIO": "OH",
+    "OKLAHOMA": "OK",
+    "OREGON": "OR",
+    "PENNSYLVANIA": "PA",
+    "RHODE ISLAND": "RI",
+    "SOUTH CAROLINA": "SC",
+    "SOUTH DAKOTA": "SD",
+    "TENNESSEE": "TN",
+    "TEXAS": "TX",
+    "UTAH": "UT",
+    "VERMONT": "VT",
+    "VIRGINIA": "VA",
+    "WASHINGTON": "WA",
+    "WEST VIRGINIA": "WV",
+    "WISCONSIN": "WI",
+    "WYOMING": "WY",
+    "PUERTO RICO": "PR",
+    "GUAM": "GU",
+}
+# US ZIP 3-digit prefix ranges (inclusive) → state; El Paso (798-799, 885) is Mountain time.
+_ZIP3: tuple[tuple[int, int, str], ...] = (
+    (5, 5, "NY"),
+    (6, 7, "PR"),
+    (8, 8, "VI"),
+    (9, 9, "PR"),
+    (10, 27, "MA"),
+    (28, 29, "RI"),
+    (30, 38, "NH"),
+    (39, 49, "ME"),
+    (50, 54, "VT"),
+    (55, 55, "MA"),
+    (56, 59, "VT"),
+    (60, 69, "CT"),
+    (70, 89, "NJ"),
+    (100, 149, "NY"),
+    (150, 196, "PA"),
+    (197, 199, "DE"),
+    (200, 205, "DC"),
+    (206, 219, "MD"),
+    (220, 246, "VA"),
+    (247, 268, "WV"),
+    (270, 289, "NC"),
+    (290, 299, "SC"),
+    (300, 319, "GA"),
+    (320, 349, "FL"),
+    (350, 369, "AL"),
+    (370, 385, "TN"),
+    (386, 397, "MS"),
+    (398, 399, "GA"),
+    (400, 427, "KY"),
+    (430, 459, "OH"),
+    (460, 479, "IN"),
+    (480, 499, "MI"),
+    (500, 528, "IA"),
+    (530, 549, "WI"),
+    (550, 567, "MN"),
+    (570, 577, "SD"),
+    (580, 588, "ND"),
+    (590, 599, "MT"),
+    (600, 629, "IL"),
+    (630, 658, "MO"),
+    (660, 679, "KS"),
+    (680, 693, "NE"),
+    (700, 714, "LA"),
+    (716, 729, "AR"),
+    (730, 749, "OK"),
+    (750, 797, "TX"),
+    (798, 799, "TX-EP"),
+    (800, 816, "CO"),
+    (820, 831, "WY"),
+    (832, 838, "ID"),
+    (840, 847, "UT"),
+    (850, 865, "AZ"),
+    (870, 884, "NM"),
+    (885, 885, "TX-EP"),
+    (889, 898, "NV"),
+    (900, 961, "CA"),
+    (967, 968, "HI"),
+    (969, 969, "GU"),
+    (970, 979, "OR"),
+    (980, 994, "WA"),
+    (995, 999, "AK"),
+)
+
+
+def _joined(zones: tuple[str, ...] | list[str]) -> str | None:
+    real = sorted({z for z in zones if z and z != "Etc/Unknown"})
+    return ";".join(real) or None
+
+
+def state_zones(state: str) -> str | None:
+    """The ``;``-joined zones of a US state or territory (code or name), or None if unknown."""
+    code = state.strip().upper()
+    return _joined(_STATES.get(_STATE_NAMES.get(code, code), ()))
+
+
+@cache
+def _state_table() -> pl.DataFrame:
+    keys = list(_STATES) + list(_STATE_NAMES)
+    return pl.DataFrame(
+        {"_state_key": keys, "_state_tz": [state_zones(k) for k in keys]},
+        schema={"_state_key": pl.String, "_state_tz": pl.String},
+    )
+
+
+@cache
+def _zip_table() -> pl.DataFrame:
+    prefixes: list[str] = []
+    zones: list[str | None] = []
+    for low, high, state in _ZIP3:
+        zone = _joined((_DEN,)) if state == "TX-EP" else state_zones(state)
+        for prefix in range(low, high + 1):
+            prefixes.append(f"{prefix:03d}")
+            zones.append(zone)
+    return pl.DataFrame(
+        {"_zip3": prefixes, "_zip_tz": zones}, schema={"_zip3": pl.String, "_zip_tz": pl.String}
+    )
+
+
+@cache
+def _nanp_prefix_tables() -> tuple[tuple[int, pl.DataFrame], ...]:
+    by_length: dict[int, dict[str, str | None]] = {}
+    for prefix, zones in TIMEZONE_DATA.items():
+        if prefix.startswith("1") and len(prefix) >= 4:
+            by_length.setdefault(len(prefix), {})[prefix] = _joined(list(zones))
+    tables = []
+    for length in sorted(by_length, reverse=True):
+        table = by_length[length]
+        tables.append(
+            (
+                length,
+                pl.DataFrame(
+                    {f"_p{length}": list(table), f"_z{length}": list(table.values())},
+                    schema={f"_p{length}": pl.String, f"_z{length}": pl.String},
+                ),
+            )
+        )
+    return tuple(tables)
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _phone_zones(e164: pl.Series) -> pl.Series:
+    """Zones for each E.164 number: NANP by prefix table, others by phonenumbers per distinct."""
+    digits = e164.str.strip_prefix("+")
+    frame = pl.DataFrame({"_n": digits}).with_columns(pl.col("_n").str.slice(0, 7).alias("_p7"))
+    distinct = frame.filter(pl.col("_n").str.starts_with("1")).select("_p7").unique()
+    for length, table in _nanp_prefix_tables():
+        distinct = distinct.join(
+            table, left_on=pl.col("_p7").str.slice(0, length), right_on=f"_p{length}", how="left"
+        )
+    zcols = [f"_z{length}" for length, _ in _nanp_prefix_tables()]
+    distinct = distinct.select("_p7", pl.coalesce(zcols).alias("_nanp_tz"))
+    frame = frame.join(distinct, on="_p7", how="left", maintain_order="left")
+    other = frame.filter(~pl.col("_n").str.starts_with("1"))["_n"].drop_nulls().unique().to_list()
+    world = pl.DataFrame(
+        {"_n": other, "_world_tz": [_world_zone(n) for n in other]},
+        schema={"_n": pl.String, "_world_tz": pl.String},
+    )
+    frame = frame.join(world, on="_n", how="left", maintain_order="left")
+    return frame.select(pl.coalesce("_nanp_tz", "_world_tz")).to_series()
+
+
+def _world_zone(digits: str) -> str | None:
+    try:
+        number = phonenumbers.parse("+" + digits)
+    except phonenumbers.NumberParseException:
+        return None
+    return _joined(list(phone_timezone.time_zones_for_number(number)))
+
+
+def resolve_timezones(frame: pl.DataFrame, default_timezone: str | None = None) -> pl.DataFrame:
+    """``timezone`` and ``timezone_source`` for every row of ``frame``.
+
+    Reads the optional columns ``timezone`` (an IANA name), ``zip``, ``state``, ``country`` and
+    ``phone_number`` (E.164). Sources: ``explicit``, ``zip``, ``state``, ``phone``, ``default``;
+    both null when nothing gives a zone and there is no default.
+    """
+    height = frame.height
+    null = pl.Series([None] * height, dtype=pl.String)
+    explicit = frame["timezone"].str.strip_chars() if "timezone" in frame.columns else null
+    known = pl.Series(sorted(_known_zones()), dtype=pl.String)
+    explicit = explicit.set(~explicit.is_in(known.implode()).fill_null(False), None)  # type: ignore[arg-type]
+    us = _is_us(frame, height)
+    zips = frame["zip"] if "zip" in frame.columns else null
+    zip3 = pl.DataFrame({"_zip3": zips.str.extract(r"^\s*(\d{3})\d{2}(?:-?\d{4})?\s*$", 1)})
+    zip_tz = zip3.join(_zip_table(), on="_zip3", how="left", maintain_order="left")["_zip_tz"]
+    zip_tz = zip_tz.set(~us, None)  # type: ignore[arg-type]
+    states = frame["state"] if "state" in frame.columns else null
+    key = pl.DataFrame({"_state_key": states.str.strip_chars().str.to_uppercase()})
+    state_tz = key.join(_state_table(), on="_state_key", how="left", maintain_order="left")[
+        "_state_tz"
+    ]
+    state_tz = state_tz.set(~us, None)  # type: ignore[arg-type]
+    phones = frame["phone_number"] if "phone_number" in frame.columns else null
+    phone_tz = _phone_zones(phones)
+    parts = pl.DataFrame(
+        {"explicit": explicit, "zip": zip_tz, "state": state_tz, "phone": phone_tz}
+    )
+    fallback = pl.lit(default_timezone, dtype=pl.String)
+    order = ["explicit", "zip", "state", "phone"]
+    source: pl.Expr = pl.when(fallback.is_not_null()).then(pl.lit("default"))
+    for name in reversed(order):
+        source = pl.when(pl.col(name).is_not_null()).then(pl.lit(name)).otherwise(source)
+    return parts.select(
+        pl.coalesce([*order, fallback]).alias("timezone"), source.alias("timezone_source")
+    )
+
+
+def _is_us(frame: pl.DataFrame, height: int) -> pl.Series:
+    if "country" not in frame.columns:
+        return pl.Series([True] * height)
+    country = frame["country"].str.strip_chars().str.to_uppercase()
+    us_names = pl.Series(["US", "USA", "UNITED STATES", "UNITED STATES OF AMERICA"]).implode()
+    return (country.is_null() | country.is_in(us_names)).fill_null(True)
