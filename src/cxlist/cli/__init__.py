@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cxlist.cli import run_commands
 from cxlist.cli.sandbox import sandbox_app
 
 app = typer.Typer(
@@ -12,6 +13,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+run_commands.register(app)
 app.add_typer(sandbox_app, name="sandbox")
 
 

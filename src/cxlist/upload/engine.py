@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -39,7 +40,7 @@ from cxlist.errors import (
 from cxlist.upload.chunking import chunk_items, idempotency_key
 from cxlist.upload.journal import Attempt, Journal, Outcome
 
-__all__ = ["ListTarget", "UploadEngine", "UploadProgress", "UploadReport"]
+__all__ = ["ChunkListener", "ListTarget", "UploadEngine", "UploadProgress", "UploadReport"]
 
 LANDED = frozenset({"CREATED", "UPDATED", "SKIPPED"})
 
@@ -103,6 +104,9 @@ class _Chunk:
 
 _Queued = tuple[tuple[int, int], int, _Chunk]
 
+#: Told of each chunk's end: list id, campaign id, final state, rows per disposition.
+ChunkListener = Callable[[str, str, str, dict[str, int]], None]
+
 
 class UploadEngine:
     """Sends a run's items through a :class:`Backend` and journals every outcome."""
@@ -116,6 +120,7 @@ class UploadEngine:
         concurrency: int = 8,
         chunk_size: int | None = None,
         on_progress: Callable[[UploadProgress], None] | None = None,
+        on_chunk: ChunkListener | None = None,
         stop: asyncio.Event | None = None,
     ) -> None:
         self._backend = backend
@@ -124,6 +129,7 @@ class UploadEngine:
         self._concurrency = max(1, concurrency)
         self._chunk_size = chunk_size
         self._on_progress = on_progress
+        self._on_chunk = on_chunk
         self._stop = stop or asyncio.Event()
         self._closed: dict[str, str] = {}
         self._queue: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
@@ -245,6 +251,12 @@ class UploadEngine:
     ) -> None:
         self._journal.finish_attempt(self._run_id, attempt_id, state, outcomes, note)
         self._count(outcomes)
+        self._tell(chunk, state, outcomes)
+
+    def _tell(self, chunk: _Chunk, state: str, outcomes: list[Outcome]) -> None:
+        if self._on_chunk is not None:
+            tally = Counter(o.disposition for o in outcomes)
+            self._on_chunk(chunk.list_id, chunk.campaign_id, state, dict(tally))
 
     def _count(self, outcomes: list[Outcome]) -> None:
         for outcome in outcomes:
@@ -328,3 +340,4 @@ class UploadEngine:
         outcomes = self._all(chunk, "OVER_CAPACITY", reason)
         self._journal.record_outcomes(self._run_id, outcomes)
         self._count(outcomes)
+        self._tell(chunk, "NOT_SENT", outcomes)

@@ -1,0 +1,141 @@
+"""Options shared by several commands, defined once, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from cxlist.cli.render import err_console
+from cxlist.errors import (
+    ApiError,
+    ConfigError,
+    CxlistError,
+    InputError,
+    PlanError,
+    RunError,
+)
+from cxlist.settings import Settings, load_settings
+
+__all__ = [
+    "EXIT_API",
+    "EXIT_CONFIG",
+    "EXIT_INPUT",
+    "EXIT_INTERRUPTED",
+    "EXIT_PARTIAL",
+    "EXIT_PLAN",
+    "EXIT_RUN",
+    "ConfigOpt",
+    "WorkspaceOpt",
+    "failing_cleanly",
+    "run_async",
+    "settings_from",
+]
+
+EXIT_PARTIAL = 1
+EXIT_CONFIG = 2
+EXIT_INPUT = 3
+EXIT_PLAN = 4
+EXIT_API = 5
+EXIT_RUN = 6
+EXIT_INTERRUPTED = 130
+
+_EXIT_BY_ERROR: tuple[tuple[type[CxlistError], int], ...] = (
+    (ConfigError, EXIT_CONFIG),
+    (InputError, EXIT_INPUT),
+    (PlanError, EXIT_PLAN),
+    (ApiError, EXIT_API),
+    (RunError, EXIT_RUN),
+)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Settings file (default: ./cxlist.toml when it exists).",
+        dir_okay=False,
+    ),
+]
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace", "-w", help="Where runs are kept (default: ./.cxlist).", file_okay=False
+    ),
+]
+WebhookOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--webhook", help="POST the metrics here at the end (secret: CXLIST_WEBHOOK_SECRET)."
+    ),
+]
+ConcurrencyOpt = Annotated[
+    int | None, typer.Option("--concurrency", min=1, max=64, help="Requests in flight at most.")
+]
+ChunkSizeOpt = Annotated[
+    int | None, typer.Option("--chunk-size", min=1, help="Items per request at most.")
+]
+
+T = TypeVar("T")
+
+#: The environment variable holding the secret of the ``--webhook`` URL.
+WEBHOOK_SECRET_ENV = "CXLIST_WEBHOOK_SECRET"  # noqa: S105 (a variable's name, not a secret)
+
+
+def settings_from(
+    config: Path | None,
+    *,
+    workspace: Path | None = None,
+    concurrency: int | None = None,
+    chunk_size: int | None = None,
+    webhook: str | None = None,
+) -> Settings:
+    """Settings from the file (or ./cxlist.toml), the environment, then these flags."""
+    if config is None and Path("cxlist.toml").is_file():
+        config = Path("cxlist.toml")
+    overrides: dict[str, dict[str, Any]] = {
+        "run": {"workspace": workspace},
+        "upload": {"concurrency": concurrency, "chunk_size": chunk_size},
+    }
+    settings = load_settings(config, overrides=overrides)
+    if webhook:
+        from cxlist.settings import WebhookSettings
+
+        settings.webhooks.append(WebhookSettings(url=webhook, secret_env=WEBHOOK_SECRET_ENV))
+    return settings
+
+
+@contextmanager
+def failing_cleanly() -> Iterator[None]:
+    """Turn a library error into one line on stderr and its exit code; never a traceback."""
+    try:
+        yield
+    except CxlistError as err:
+        code = next((c for kind, c in _EXIT_BY_ERROR if isinstance(err, kind)), EXIT_RUN)
+        err_console.print(f"[red]error:[/red] {err}", highlight=False, markup=True)
+        raise typer.Exit(code) from None
+
+
+def run_async(make: Callable[[asyncio.Event], Awaitable[T]]) -> T:
+    """Run a coroutine; the first SIGINT/SIGTERM sets its stop event, a second one aborts."""
+
+    async def main() -> T:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def first_signal() -> None:
+            err_console.print("[yellow]stopping: finishing requests in flight...[/yellow]")
+            stop.set()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, first_signal)
+        return await make(stop)
+
+    return asyncio.run(main())

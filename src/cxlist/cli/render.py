@@ -1,0 +1,113 @@
+"""How the CLI shows things: progress bars while a run works, tables when it is done."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from cxlist.report.results import RunMetrics
+    from cxlist.run import RunEvents, RunOutcome
+    from cxlist.upload.engine import UploadProgress
+    from cxlist.upload.journal import RunRecord
+
+__all__ = ["console", "err_console", "progress_events", "runs_table", "summary_table"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+_ORDER = (
+    "CREATED",
+    "UPDATED",
+    "SKIPPED",
+    "CONFLICT",
+    "FAILED",
+    "PENDING",
+    "OVER_CAPACITY",
+    "DUPLICATE",
+    "SUPPRESSED",
+    "REJECTED",
+)
+
+
+@contextmanager
+def progress_events(events: RunEvents, *, quiet: bool = False) -> Iterator[RunEvents]:
+    """Fill ``events`` with callbacks that drive a planning spinner and an upload bar."""
+    if quiet:
+        yield events
+        return
+    bars = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def on_stage(stage: str, rows: int) -> None:
+        if "plan" not in tasks:
+            tasks["plan"] = bars.add_task("planning", total=None, detail="")
+        bars.update(tasks["plan"], completed=rows, detail=stage)
+
+    def on_upload(progress: UploadProgress) -> None:
+        if "upload" not in tasks:
+            tasks["upload"] = bars.add_task("uploading", total=progress.total, detail="")
+        detail = f"{progress.rate:,.0f} rows/s, {progress.failed} failed"
+        bars.update(tasks["upload"], completed=progress.done, detail=detail)
+
+    events.on_stage = on_stage
+    events.on_upload = on_upload
+    with bars:
+        yield events
+
+
+def summary_table(outcome: RunOutcome) -> Table:
+    """The counts of every disposition, and the metrics, as one table."""
+    metrics: RunMetrics = outcome.metrics
+    table = Table(title=f"run {outcome.run_id}: {outcome.status}", show_footer=True)
+    table.add_column("disposition", footer="rows read")
+    table.add_column("rows", justify="right", footer=f"{metrics.raw_ingested:,}")
+    for disposition in _ORDER:
+        count = metrics.counts.get(disposition, 0)
+        if count:
+            table.add_row(disposition, f"{count:,}")
+    table.add_section()
+    table.add_row("deduplication rate", f"{metrics.deduplication_rate * 100:.2f}%")
+    if metrics.upload_seconds > 0:
+        table.add_row("throughput", f"{metrics.throughput_per_minute:,.0f} rows/min")
+    return table
+
+
+def runs_table(records: list[RunRecord]) -> Table:
+    """One line per run, newest first."""
+    table = Table(title="runs")
+    for name in ("run id", "command", "status", "rows", "planned", "created", "input"):
+        table.add_column(name)
+    for r in records:
+        table.add_row(
+            r.run_id,
+            r.command,
+            r.status,
+            f"{r.rows_read:,}",
+            f"{r.planned:,}",
+            r.created_at,
+            r.input_path,
+        )
+    return table

@@ -1,0 +1,185 @@
+"""`cxlist run`, `plan`, `resume` and `runs`: parse, call :mod:`cxlist.run`, show the result."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cxlist.cli.options import (
+    EXIT_INTERRUPTED,
+    EXIT_PARTIAL,
+    ChunkSizeOpt,
+    ConcurrencyOpt,
+    ConfigOpt,
+    WebhookOpt,
+    WorkspaceOpt,
+    failing_cleanly,
+    run_async,
+    settings_from,
+)
+from cxlist.cli.render import console, err_console, progress_events, runs_table, summary_table
+from cxlist.run import RunEvents, RunOutcome, Target, resume_run, start_run
+from cxlist.upload.journal import Journal
+from cxlist.workspace import Workspace
+
+__all__ = ["register"]
+
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Contacts: CSV, TSV, JSON, JSONL, Parquet or XLSX.",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+    ),
+]
+CampaignOpt = Annotated[str | None, typer.Option("--campaign", help="Campaign id (with --list).")]
+ListOpt = Annotated[str | None, typer.Option("--list", help="Target list id (with --campaign).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+def _target(campaign: str | None, list_id: str | None) -> Target | None:
+    if (campaign is None) != (list_id is None):
+        raise typer.BadParameter("--campaign and --list go together")
+    return Target(campaign, list_id) if campaign and list_id else None
+
+
+def show_outcome(outcome: RunOutcome) -> None:
+    """Print the summary table, where the files are, and how to resume if need be."""
+    console.print(summary_table(outcome))
+    console.print(f"run id:  {outcome.run_id}")
+    console.print(f"results: {outcome.results_path}")
+    console.print(f"summary: {outcome.summary_path}")
+    for campaign, reason in outcome.closed_campaigns.items():
+        err_console.print(f"[yellow]campaign {campaign} stopped:[/yellow] {reason}")
+    if outcome.interrupted or (
+        outcome.metrics.counts.get("PENDING") and outcome.status != "PLANNED"
+    ):
+        err_console.print(f"to finish it: cxlist resume {outcome.run_id}")
+
+
+def exit_code(outcome: RunOutcome) -> int:
+    """0 when nothing FAILED and nothing is left unfinished."""
+    if outcome.interrupted:
+        return EXIT_INTERRUPTED
+    counts = outcome.metrics.counts
+    if counts.get("FAILED") or (outcome.status != "PLANNED" and counts.get("PENDING")):
+        return EXIT_PARTIAL
+    return 0
+
+
+def run(
+    file: FileArg,
+    campaign: CampaignOpt = None,
+    list_id: ListOpt = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    chunk_size: ChunkSizeOpt = None,
+    webhook: WebhookOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Read, clean, score, dedupe and upload FILE; write results.csv and summary.json."""
+    with failing_cleanly():
+        settings = settings_from(
+            config,
+            workspace=workspace,
+            concurrency=concurrency,
+            chunk_size=chunk_size,
+            webhook=webhook,
+        )
+        target = _target(campaign, list_id)
+
+        async def go(stop: asyncio.Event) -> RunOutcome:
+            with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
+                return await start_run(file, settings, target=target, events=events)
+
+        outcome = run_async(go)
+    show_outcome(outcome)
+    raise typer.Exit(exit_code(outcome))
+
+
+def plan(
+    file: FileArg,
+    campaign: CampaignOpt = None,
+    list_id: ListOpt = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Everything but the upload: write the plan and results.csv (planned rows PENDING)."""
+    with failing_cleanly():
+        settings = settings_from(config, workspace=workspace)
+        target = _target(campaign, list_id)
+
+        async def go(stop: asyncio.Event) -> RunOutcome:
+            with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
+                return await start_run(file, settings, target=target, dry_run=True, events=events)
+
+        outcome = run_async(go)
+    show_outcome(outcome)
+    raise typer.Exit(exit_code(outcome))
+
+
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run to finish.")],
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    webhook: WebhookOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Finish what an interrupted or partly failed run left undone."""
+    with failing_cleanly():
+        settings = settings_from(
+            config, workspace=workspace, concurrency=concurrency, webhook=webhook
+        )
+
+        async def go(stop: asyncio.Event) -> RunOutcome:
+            with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
+                return await resume_run(run_id, settings, events=events)
+
+        outcome = run_async(go)
+    show_outcome(outcome)
+    raise typer.Exit(exit_code(outcome))
+
+
+runs_app = typer.Typer(help="Runs kept in the workspace.", no_args_is_help=True)
+
+
+@runs_app.command("list")
+def runs_list(workspace: WorkspaceOpt = None, config: ConfigOpt = None) -> None:
+    """List the workspace's runs, newest first."""
+    with failing_cleanly():
+        settings = settings_from(config, workspace=workspace)
+        journal = Journal(Workspace(settings.run.workspace).connect())
+        console.print(runs_table(journal.runs()))
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="The run to show.")],
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Show one run: its record and, when written, its summary."""
+    with failing_cleanly():
+        settings = settings_from(config, workspace=workspace)
+        ws = Workspace(settings.run.workspace)
+        record = Journal(ws.connect()).run(run_id)
+        console.print_json(data=asdict(record))
+        summary = ws.run_dir(run_id) / "summary.json"
+        if summary.exists():
+            console.print_json(summary.read_text(encoding="utf-8"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the main app."""
+    app.command()(run)
+    app.command()(plan)
+    app.command()(resume)
+    app.add_typer(runs_app, name="runs")

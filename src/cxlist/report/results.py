@@ -1,0 +1,153 @@
+"""The run's results: the final disposition of every input row, and the metrics over them.
+
+The pipeline decides REJECTED, SUPPRESSED, DUPLICATE and OVER_CAPACITY and marks the rest
+PENDING; the journal's server-confirmed outcomes then replace PENDING row by row. A row that
+is PENDING at the end was never confirmed (a dry run, or an interrupted one).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from cxlist.upload.journal import Outcome
+
+__all__ = [
+    "DISPOSITIONS",
+    "LANDED",
+    "RunMetrics",
+    "apply_outcomes",
+    "compute_metrics",
+    "write_summary",
+]
+
+DISPOSITIONS = (
+    "REJECTED",
+    "SUPPRESSED",
+    "DUPLICATE",
+    "OVER_CAPACITY",
+    "CREATED",
+    "UPDATED",
+    "SKIPPED",
+    "CONFLICT",
+    "FAILED",
+    "PENDING",
+)
+LANDED = ("CREATED", "UPDATED", "SKIPPED")
+
+
+def apply_outcomes(frame: pl.DataFrame, outcomes: Mapping[int, Outcome]) -> pl.DataFrame:
+    """``frame`` with each row's journaled outcome in place of its pipeline disposition.
+
+    Adds ``item_id``. Rows without an outcome keep what the pipeline gave them.
+    """
+    if not outcomes:
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias("item_id"))
+    done = pl.DataFrame(
+        {
+            "row": [o.row for o in outcomes.values()],
+            "_disposition": [o.disposition for o in outcomes.values()],
+            "_reason": [o.reason for o in outcomes.values()],
+            "item_id": [o.item_id for o in outcomes.values()],
+        },
+        schema={
+            "row": frame.schema["row"],
+            "_disposition": pl.String,
+            "_reason": pl.String,
+            "item_id": pl.String,
+        },
+    )
+    joined = frame.join(done, on="row", how="left", maintain_order="left")
+    has = pl.col("_disposition").is_not_null()
+    return joined.with_columns(
+        pl.when(has)
+        .then(pl.col("_disposition"))
+        .otherwise(pl.col("disposition"))
+        .alias("disposition"),
+        pl.when(has).then(pl.col("_reason")).otherwise(pl.col("reason")).alias("reason"),
+    ).drop("_disposition", "_reason")
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """The tutorial's metrics, made honest, plus what it left out.
+
+    - ``raw_ingested``: rows read.
+    - ``unique_processed``: rows left after validation, suppression and dedupe.
+    - ``deduplication_rate``: duplicates as a share of the rows that reached dedupe.
+    - ``throughput_per_minute``: rows landed per minute of real upload time.
+    """
+
+    raw_ingested: int
+    unique_processed: int
+    deduplication_rate: float
+    throughput_per_minute: float
+    counts: dict[str, int]
+    per_list: dict[str, dict[str, int]]
+    upload_seconds: float
+
+    @property
+    def successes(self) -> int:
+        """Rows the server confirmed as created, updated or skipped."""
+        return sum(self.counts[d] for d in LANDED)
+
+    def payload(self) -> dict[str, Any]:
+        """The webhook's ``metrics`` object (camelCase, as in the v2 contract)."""
+        c = self.counts
+        return {
+            "rawIngested": self.raw_ingested,
+            "uniqueProcessed": self.unique_processed,
+            "deduplicationRate": f"{self.deduplication_rate * 100:.2f}%",
+            "throughputPerMinute": round(self.throughput_per_minute, 1),
+            "successes": self.successes,
+            "created": c["CREATED"],
+            "updated": c["UPDATED"],
+            "skipped": c["SKIPPED"],
+            "conflicts": c["CONFLICT"],
+            "failures": c["FAILED"],
+            "suppressed": c["SUPPRESSED"],
+            "rejected": c["REJECTED"],
+            "duplicates": c["DUPLICATE"],
+            "overCapacity": c["OVER_CAPACITY"],
+            "pending": c["PENDING"],
+            "uploadSeconds": round(self.upload_seconds, 3),
+            "perList": self.per_list,
+        }
+
+
+def compute_metrics(frame: pl.DataFrame, upload_seconds: float) -> RunMetrics:
+    """Metrics over a final results frame (one row per input row)."""
+    tally = frame.group_by("disposition").len()
+    counts = dict.fromkeys(DISPOSITIONS, 0)
+    for disposition, n in tally.iter_rows():
+        counts[str(disposition)] = int(n)
+    raw = frame.height
+    unique = raw - counts["REJECTED"] - counts["SUPPRESSED"] - counts["DUPLICATE"]
+    reached_dedupe = unique + counts["DUPLICATE"]
+    landed = sum(counts[d] for d in LANDED)
+    per_list: dict[str, dict[str, int]] = {}
+    listed = frame.filter(pl.col("list_id").is_not_null()).group_by("list_id", "disposition").len()
+    for list_id, disposition, n in listed.sort("list_id", "disposition").iter_rows():
+        per_list.setdefault(str(list_id), {})[str(disposition)] = int(n)
+    return RunMetrics(
+        raw_ingested=raw,
+        unique_processed=unique,
+        deduplication_rate=counts["DUPLICATE"] / reached_dedupe if reached_dedupe else 0.0,
+        throughput_per_minute=landed / upload_seconds * 60 if upload_seconds > 0 else 0.0,
+        counts=counts,
+        per_list=per_list,
+        upload_seconds=upload_seconds,
+    )
+
+
+def write_summary(path: Path, run: Mapping[str, Any], metrics: RunMetrics) -> None:
+    """Write ``summary.json``: the run's identity and status, the counts and the metrics."""
+    document = {**run, "counts": metrics.counts, "metrics": metrics.payload()}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    tmp.replace(path)

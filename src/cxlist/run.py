@@ -1,0 +1,331 @@
+"""A run, start to finish: fetch what the pipeline needs, plan, upload, report; and resume.
+
+This is the library's front door (the CLI only wires flags to it)::
+
+    outcome = await start_run(Path("contacts.csv"), settings, target=Target("C-100", "L-1"))
+    outcome = await resume_run(outcome.run_id, settings)
+
+A run's folder holds ``rows.parquet`` (every input row with its pipeline disposition),
+``plan.parquet``, ``results.csv`` and ``summary.json``; the workspace database holds the
+journal, so a resume needs nothing but the run id (and the credentials).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from cxlist.api.backend import Backend, Campaign, PlannedItem, Suppression
+from cxlist.errors import ConfigError, PlanError, RunError
+from cxlist.pipeline import PipelineConfig, PipelineResult, run_pipeline
+from cxlist.report.results import RunMetrics, apply_outcomes, compute_metrics, write_summary
+from cxlist.run_report import RunReporter
+from cxlist.settings import Settings
+from cxlist.upload.engine import ListTarget, UploadEngine, UploadProgress
+from cxlist.upload.journal import Journal
+from cxlist.workspace import Workspace
+
+__all__ = ["RunEvents", "RunOutcome", "Target", "open_backend", "resume_run", "start_run"]
+
+BackendFactory = Callable[[Settings], Backend]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The one list to load when the config names none (``--campaign C --list L``)."""
+
+    campaign_id: str
+    list_id: str
+
+
+@dataclass
+class RunEvents:
+    """Callbacks a caller (the CLI's progress bars) may set; all optional."""
+
+    on_stage: Callable[[str, int], None] | None = None
+    on_upload: Callable[[UploadProgress], None] | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Where a run ended and what it did."""
+
+    run_id: str
+    run_dir: Path
+    status: str
+    metrics: RunMetrics
+    interrupted: bool = False
+    closed_campaigns: Mapping[str, str] = field(default_factory=dict)
+    webhook_report: Any = None
+
+    @property
+    def results_path(self) -> Path:
+        """The run's ``results.csv``."""
+        return self.run_dir / "results.csv"
+
+    @property
+    def summary_path(self) -> Path:
+        """The run's ``summary.json``."""
+        return self.run_dir / "summary.json"
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time plus randomness."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def pipeline_config(settings: Settings, target: Target | None) -> PipelineConfig:
+    """The pipeline's config from the settings, with ``target`` as the default list if given."""
+    config = PipelineConfig.model_validate(settings.pipeline)
+    if target is not None:
+        config = config.with_target(target.list_id, target.campaign_id)
+    if not config.lists:
+        raise PlanError("no target list: give --campaign and --list, or [[lists]] in the config")
+    return config
+
+
+async def start_run(
+    source: Path,
+    settings: Settings,
+    *,
+    target: Target | None = None,
+    dry_run: bool = False,
+    events: RunEvents | None = None,
+    backend_factory: BackendFactory | None = None,
+) -> RunOutcome:
+    """Plan ``source`` and, unless ``dry_run``, upload it; returns when every row is settled
+    or the run is stopped through ``events.stop``."""
+    events = events or RunEvents()
+    config = pipeline_config(settings, target)
+    workspace = Workspace(settings.run.workspace)
+    journal = Journal(workspace.connect())
+    run_id = new_run_id()
+    reporter = RunReporter(workspace, settings, run_id)
+    journal.create_run(
+        run_id,
+        command="plan" if dry_run else "run",
+        dialect=settings.cxone.dialect,
+        input_path=str(source.resolve()),
+        input_sha256=file_sha256(source),
+        settings=_stored_settings(settings, target),
+    )
+    backend = _open(settings, backend_factory)
+    try:
+        campaigns, suppressions = await _fetch_context(backend, config)
+        try:
+            result = run_pipeline(
+                source,
+                config,
+                suppressions=suppressions,
+                campaigns=campaigns,
+                on_progress=events.on_stage,
+            )
+        except PlanError as err:
+            journal.update_run(run_id, status="FAILED", message=str(err), finished_at=_now())
+            reporter.failed(str(err))
+            raise
+        run_dir = workspace.run_dir(run_id)
+        _save_plan(result, run_dir)
+        journal.update_run(
+            run_id, status="PLANNED", rows_read=result.rows_read, planned=result.plan.height
+        )
+        reporter.planned(result)
+        if dry_run:
+            return _finish(journal, reporter, run_id, run_dir, status="PLANNED")
+        return await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
+    finally:
+        await backend.aclose()
+
+
+async def resume_run(
+    run_id: str,
+    settings: Settings,
+    *,
+    events: RunEvents | None = None,
+    backend_factory: BackendFactory | None = None,
+) -> RunOutcome:
+    """Finish exactly what a run left unfinished: re-send its open attempts under their
+    idempotency keys, then send the rows that were never sent."""
+    events = events or RunEvents()
+    workspace = Workspace(settings.run.workspace)
+    journal = Journal(workspace.connect())
+    record = journal.run(run_id)
+    if record.command != "run":
+        raise RunError(f"run {run_id} was a dry run (plan); start a new run to upload")
+    run_dir = workspace.run_dir(run_id)
+    if not (run_dir / "plan.parquet").exists():
+        raise RunError(f"run {run_id} has no plan (it failed before planning): start it again")
+    reporter = RunReporter(workspace, settings, run_id)
+    reporter.resumed()
+    backend = _open(settings, backend_factory)
+    try:
+        return await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
+    finally:
+        await backend.aclose()
+
+
+def _open(settings: Settings, factory: BackendFactory | None) -> Backend:
+    if factory is not None:
+        return factory(settings)
+    return open_backend(settings)
+
+
+def open_backend(settings: Settings) -> Backend:
+    """The backend of the dialect the settings name, ready to use."""
+    if settings.cxone.dialect == "v2":
+        from cxlist.api.v2 import open_backend as open_v2
+
+        return open_v2(settings)
+    raise ConfigError(f"dialect {settings.cxone.dialect!r} is not supported yet")
+
+
+async def _fetch_context(
+    backend: Backend, config: PipelineConfig
+) -> tuple[dict[str, Campaign], list[Suppression]]:
+    campaign_ids = sorted({rule.campaign for rule in config.lists})
+    campaigns = {cid: await backend.campaign(cid) for cid in campaign_ids}
+    suppressions: list[Suppression] = []
+    for cid in campaign_ids:
+        suppressions.extend(await backend.suppressions(cid))
+    return campaigns, suppressions
+
+
+def _save_plan(result: PipelineResult, run_dir: Path) -> None:
+    result.write(run_dir)
+    result.frame.write_parquet(run_dir / "rows.parquet")
+
+
+async def _upload(
+    backend: Backend,
+    journal: Journal,
+    reporter: RunReporter,
+    run_id: str,
+    run_dir: Path,
+    settings: Settings,
+    events: RunEvents,
+) -> RunOutcome:
+    plan = pl.read_parquet(run_dir / "plan.parquet")
+    items = _planned_items(plan)
+    done = journal.outcomes(run_id)
+    reopen = journal.open_attempts(run_id)
+    in_flight = {row for attempt in reopen for row in attempt.rows}
+    targets = _targets(plan, items, skip=done.keys() | in_flight)
+    journal.update_run(run_id, status="UPLOADING")
+    engine = UploadEngine(
+        backend,
+        journal,
+        run_id,
+        concurrency=settings.upload.concurrency,
+        chunk_size=settings.upload.chunk_size,
+        on_progress=events.on_upload,
+        on_chunk=reporter.chunk,
+        stop=events.stop,
+    )
+    started = time.monotonic()
+    try:
+        report = await engine.upload(targets, reopen=reopen, items_by_row=items)
+    finally:
+        journal.add_upload_time(run_id, time.monotonic() - started)
+    reporter.uploaded(report)
+    status = "INTERRUPTED" if report.interrupted else "COMPLETED"
+    outcome = _finish(journal, reporter, run_id, run_dir, status=status)
+    return RunOutcome(
+        outcome.run_id,
+        outcome.run_dir,
+        outcome.status,
+        outcome.metrics,
+        interrupted=report.interrupted,
+        closed_campaigns=report.closed_campaigns,
+        webhook_report=outcome.webhook_report,
+    )
+
+
+def _planned_items(plan: pl.DataFrame) -> dict[int, PlannedItem]:
+    fixed = {"row", "list_id", "campaign_id", "key_name", "key", "priority"}
+    send = [c for c in plan.columns if c not in fixed]
+    texts = plan.select(
+        "row", "key_name", "key", "priority", *(pl.col(c).cast(pl.String) for c in send)
+    )
+    items: dict[int, PlannedItem] = {}
+    for values in texts.iter_rows():
+        row, key_name, key, priority, *fields = values
+        items[int(row)] = PlannedItem(
+            row=int(row),
+            key_name=str(key_name),
+            key_value=str(key),
+            fields={name: value for name, value in zip(send, fields, strict=True) if value},
+            priority=int(priority),
+        )
+    return items
+
+
+def _targets(
+    plan: pl.DataFrame, items: Mapping[int, PlannedItem], *, skip: Any
+) -> list[ListTarget]:
+    targets = []
+    for (list_id, campaign_id), group in plan.group_by(
+        "list_id", "campaign_id", maintain_order=True
+    ):
+        rows: Sequence[int] = group.get_column("row").to_list()
+        todo = [items[row] for row in rows if row not in skip]
+        if todo:
+            targets.append(ListTarget(str(list_id), str(campaign_id), todo))
+    return targets
+
+
+def _finish(
+    journal: Journal, reporter: RunReporter, run_id: str, run_dir: Path, *, status: str
+) -> RunOutcome:
+    frame = apply_outcomes(pl.read_parquet(run_dir / "rows.parquet"), journal.outcomes(run_id))
+    record = journal.run(run_id)
+    metrics = compute_metrics(frame, record.upload_seconds)
+    if status == "COMPLETED" and metrics.counts["PENDING"]:
+        status = "INCOMPLETE"
+    journal.update_run(run_id, status=status, finished_at=_now())
+    reporter.write_results(frame, run_dir / "results.csv")
+    summary = {
+        "runId": run_id,
+        "status": status,
+        "command": record.command,
+        "input": {"path": record.input_path, "sha256": record.input_sha256},
+        "rowsRead": frame.height,
+    }
+    write_summary(run_dir / "summary.json", summary, metrics)
+    campaigns = dict(
+        frame.filter(pl.col("list_id").is_not_null())
+        .select("list_id", "campaign_id")
+        .unique()
+        .iter_rows()
+    )
+    webhook_report = reporter.finished(status, metrics, campaigns)
+    return RunOutcome(run_id, run_dir, status, metrics, webhook_report=webhook_report)
+
+
+def _stored_settings(settings: Settings, target: Target | None) -> dict[str, Any]:
+    data = settings.public()
+    if target is not None:
+        data["target"] = {"campaign_id": target.campaign_id, "list_id": target.list_id}
+    return data
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
