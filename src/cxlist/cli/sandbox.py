@@ -2,6 +2,81 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from cxlist.errors import CxlistError
+from cxlist.sandbox import Faults, ScriptedFault, serve_forever
+
 sandbox_app = typer.Typer(help="The local CXone emulator.", no_args_is_help=True)
+
+
+@sandbox_app.callback()
+def sandbox() -> None:
+    """The local CXone emulator (v2 dialect) over loopback HTTP."""
+
+
+@sandbox_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 0,
+    seed: Annotated[str, typer.Option(help="'demo', a JSON/TOML seed file, or 'none'.")] = "demo",
+    db: Annotated[Path | None, typer.Option(help="SQLite file kept across restarts.")] = None,
+    token_ttl: Annotated[int, typer.Option(help="Lifetime of issued tokens, seconds.")] = 3600,
+    latency_ms: Annotated[int, typer.Option(help="Delay added to every call, ms.")] = 0,
+    rate_limit: Annotated[
+        float | None, typer.Option(help="Requests per second per OAuth client.")
+    ] = None,
+    rate_burst: Annotated[int | None, typer.Option(help="Token bucket size.")] = None,
+    fail_429: Annotated[float, typer.Option(help="Fraction of API calls answered 429.")] = 0.0,
+    fail_500: Annotated[float, typer.Option(help="Fraction of API calls answered 500.")] = 0.0,
+    fail_503: Annotated[float, typer.Option(help="Fraction of API calls answered 503.")] = 0.0,
+    drop_before: Annotated[float, typer.Option(help="Fraction dropped before applying.")] = 0.0,
+    drop_after: Annotated[float, typer.Option(help="Fraction dropped after applying.")] = 0.0,
+    retry_after: Annotated[int, typer.Option(help="Retry-After of injected 429/503, s.")] = 1,
+    fault_seed: Annotated[int, typer.Option(help="Seed of the fault random source.")] = 0,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(help="Scripted fault ENDPOINT:CALL:ACTION, e.g. add_items:3:drop_after."),
+    ] = None,
+    control: Annotated[bool, typer.Option(help="Serve the /_sandbox control endpoints.")] = True,
+) -> None:
+    """Serve the v2 API on HOST:PORT; print the base URL first; stop on Ctrl-C/SIGTERM."""
+    try:
+        faults = Faults(
+            latency_ms=latency_ms,
+            rate_limit=rate_limit,
+            rate_burst=rate_burst,
+            fail_429=fail_429,
+            fail_500=fail_500,
+            fail_503=fail_503,
+            drop_before=drop_before,
+            drop_after=drop_after,
+            retry_after=retry_after,
+            token_ttl=token_ttl,
+            seed=fault_seed,
+            script=tuple(ScriptedFault.parse(f) for f in fault or []),
+        )
+        serve_forever(
+            None if seed == "none" else seed,
+            faults,
+            db,
+            host=host,
+            port=port,
+            control=control,
+            on_listening=_announce,
+        )
+    except CxlistError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo("sandbox stopped", err=True)
+
+
+def _announce(base_url: str) -> None:
+    typer.echo(base_url)
+    typer.echo(f"token endpoint: {base_url}/as/token.oauth2", err=True)
