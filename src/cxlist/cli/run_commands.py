@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,9 +22,11 @@ from cxlist.cli.options import (
     settings_from,
 )
 from cxlist.cli.render import console, err_console, progress_events, runs_table, summary_table
-from cxlist.run import RunEvents, RunOutcome, Target, resume_run, start_run
 from cxlist.upload.journal import Journal
 from cxlist.workspace import Workspace
+
+if TYPE_CHECKING:
+    from cxlist.run import RunOutcome, Target
 
 __all__ = ["register"]
 
@@ -43,6 +45,8 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.
 
 
 def _target(campaign: str | None, list_id: str | None) -> Target | None:
+    from cxlist.run import Target
+
     if (campaign is None) != (list_id is None):
         raise typer.BadParameter("--campaign and --list go together")
     return Target(campaign, list_id) if campaign and list_id else None
@@ -95,6 +99,8 @@ def run(
         target = _target(campaign, list_id)
 
         async def go(stop: asyncio.Event) -> RunOutcome:
+            from cxlist.run import RunEvents, start_run
+
             with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
                 return await start_run(file, settings, target=target, events=events)
 
@@ -117,6 +123,8 @@ def plan(
         target = _target(campaign, list_id)
 
         async def go(stop: asyncio.Event) -> RunOutcome:
+            from cxlist.run import RunEvents, start_run
+
             with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
                 return await start_run(file, settings, target=target, dry_run=True, events=events)
 
@@ -140,6 +148,8 @@ def resume(
         )
 
         async def go(stop: asyncio.Event) -> RunOutcome:
+            from cxlist.run import RunEvents, resume_run
+
             with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
                 return await resume_run(run_id, settings, events=events)
 
