@@ -64,7 +64,7 @@ def _checked_url(url: Any, where: str) -> str:
 def _secret_value(text: str, source: str) -> SecretStr:
     value = text.strip()
     if not value:
-        raise ConfigError(f"the webhook secret in {source} is empty")
+        raise ConfigError(f"{source}: the webhook secret is empty")
     return SecretStr(value)
 
 
@@ -85,13 +85,14 @@ def _entry_secret(
     if name is not None:
         if not isinstance(name, str) or name not in env:
             raise ConfigError(f"{where}: environment variable {name!s} is not set")
-        return _secret_value(env[name], f"environment variable {name}")
+        return _secret_value(env[name], f"{where}: environment variable {name}")
     if file is not None:
         path = base_dir / str(file)
         try:
-            return _secret_value(path.read_text(encoding="utf-8"), f"file {path}")
+            text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"{where}: cannot read secret_file {path}") from exc
+        return _secret_value(text, f"{where}: file {path}")
     return None
 
 
