@@ -1,4 +1,4 @@
-"""The pipeline's settings: the ``[input]``, ``[columns]``, ... ``[capacity]`` sections of cxlist.toml.
+"""The pipeline's settings: the ``[input]`` ... ``[capacity]`` sections of cxlist.toml.
 
 Every section is optional. Unknown top-level sections (``[cxone]``, ``[upload]``, ...) belong to
 other layers and are ignored; unknown keys *inside* a pipeline section are an error, so that a
@@ -100,7 +100,7 @@ class SuppressConfig(_Section):
 
 
 class ScoreRule(_Section):
-    """Add ``add`` to the score where ``when`` holds; within a ``group`` only the first match counts."""
+    """Add ``add`` where ``when`` holds; in a ``group`` only the first match counts."""
 
     name: str
     when: str
@@ -158,7 +158,7 @@ class DedupeConfig(_Section):
 
 
 class ListRule(_Section):
-    """A target list: rows where ``when`` holds go here (first match wins); one list is the default."""
+    """A target list: rows where ``when`` holds (first match wins); one list is the default."""
 
     id: str
     campaign: str
@@ -205,7 +205,7 @@ class PipelineConfig(BaseModel):
         return self
 
     def with_target(self, list_id: str, campaign_id: str) -> PipelineConfig:
-        """This config with one default list, replacing any ``[[lists]]`` (``--list``/``--campaign``)."""
+        """This config with one default list instead of any ``[[lists]]`` (the CLI's --list)."""
         target = ListRule(id=list_id, campaign=campaign_id, default=True)
         return self.model_copy(update={"lists": (target,)})
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -45,6 +45,7 @@ _KEYWORDS = {"and", "or", "not", "in", "is", "null", "true", "false"}
 _COMPARE = {"==", "!=", "<", "<=", ">", ">="}
 
 Kind = Literal["num", "text", "bool", "null"]
+Node = tuple[Any, ...]
 Literal_ = str | int | float | bool | None
 
 
@@ -61,7 +62,7 @@ class Expression:
 
     text: str
     rule: str
-    tree: tuple[object, ...]
+    tree: Node
 
 
 def _fail(rule: str, text: str, pos: int, message: str) -> ConfigError:
@@ -119,7 +120,7 @@ class _Parser:
     def error(self, token: _Token, message: str) -> ConfigError:
         return _fail(self.rule, self.text, token.pos, message)
 
-    def parse(self) -> tuple[object, ...]:
+    def parse(self) -> Node:
         if self.peek().kind == "end":
             raise self.error(self.peek(), "empty rule")
         tree = self.or_expr()
@@ -128,24 +129,24 @@ class _Parser:
             raise self.error(token, f"unexpected {token.text!r}")
         return tree
 
-    def or_expr(self) -> tuple[object, ...]:
+    def or_expr(self) -> Node:
         node = self.and_expr()
         while self.accept("or"):
             node = ("or", node, self.and_expr())
         return node
 
-    def and_expr(self) -> tuple[object, ...]:
+    def and_expr(self) -> Node:
         node = self.not_expr()
         while self.accept("and"):
             node = ("and", node, self.not_expr())
         return node
 
-    def not_expr(self) -> tuple[object, ...]:
+    def not_expr(self) -> Node:
         if self.accept("not"):
             return ("not", self.not_expr())
         return self.compare()
 
-    def compare(self) -> tuple[object, ...]:
+    def compare(self) -> Node:
         left = self.value()
         token = self.peek()
         if token.kind == "op" and token.text in _COMPARE:
@@ -162,13 +163,13 @@ class _Parser:
             return ("in", left, self.literal_list(), token.pos)
         return left
 
-    def value(self) -> tuple[object, ...]:
+    def value(self) -> Node:
         node = self.atom()
         while self.accept("??"):
             node = ("default", node, self.atom())
         return node
 
-    def atom(self) -> tuple[object, ...]:
+    def atom(self) -> Node:
         token = self.take()
         if token.kind == "number":
             number = float(token.text) if "." in token.text else int(token.text)
@@ -194,7 +195,7 @@ class _Parser:
             node = self.atom()
             if node[0] != "lit":
                 raise self.error(self.tokens[self.at - 1], "a list holds literals only")
-            items.append(node[1])  # type: ignore[arg-type]
+            items.append(node[1])
         return tuple(items)
 
 
@@ -221,25 +222,25 @@ class _Compiler:
     def fail(self, pos: int, message: str) -> ConfigError:
         return _fail(self.expression.rule, self.expression.text, pos, message)
 
-    def node(self, tree: tuple[object, ...]) -> _Typed:
+    def node(self, tree: Node) -> _Typed:
         tag = tree[0]
         if tag == "lit":
-            return _literal(tree[1])  # type: ignore[arg-type]
+            return _literal(tree[1])
         if tag == "col":
-            return self.column(str(tree[1]), int(tree[2]))  # type: ignore[call-overload]
+            return self.column(str(tree[1]), int(tree[2]))
         if tag in ("and", "or"):
             left, right = self.boolean(tree[1]), self.boolean(tree[2])
             return _Typed(left & right if tag == "and" else left | right, "bool")
         if tag == "not":
             return _Typed(~self.boolean(tree[1]), "bool")
         if tag == "isnull":
-            inner = self.node(tree[1]).expr  # type: ignore[arg-type]
+            inner = self.node(tree[1]).expr
             return _Typed(inner.is_not_null() if tree[2] else inner.is_null(), "bool")
         if tag == "default":
-            return self.default(tree[1], tree[2])  # type: ignore[arg-type]
+            return self.default(tree[1], tree[2])
         if tag == "in":
-            return self.member(tree[1], tree[2], int(tree[3]))  # type: ignore[arg-type, call-overload]
-        return self.compare(str(tree[1]), tree[2], tree[3], int(tree[4]))  # type: ignore[arg-type, call-overload]
+            return self.member(tree[1], tree[2], int(tree[3]))
+        return self.compare(str(tree[1]), tree[2], tree[3], int(tree[4]))
 
     def column(self, name: str, pos: int) -> _Typed:
         dtype = self.schema.get(name)
@@ -252,20 +253,20 @@ class _Compiler:
             return _Typed(pl.col(name), "bool")
         return _Typed(pl.col(name).cast(pl.String), "text")
 
-    def boolean(self, tree: object) -> pl.Expr:
-        typed = self.node(tree)  # type: ignore[arg-type]
+    def boolean(self, tree: Node) -> pl.Expr:
+        typed = self.node(tree)
         if typed.kind != "bool":
             return typed.expr.is_not_null()
         return typed.expr
 
-    def default(self, left: tuple[object, ...], right: tuple[object, ...]) -> _Typed:
+    def default(self, left: Node, right: Node) -> _Typed:
         a, b = self.node(left), self.node(right)
         if "num" in (a.kind, b.kind):
             return _Typed(pl.coalesce(_as_number(a), _as_number(b)), "num")
         return _Typed(pl.coalesce(a.expr, b.expr), a.kind if a.kind != "null" else b.kind)
 
-    def compare(self, op: str, left: object, right: object, pos: int) -> _Typed:
-        a, b = self.node(left), self.node(right)  # type: ignore[arg-type]
+    def compare(self, op: str, left: Node, right: Node, pos: int) -> _Typed:
+        a, b = self.node(left), self.node(right)
         if "null" in (a.kind, b.kind):
             raise self.fail(pos, "compare with null using `is null` / `is not null`")
         if "num" in (a.kind, b.kind):
@@ -284,12 +285,13 @@ class _Compiler:
         }[op]
         return _Typed(result, "bool")
 
-    def member(self, left: object, items: tuple[Literal_, ...], pos: int) -> _Typed:
-        value = self.node(left)  # type: ignore[arg-type]
+    def member(self, left: Node, items: tuple[Literal_, ...], pos: int) -> _Typed:
+        value = self.node(left)
         if not items:
             raise self.fail(pos, "`in` needs a non-empty list")
-        if all(isinstance(i, int | float) and not isinstance(i, bool) for i in items):
-            numbers = pl.Series([float(i) for i in items], dtype=pl.Float64)  # type: ignore[arg-type]
+        numeric = [i for i in items if isinstance(i, int | float) and not isinstance(i, bool)]
+        if len(numeric) == len(items):
+            numbers = pl.Series([float(i) for i in numeric], dtype=pl.Float64)
             return _Typed(_as_number(value).is_in(numbers.implode()), "bool")
         texts = pl.Series([str(i) for i in items if i is not None], dtype=pl.String)
         return _Typed(value.expr.cast(pl.String).is_in(texts.implode()), "bool")

@@ -145,7 +145,7 @@ def map_columns(
         if name in RESERVED_NAMES or name in CANONICAL_FIELDS:
             name = f"input_{name}"
         if not API_NAME.match(name):
-            invalid[header] = name = f"_invalid_{index}"
+            invalid[header] = name = f"invalid_column_{index + 1}"
         while name in taken:
             name = f"{name}_2"
         fields[header], how[header] = name, "custom"

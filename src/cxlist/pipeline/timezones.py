@@ -304,18 +304,18 @@ def resolve_timezones(frame: pl.DataFrame, default_timezone: str | None = None) 
     null = pl.Series([None] * height, dtype=pl.String)
     explicit = frame["timezone"].str.strip_chars() if "timezone" in frame.columns else null
     known = pl.Series(sorted(_known_zones()), dtype=pl.String)
-    explicit = explicit.set(~explicit.is_in(known.implode()).fill_null(False), None)  # type: ignore[arg-type]
+    explicit = explicit.set(~explicit.is_in(known.implode()).fill_null(False), None)
     us = _is_us(frame, height)
     zips = frame["zip"] if "zip" in frame.columns else null
     zip3 = pl.DataFrame({"_zip3": zips.str.extract(r"^\s*(\d{3})\d{2}(?:-?\d{4})?\s*$", 1)})
     zip_tz = zip3.join(_zip_table(), on="_zip3", how="left", maintain_order="left")["_zip_tz"]
-    zip_tz = zip_tz.set(~us, None)  # type: ignore[arg-type]
+    zip_tz = zip_tz.set(~us, None)
     states = frame["state"] if "state" in frame.columns else null
     key = pl.DataFrame({"_state_key": states.str.strip_chars().str.to_uppercase()})
     state_tz = key.join(_state_table(), on="_state_key", how="left", maintain_order="left")[
         "_state_tz"
     ]
-    state_tz = state_tz.set(~us, None)  # type: ignore[arg-type]
+    state_tz = state_tz.set(~us, None)
     phones = frame["phone_number"] if "phone_number" in frame.columns else null
     phone_tz = _phone_zones(phones)
     parts = pl.DataFrame(

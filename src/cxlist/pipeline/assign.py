@@ -1,0 +1,100 @@
+"""Assignment (which list, hence which campaign) and campaign capacity.
+
+Lists are tried in config order; the first whose ``when`` holds takes the row, and rows no
+rule takes go to the default list. Capacity counts the rows planned for each campaign
+against ``max_list_size - current_list_size``: policy ``fail`` raises ``PlanError``, policy
+``trim`` marks the lowest-priority rows (latest rows first among equals) OVER_CAPACITY.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from cxlist.api.backend import Campaign
+from cxlist.errors import ConfigError, PlanError
+from cxlist.pipeline.config import CapacityConfig, ListRule
+from cxlist.pipeline.expressions import compile_expression, parse_expression
+from cxlist.pipeline.stages import dispose, in_play
+
+__all__ = ["AssignStage", "CapacityStage"]
+
+
+class AssignStage:
+    """Gives every row not REJECTED a ``list_id`` and ``campaign_id``."""
+
+    name = "assign"
+
+    def __init__(self, lists: Sequence[ListRule]) -> None:
+        if not lists:
+            raise ConfigError(
+                "no target list: add [[lists]] to the config or give --list/--campaign"
+            )
+        self.lists = tuple(lists)
+
+    def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The frame with ``list_id`` and ``campaign_id`` (null on REJECTED rows)."""
+        default = next(rule for rule in self.lists if rule.default)
+        list_id: pl.Expr = pl.lit(default.id)
+        campaign: pl.Expr = pl.lit(default.campaign)
+        for rule in reversed(self.lists):
+            if rule.when is None:
+                continue
+            expression = parse_expression(rule.when, rule=f"lists {rule.id!r}")
+            matched = compile_expression(expression, frame.schema)
+            list_id = pl.when(matched).then(pl.lit(rule.id)).otherwise(list_id)
+            campaign = pl.when(matched).then(pl.lit(rule.campaign)).otherwise(campaign)
+        kept = pl.col("disposition").fill_null("") != "REJECTED"
+        return frame.with_columns(
+            pl.when(kept).then(list_id).cast(pl.String).alias("list_id"),
+            pl.when(kept).then(campaign).cast(pl.String).alias("campaign_id"),
+        )
+
+
+class CapacityStage:
+    """Checks each campaign's room for the rows still in play."""
+
+    name = "capacity"
+
+    def __init__(self, config: CapacityConfig, campaigns: Mapping[str, Campaign]) -> None:
+        self.config = config
+        self.campaigns = campaigns
+
+    def _campaign(self, campaign_id: str) -> Campaign:
+        return self.campaigns.get(campaign_id) or Campaign(id=campaign_id)
+
+    def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The frame, OVER_CAPACITY rows marked under ``trim``; ``PlanError`` under ``fail``."""
+        planned = frame.filter(in_play()).group_by("campaign_id").len()
+        rooms: dict[str, int] = {}
+        for campaign_id, new in planned.iter_rows():
+            campaign = self._campaign(campaign_id)
+            if new <= campaign.room:
+                continue
+            if self.config.policy == "fail":
+                raise PlanError(
+                    f"campaign {campaign_id}: {campaign.current_list_size} current + {new} new "
+                    f"> {campaign.max_list_size} max (room for {campaign.room}); nothing will be "
+                    'uploaded (set [capacity] policy = "trim" to send the highest priorities)'
+                )
+            rooms[campaign_id] = campaign.room
+        if not rooms:
+            return frame
+        return self._trim(frame, rooms)
+
+    def _trim(self, frame: pl.DataFrame, rooms: dict[str, int]) -> pl.DataFrame:
+        ranked = (
+            frame.filter(in_play() & pl.col("campaign_id").is_in(list(rooms)))
+            .select("row", "campaign_id", "priority")
+            .sort(["priority", "row"], descending=[True, False])
+            .with_columns(pl.int_range(pl.len()).over("campaign_id").alias("_rank"))
+            .with_columns(
+                pl.col("campaign_id").replace_strict(rooms, return_dtype=pl.Int64).alias("_room")
+            )
+            .filter(pl.col("_rank") >= pl.col("_room"))
+        )
+        over = pl.Series("_over", [None] * frame.height, dtype=pl.String)
+        reason = pl.format("campaign {} is full: room for {} new items", "campaign_id", "_room")
+        over = over.scatter(ranked["row"] - 1, ranked.select(reason).to_series())
+        return dispose(frame.with_columns(over), "OVER_CAPACITY", pl.col("_over")).drop("_over")

@@ -1,0 +1,104 @@
+"""Dedupe: among rows still in play with the same key, one winner; the rest are DUPLICATE.
+
+The key is one or more normalized fields (default ``phone_number``). A row whose key has a
+missing part falls back to its phone, then its email, under that field's name, so a contact
+with only an email is still deduplicated (by email). Winner policies:
+
+- ``highest_score``: highest score, then newest ``recency_field``, then first seen;
+- ``first`` / ``last``: first or last seen in the file;
+- ``newest``: newest ``recency_field`` (missing is oldest), then first seen.
+
+``recency_field`` values are ISO dates or date-times, ``m/d/Y`` dates, or plain numbers
+(larger is newer); anything else counts as missing.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cxlist.errors import ConfigError
+from cxlist.pipeline.config import DedupeConfig
+from cxlist.pipeline.stages import dispose, in_play
+
+__all__ = ["DedupeStage", "recency"]
+
+_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f%#z",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+)
+
+
+def recency(column: str) -> pl.Expr:
+    """A sortable Float64 for ``column``: seconds since the epoch for dates, numbers as they are."""
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    parsed = [text.cast(pl.Float64, strict=False)]
+    for fmt in _FORMATS:
+        moment = text.str.to_datetime(fmt, strict=False, time_zone="UTC", time_unit="us")
+        parsed.append(moment.dt.epoch("s").cast(pl.Float64))
+    return pl.coalesce(parsed)
+
+
+class DedupeStage:
+    """Marks every loser of a key group DUPLICATE, with ``duplicate_of`` = the winner's row."""
+
+    name = "dedupe"
+
+    def __init__(self, config: DedupeConfig) -> None:
+        self.config = config
+
+    def _check(self, frame: pl.DataFrame) -> None:
+        for field in (*self.config.key, self.config.recency_field):
+            if field is not None and field not in frame.columns:
+                raise ConfigError(f"dedupe: no field {field!r}; fields are {sorted(frame.columns)}")
+
+    def keys(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``key_name`` and ``key`` per row: the configured key, else phone, else email."""
+        fields = self.config.key
+        joined = pl.concat_str([pl.col(f).cast(pl.String) for f in fields], separator="|")
+        name = "+".join(fields)
+        phone = pl.col("phone_number") if "phone_number" in frame.columns else pl.lit(None)
+        email = pl.col("email") if "email" in frame.columns else pl.lit(None)
+        key = pl.coalesce(joined, phone.cast(pl.String), email.cast(pl.String))
+        key_name = (
+            pl.when(joined.is_not_null())
+            .then(pl.lit(name))
+            .when(phone.is_not_null())
+            .then(pl.lit("phone_number"))
+            .when(email.is_not_null())
+            .then(pl.lit("email"))
+        )
+        return frame.select(key_name.alias("key_name"), key.alias("key"))
+
+    def _order(self) -> tuple[list[pl.Expr], list[bool]]:
+        policy, field = self.config.policy, self.config.recency_field
+        newest = recency(field).fill_null(float("-inf")) if field else pl.lit(0.0)
+        if policy == "first":
+            return [pl.col("row")], [False]
+        if policy == "last":
+            return [pl.col("row")], [True]
+        if policy == "newest":
+            return [newest, pl.col("row")], [True, False]
+        return [pl.col("score"), newest, pl.col("row")], [True, True, False]
+
+    def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The frame with ``key_name``, ``key``, ``duplicate_of`` and the losers DUPLICATE."""
+        self._check(frame)
+        frame = frame.with_columns(self.keys(frame))
+        order, descending = self._order()
+        ranked = (
+            frame.filter(in_play() & pl.col("key").is_not_null())
+            .select("row", "key_name", "key", *[e.alias(f"_o{i}") for i, e in enumerate(order)])
+            .sort([f"_o{i}" for i in range(len(order))], descending=descending)
+            .with_columns(pl.col("row").first().over("key_name", "key").alias("_winner"))
+            .filter(pl.col("_winner") != pl.col("row"))
+        )
+        winner = pl.Series("duplicate_of", [None] * frame.height, dtype=pl.Int64)
+        winner = winner.scatter(ranked["row"] - 1, ranked["_winner"])
+        frame = frame.with_columns(winner)
+        reason = pl.when(pl.col("duplicate_of").is_not_null()).then(
+            pl.format("duplicate of row {} ({} {})", "duplicate_of", "key_name", "key")
+        )
+        return dispose(frame, "DUPLICATE", reason)

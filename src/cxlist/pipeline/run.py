@@ -1,0 +1,160 @@
+"""``run_pipeline``: a contact file in, every row's disposition and the upload plan out.
+
+The stages run in the design's order (normalize, validate, suppress, score, dedupe, assign,
+capacity) over one polars table; each is timed for ``stage_stats`` and reported through
+``on_progress``. Nothing here touches the network: suppressions and campaigns come in as data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from time import perf_counter
+
+import polars as pl
+
+from cxlist.api.backend import Campaign, Suppression
+from cxlist.pipeline.assign import AssignStage, CapacityStage
+from cxlist.pipeline.config import PipelineConfig
+from cxlist.pipeline.dedupe import DedupeStage
+from cxlist.pipeline.mapping import CANONICAL_FIELDS, ColumnMapping, map_columns
+from cxlist.pipeline.plan import PipelineResult, StageStat, build_plan, count_dispositions
+from cxlist.pipeline.read import read_table
+from cxlist.pipeline.score import ScoreStage
+from cxlist.pipeline.stages import Stage
+from cxlist.pipeline.suppress import SuppressionIndex, SuppressStage
+from cxlist.pipeline.validate import NormalizeStage, ValidateStage
+
+__all__ = ["run_pipeline"]
+
+Progress = Callable[[str, int], None]
+_LEADING = (
+    "row",
+    "disposition",
+    "reason",
+    "list_id",
+    "campaign_id",
+    "key_name",
+    "key",
+    "score",
+    "priority",
+    "duplicate_of",
+    "timezone",
+    "timezone_source",
+)
+
+
+def _load(source: Path | str | pl.DataFrame, config: PipelineConfig) -> pl.DataFrame:
+    if isinstance(source, pl.DataFrame):
+        return source.select(pl.col(c).cast(pl.String) for c in source.columns)
+    settings = config.input
+    return read_table(
+        source, encoding=settings.encoding, delimiter=settings.delimiter, sheet=settings.sheet
+    )
+
+
+def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
+    cleaned = [
+        pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars()).alias(c)
+        for c in frame.columns
+    ]
+    return frame.with_columns(cleaned).with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row"),
+        pl.lit(None, dtype=pl.String).alias("disposition"),
+        pl.lit(None, dtype=pl.String).alias("reason"),
+    )
+
+
+def _send_fields(mapping: ColumnMapping) -> list[str]:
+    mapped = list(mapping.fields.values())
+    canonical = [f for f in CANONICAL_FIELDS if f in mapped or f == "timezone"]
+    custom = [
+        name
+        for header, name in mapping.fields.items()
+        if name not in CANONICAL_FIELDS and header not in mapping.invalid
+    ]
+    return [*canonical, "phone_extension", *custom, "score"]
+
+
+def _index(
+    suppressions: Sequence[Suppression] | SuppressionIndex | None,
+    config: PipelineConfig,
+    dnc_files: Iterable[Path | str],
+    now: datetime | None,
+) -> SuppressionIndex:
+    region = config.normalize.default_region
+    if isinstance(suppressions, SuppressionIndex):
+        index = suppressions
+    else:
+        index = SuppressionIndex.from_entries(suppressions or (), now=now, default_region=region)
+    files = [*config.suppress.dnc_files, *dnc_files]
+    return index.with_dnc_files(files, default_region=region) if files else index
+
+
+def _finish(frame: pl.DataFrame, send_fields: Sequence[str]) -> pl.DataFrame:
+    frame = frame.with_columns(pl.col("disposition").fill_null("PENDING"))
+    fields = [c for c in frame.columns if c not in _LEADING and not c.startswith("_")]
+    return frame.select(*_LEADING, *fields)
+
+
+def run_pipeline(
+    source: Path | str | pl.DataFrame,
+    config: PipelineConfig | None = None,
+    *,
+    suppressions: Sequence[Suppression] | SuppressionIndex | None = None,
+    campaigns: Mapping[str, Campaign] | None = None,
+    dnc_files: Iterable[Path | str] = (),
+    now: datetime | None = None,
+    on_progress: Progress | None = None,
+) -> PipelineResult:
+    """Read ``source``, run every stage, and return each row's fate and the plan.
+
+    Raises ``InputError`` (unreadable input), ``ConfigError`` (bad rule, unknown column, no
+    target list) and ``PlanError`` (a campaign would overflow under ``[capacity] policy = "fail"``).
+    Campaigns missing from ``campaigns`` are taken as empty with the default maximum.
+    """
+    settings = config or PipelineConfig()
+    report = on_progress or (lambda stage, rows: None)
+    stats: list[StageStat] = []
+    assign = AssignStage(settings.lists)
+    started = perf_counter()
+    raw = _load(source, settings)
+    stats.append(StageStat("read", raw.height, perf_counter() - started))
+    report("read", raw.height)
+    started = perf_counter()
+    mapped, mapping = map_columns(raw, settings.columns)
+    frame = _prepare(mapped)
+    stats.append(StageStat("map", frame.height, perf_counter() - started))
+    report("map", frame.height)
+    send_fields = _send_fields(mapping)
+    started = perf_counter()
+    index = _index(suppressions, settings, dnc_files, now)
+    stats.append(StageStat("suppression_index", len(index), perf_counter() - started))
+    stages: list[Stage] = [
+        NormalizeStage(settings.normalize),
+        ValidateStage(mapping, send_fields, settings.validate_.rules),
+        SuppressStage(index, settings.suppress.by),
+        ScoreStage(settings.scoring),
+        DedupeStage(settings.dedupe),
+        assign,
+        CapacityStage(settings.capacity, campaigns or {}),
+    ]
+    for stage in stages:
+        started = perf_counter()
+        frame = stage(frame)
+        stats.append(StageStat(stage.name, frame.height, perf_counter() - started))
+        report(stage.name, frame.height)
+    started = perf_counter()
+    frame = _finish(frame, send_fields)
+    plan = build_plan(frame, send_fields)
+    stats.append(StageStat("plan", plan.height, perf_counter() - started))
+    report("plan", plan.height)
+    return PipelineResult(
+        frame=frame,
+        plan=plan,
+        send_fields=send_fields,
+        mapping=mapping,
+        counts=count_dispositions(frame),
+        stage_stats=stats,
+    )

@@ -1,0 +1,43 @@
+"""What every stage shares: the frame's bookkeeping columns and the disposition helpers.
+
+A stage is a callable ``(frame) -> frame`` configured in ``__init__``. The frame carries
+``row``, ``disposition`` (null while a row is still in play) and ``reason``; a stage that
+drops a row gives it a disposition and a reason, never removes it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import polars as pl
+
+__all__ = ["DISPOSITIONS", "Stage", "dispose", "in_play"]
+
+DISPOSITIONS = ("REJECTED", "SUPPRESSED", "DUPLICATE", "OVER_CAPACITY", "PENDING")
+
+
+class Stage(Protocol):
+    """One step of the pipeline: takes the contact table, returns it with its work done."""
+
+    name: str
+
+    def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The table after this stage; never fewer rows than it was given."""
+        ...
+
+
+def in_play() -> pl.Expr:
+    """True for rows that no stage has disposed of yet."""
+    return pl.col("disposition").is_null()
+
+
+def dispose(frame: pl.DataFrame, disposition: str, reason: pl.Expr) -> pl.DataFrame:
+    """``frame`` with rows still in play and a non-null ``reason`` given ``disposition``."""
+    hit = in_play() & reason.is_not_null()
+    return frame.with_columns(
+        pl.when(hit)
+        .then(pl.lit(disposition))
+        .otherwise(pl.col("disposition"))
+        .alias("disposition"),
+        pl.when(hit).then(reason).otherwise(pl.col("reason")).alias("reason"),
+    )

@@ -1,0 +1,136 @@
+"""Normalize (phones, emails, time zones) and validate: the rows the API would refuse are REJECTED.
+
+A reason names the column and the value: ``invalid phone_number '555-01' (column 'Mobile')``.
+Checks in order: a header that cannot be an API field name, a value over 1,024 characters,
+no phone and no email, an invalid phone, an invalid email, then the config's own rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from cxlist.pipeline.config import NormalizeConfig, ValidateRule
+from cxlist.pipeline.emails import normalize_emails
+from cxlist.pipeline.expressions import compile_expression, parse_expression
+from cxlist.pipeline.mapping import ColumnMapping
+from cxlist.pipeline.phones import normalize_phones
+from cxlist.pipeline.stages import dispose
+from cxlist.pipeline.timezones import resolve_timezones
+
+__all__ = ["MAX_VALUE", "NormalizeStage", "ValidateStage"]
+
+MAX_VALUE = 1024
+_NULL = pl.lit(None, dtype=pl.String)
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else value[: limit - 3] + "..."
+
+
+class NormalizeStage:
+    """Phones to E.164, emails cleaned, a time zone per row; raw values kept for the reasons."""
+
+    name = "normalize"
+
+    def __init__(self, config: NormalizeConfig) -> None:
+        self.config = config
+
+    def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The frame with normalized phone/email, ``timezone`` and ``timezone_source``."""
+        size = frame.height
+        raw_phone = frame["phone_number"] if "phone_number" in frame.columns else None
+        raw_email = frame["email"] if "email" in frame.columns else None
+        empty = pl.Series([None] * size, dtype=pl.String)
+        phones = normalize_phones(
+            empty if raw_phone is None else raw_phone, self.config.default_region
+        )
+        emails = normalize_emails(empty if raw_email is None else raw_email)
+        frame = frame.with_columns(
+            (empty if raw_phone is None else raw_phone).alias("_phone_raw"),
+            phones["valid"].alias("_phone_ok"),
+            phones["e164"].alias("phone_number"),
+            phones["extension"].alias("phone_extension"),
+            (empty if raw_email is None else raw_email).alias("_email_raw"),
+            emails["valid"].alias("_email_ok"),
+            emails["email"].alias("email"),
+        )
+        zones = resolve_timezones(frame, self.config.default_timezone)
+        return frame.with_columns(zones["timezone"], zones["timezone_source"])
+
+
+class ValidateStage:
+    """REJECTED, with a reason naming column and value, for rows the API would refuse."""
+
+    name = "validate"
+
+    def __init__(
+        self,
+        mapping: ColumnMapping,
+        send_fields: Sequence[str],
+        rules: Sequence[ValidateRule] = (),
+    ) -> None:
+        self.mapping = mapping
+        self.send_fields = tuple(send_fields)
+        self.rules = tuple(rules)
+        self.header_of: Mapping[str, str] = {v: k for k, v in mapping.fields.items()}
+
+    def _column(self, field: str) -> str:
+        return self.header_of.get(field, field)
+
+    def _checks(self, frame: pl.DataFrame) -> list[pl.Expr]:
+        checks: list[pl.Expr] = []
+        for header in self.mapping.invalid:
+            field = self.mapping.fields[header]
+            checks.append(
+                pl.when(pl.col(field).is_not_null()).then(
+                    pl.lit(
+                        f"column {_shown(header)!r}: not a valid API field name "
+                        "(A-Z, a-z, 0-9, _; 1..64)"
+                    )
+                )
+            )
+        for field in self.send_fields:
+            if field in frame.columns and frame.schema[field] == pl.String:
+                too_long = pl.col(field).str.len_chars() > MAX_VALUE
+                checks.append(
+                    pl.when(too_long).then(
+                        pl.format(
+                            "column {}: value over 1,024 characters ({} characters)",
+                            pl.lit(repr(self._column(field))),
+                            pl.col(field).str.len_chars(),
+                        )
+                    )
+                )
+        checks.append(
+            pl.when(pl.col("_phone_ok").is_null() & pl.col("_email_ok").is_null()).then(
+                pl.lit("no phone_number and no email")
+            )
+        )
+        checks.append(self._invalid("phone_number", "_phone_ok", "_phone_raw"))
+        checks.append(self._invalid("email", "_email_ok", "_email_raw"))
+        for rule in self.rules:
+            matched = compile_expression(
+                parse_expression(rule.when, rule=f"validate.rules {rule.name!r}"), frame.schema
+            )
+            checks.append(pl.when(matched).then(pl.lit(rule.reason or f"rule {rule.name}")))
+        return checks
+
+    def _invalid(self, field: str, ok: str, raw: str) -> pl.Expr:
+        column = repr(self._column(field))
+        return pl.when(pl.col(ok) == False).then(  # noqa: E712 (null stays null)
+            pl.format(f"invalid {field} {{}} (column {column})", _quoted(pl.col(raw)))
+        )
+
+    def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The frame with the first failing check's reason on each REJECTED row."""
+        reason = pl.coalesce(self._checks(frame)) if frame.height else _NULL
+        return dispose(frame, "REJECTED", reason)
+
+
+def _quoted(value: pl.Expr) -> pl.Expr:
+    clipped = (
+        pl.when(value.str.len_chars() > 60).then(value.str.slice(0, 57) + "...").otherwise(value)
+    )
+    return pl.lit("'") + clipped + pl.lit("'")
