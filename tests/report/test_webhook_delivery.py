@@ -169,6 +169,7 @@ def test_receiver_down_for_good_keeps_the_event_until_a_flush(
     (entry,) = list_outbox(db)
     assert (entry.state, entry.attempts, entry.last_status) == ("pending", 3, None)
     assert "connection error" in (entry.last_error or "")
+    assert entry.claimed_until is None
     assert entry.next_attempt_at == pytest.approx(fake_time.now + 600)
     assert _deliver(db, [endpoint], client, fake_time, policy=policy).outcomes == ()
     receiver.start()

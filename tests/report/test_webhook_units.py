@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from cxlist.errors import ConfigError
-from cxlist.report.outbox import enqueue, list_outbox
+from cxlist.report.outbox import claim, enqueue, list_outbox, open_outbox, pending_entries
 from cxlist.report.signing import SIGNATURE_HEADER, verify_signature
 from cxlist.report.webhook import (
     RetryPolicy,
@@ -287,3 +287,37 @@ def test_repeated_url_is_a_config_error() -> None:
     """The same URL listed twice is refused."""
     with pytest.raises(ConfigError, match="twice"):
         endpoints_from_config([{"url": URL}, {"url": URL}], environ={})
+
+
+def test_claim_lets_only_one_of_two_deliverers_take_an_entry(tmp_path: Path) -> None:
+    """Two deliverers holding the same read of a row: the first claim wins, the second loses."""
+    db = tmp_path / "ws.sqlite"
+    enqueue(db, URL, {"eventId": "e-1"}, clock=lambda: NOW)
+    with open_outbox(db) as first, open_outbox(db) as second:
+        (seen_by_first,) = pending_entries(first, now=NOW)
+        (seen_by_second,) = pending_entries(second, now=NOW)
+        assert claim(first, seen_by_first, now=NOW, until=NOW + 60)
+        assert not claim(second, seen_by_second, now=NOW, until=NOW + 60)
+    with open_outbox(db) as conn:
+        assert pending_entries(conn, now=NOW, due_only=False) == []
+
+
+def test_claimed_entry_is_left_alone_until_the_claim_expires(tmp_path: Path) -> None:
+    """Even a flush leaves an entry claimed elsewhere; once the claim expires it is delivered."""
+    db = tmp_path / "ws.sqlite"
+    enqueue(db, URL, {"eventId": "e-1"}, clock=lambda: NOW)
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200)
+
+    with open_outbox(db) as other:
+        (entry,) = pending_entries(other, now=NOW)
+        assert claim(other, entry, now=NOW, until=NOW + 60)
+    assert _run(db, _mock(handler), [], due_only=False).outcomes == ()
+    assert sent == []
+    later = deliver_pending(db, client=_mock(handler), clock=lambda: NOW + 61, due_only=False)
+    assert [(o.state, o.attempts) for o in later.outcomes] == [("delivered", 1)]
+    (row,) = list_outbox(db)
+    assert row.claimed_until is None

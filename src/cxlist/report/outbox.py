@@ -44,12 +44,13 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
     last_status     INTEGER,
     last_error      TEXT,
     delivered_at    REAL,
+    claimed_until   REAL,
     PRIMARY KEY (event_id, url)
 )
 """
 _COLUMNS = (
     "event_id, url, body, signed, state, attempts, created_at, last_attempt_at, "
-    "next_attempt_at, last_status, last_error, delivered_at"
+    "next_attempt_at, last_status, last_error, delivered_at, claimed_until"
 )
 
 
@@ -69,6 +70,7 @@ class OutboxEntry:
     last_status: int | None
     last_error: str | None
     delivered_at: float | None
+    claimed_until: float | None = None
 
     @property
     def payload(self) -> Any:
@@ -137,6 +139,7 @@ def _entry(row: tuple[Any, ...]) -> OutboxEntry:
         last_status=row[9],
         last_error=row[10],
         delivered_at=row[11],
+        claimed_until=row[12],
     )
 
 
@@ -150,13 +153,35 @@ def list_outbox(db: OutboxDb, *, state: OutboxState | None = None) -> list[Outbo
     return [_entry(r) for r in rows]
 
 
-def pending_entries(conn: sqlite3.Connection, *, due_before: float | None) -> list[OutboxEntry]:
-    """Pending entries, oldest first; only those due by ``due_before`` unless it is None."""
-    sql = f"SELECT {_COLUMNS} FROM webhook_outbox WHERE state = 'pending'"
-    args: tuple[Any, ...] = ()
-    if due_before is not None:
-        sql, args = sql + " AND next_attempt_at <= ?", (due_before,)
+def pending_entries(
+    conn: sqlite3.Connection, *, now: float, due_only: bool = True
+) -> list[OutboxEntry]:
+    """Pending entries not claimed by a live deliverer, oldest first; only due ones if asked."""
+    sql = (
+        f"SELECT {_COLUMNS} FROM webhook_outbox WHERE state = 'pending' "
+        "AND (claimed_until IS NULL OR claimed_until <= ?)"
+    )
+    args: tuple[Any, ...] = (now,)
+    if due_only:
+        sql, args = sql + " AND next_attempt_at <= ?", (now, now)
     return [_entry(r) for r in conn.execute(sql + " ORDER BY created_at, rowid", args)]
+
+
+def claim(conn: sqlite3.Connection, entry: OutboxEntry, *, now: float, until: float) -> bool:
+    """Take ``entry`` for delivery until ``until``; False when another deliverer holds it.
+
+    A compare-and-set on the row as read (pending, same attempts, no live claim): of two
+    deliverers that read the same row, one wins. A claim left by a crash expires at ``until``;
+    :func:`record_attempt` releases it when the deliverer is done with the entry.
+    """
+    with conn:
+        cursor = conn.execute(
+            "UPDATE webhook_outbox SET claimed_until=? WHERE event_id=? AND url=? "
+            "AND state='pending' AND attempts=? "
+            "AND (claimed_until IS NULL OR claimed_until <= ?)",
+            (until, entry.event_id, entry.url, entry.attempts, now),
+        )
+    return cursor.rowcount == 1
 
 
 def record_attempt(
@@ -169,12 +194,14 @@ def record_attempt(
     next_at: float,
     status: int | None,
     error: str | None,
+    release: bool,
 ) -> None:
-    """Store the result of one attempt on ``entry`` and commit it."""
+    """Store the result of one attempt on ``entry`` and commit it; ``release`` ends the claim."""
     with conn:
         conn.execute(
             "UPDATE webhook_outbox SET state=?, attempts=?, last_attempt_at=?, "
-            "next_attempt_at=?, last_status=?, last_error=?, delivered_at=? "
+            "next_attempt_at=?, last_status=?, last_error=?, delivered_at=?, "
+            "claimed_until=CASE WHEN ? THEN NULL ELSE claimed_until END "
             "WHERE event_id=? AND url=?",
             (
                 state,
@@ -184,6 +211,7 @@ def record_attempt(
                 status,
                 error,
                 at if state == "delivered" else None,
+                release,
                 entry.event_id,
                 entry.url,
             ),

@@ -32,6 +32,7 @@ from cxlist.report.outbox import (
     OutboxDb,
     OutboxEntry,
     OutboxState,
+    claim,
     enqueue,
     open_outbox,
     pending_entries,
@@ -164,6 +165,12 @@ class RetryPolicy:
     later: float = 300.0
     timeout: float = 10.0
 
+    @property
+    def claim_seconds(self) -> float:
+        """How long one call may hold an entry: a bound on its attempts and waits."""
+        wait = max(self.max_delay, self.max_retry_after)
+        return self.attempts * (self.timeout + wait) + self.timeout
+
 
 def backoff_delay(attempt: int, policy: RetryPolicy, random: Callable[[], float]) -> float:
     """Full-jitter delay before retry number ``attempt`` (1-based): uniform in [0, cap]."""
@@ -277,7 +284,7 @@ class DeliveryReport:
 
     @property
     def skipped(self) -> list[DeliveryOutcome]:
-        """Signed entries left untouched because no secret is configured for their URL."""
+        """Entries left untouched: signed with no secret for their URL, or taken by another."""
         return self._in("skipped")
 
     @property
@@ -315,6 +322,10 @@ def _deliver_entry(
     if entry.signed and secret is None:
         reason = "no signing secret configured for this URL; not sent"
         return DeliveryOutcome(entry.event_id, entry.url, "skipped", entry.attempts, None, reason)
+    now = deps.clock()
+    if not claim(conn, entry, now=now, until=now + deps.policy.claim_seconds):
+        reason = "taken by another deliverer"
+        return DeliveryOutcome(entry.event_id, entry.url, "skipped", entry.attempts, None, reason)
     attempts = entry.attempts
     for number in range(1, deps.policy.attempts + 1):
         attempt = _send_once(deps.client, entry, secret, deps.clock())
@@ -332,6 +343,7 @@ def _deliver_entry(
             next_at=now + wait,
             status=attempt.status,
             error=attempt.error,
+            release=state != "pending" or last_try,
         )
         if state != "pending" or last_try:
             return DeliveryOutcome(
@@ -372,7 +384,7 @@ def deliver_pending(
     secrets = {e.url: e.secret for e in endpoints}
     with open_outbox(db) as conn, _http_client(client, deps_policy) as http:
         deps = _Deps(http, deps_policy, sleep, clock, random)
-        due = pending_entries(conn, due_before=clock() if due_only else None)
+        due = pending_entries(conn, now=clock(), due_only=due_only)
         outcomes = tuple(_deliver_entry(conn, e, secrets.get(e.url), deps) for e in due)
     return DeliveryReport(outcomes)
 
