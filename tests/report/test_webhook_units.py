@@ -11,10 +11,12 @@ import pytest
 from pydantic import SecretStr
 
 from cxlist.errors import ConfigError
+from cxlist.report.audit import AuditLog, events_for_run, verify_chain
 from cxlist.report.outbox import claim, enqueue, list_outbox, open_outbox, pending_entries
 from cxlist.report.signing import SIGNATURE_HEADER, verify_signature
 from cxlist.report.webhook import (
     RetryPolicy,
+    audit_delivery,
     backoff_delay,
     build_metrics_payload,
     deduplication_percent,
@@ -321,3 +323,24 @@ def test_claimed_entry_is_left_alone_until_the_claim_expires(tmp_path: Path) -> 
     assert [(o.state, o.attempts) for o in later.outcomes] == [("delivered", 1)]
     (row,) = list_outbox(db)
     assert row.claimed_until is None
+
+
+def test_delivery_outcomes_go_to_the_audit_log_without_url_secrets(tmp_path: Path) -> None:
+    """audit_delivery writes one chained event per outcome with the URL's query stripped."""
+    db = tmp_path / "ws.sqlite"
+    url = "https://hooks.example/in?token=abc123"
+    enqueue(db, url, {"eventId": "e-1"}, clock=lambda: NOW)
+    report = _run(db, _mock(lambda r: httpx.Response(410, text="gone")), [])
+    log_path = tmp_path / "audit.jsonl"
+    audit_delivery(AuditLog(log_path).bind(run_id="r-1"), report)
+    (event,) = events_for_run(log_path, "r-1")
+    assert {k: event[k] for k in ("event", "event_id", "url", "state", "status", "reason")} == {
+        "event": "webhook_delivery",
+        "event_id": "e-1",
+        "url": "https://hooks.example/in",
+        "state": "failed",
+        "status": 410,
+        "reason": "HTTP 410: gone",
+    }
+    assert "abc123" not in log_path.read_text()
+    assert verify_chain(log_path).ok

@@ -31,6 +31,7 @@ from cxlist.report.webhook import (
     DeliveryOutcome,
     DeliveryReport,
     RetryPolicy,
+    audit_delivery,
     build_metrics_payload,
     deduplication_percent,
     deliver_pending,
@@ -41,6 +42,7 @@ from cxlist.report.webhook import (
 from cxlist.report.webhook_endpoints import (
     WEBHOOK_SECRET_ENV,
     WebhookEndpoint,
+    display_url,
     endpoint_from_flag,
     endpoints_from_config,
 )
@@ -64,10 +66,12 @@ __all__ = [
     "SignatureMismatchError",
     "VerifyResult",
     "WebhookEndpoint",
+    "audit_delivery",
     "build_metrics_payload",
     "deduplication_percent",
     "deliver_pending",
     "describe_event",
+    "display_url",
     "endpoint_from_flag",
     "endpoints_from_config",
     "enqueue",

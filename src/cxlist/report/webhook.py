@@ -28,6 +28,7 @@ import httpx
 from pydantic import SecretStr
 
 from cxlist.errors import error_from_response
+from cxlist.report.audit import AuditLog
 from cxlist.report.outbox import (
     OutboxDb,
     OutboxEntry,
@@ -39,13 +40,14 @@ from cxlist.report.outbox import (
     record_attempt,
 )
 from cxlist.report.signing import SIGNATURE_HEADER, sign
-from cxlist.report.webhook_endpoints import WebhookEndpoint
+from cxlist.report.webhook_endpoints import WebhookEndpoint, display_url
 
 __all__ = [
     "EVENT_ID_HEADER",
     "DeliveryOutcome",
     "DeliveryReport",
     "RetryPolicy",
+    "audit_delivery",
     "backoff_delay",
     "build_metrics_payload",
     "deduplication_percent",
@@ -164,6 +166,10 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     later: float = 300.0
     timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts must be at least 1")
 
     @property
     def claim_seconds(self) -> float:
@@ -315,42 +321,58 @@ def _next_delay(attempt: _Attempt, number: int, deps: _Deps) -> float:
     return backoff_delay(number, deps.policy, deps.random)
 
 
+def _why_skip(
+    conn: sqlite3.Connection, entry: OutboxEntry, secret: SecretStr | None, deps: _Deps
+) -> str | None:
+    """Why this call must leave ``entry`` alone, or None after claiming it."""
+    if entry.signed and secret is None:
+        return "no signing secret configured for this URL; not sent"
+    now = deps.clock()
+    if not claim(conn, entry, now=now, until=now + deps.policy.claim_seconds):
+        return "taken by another deliverer"
+    return None
+
+
+def _settle(
+    conn: sqlite3.Connection, entry: OutboxEntry, attempt: _Attempt, number: int, deps: _Deps
+) -> float | None:
+    """Record attempt ``number``; the delay before the next one, or None when the call is done."""
+    now, delay = deps.clock(), _next_delay(attempt, number, deps)
+    state = _STATE_AFTER[attempt.verdict]
+    policy = deps.policy
+    done = state != "pending" or number == policy.attempts or delay > policy.max_retry_after
+    record_attempt(
+        conn,
+        entry,
+        state=state,
+        attempts=entry.attempts + number,
+        at=now,
+        next_at=now + (max(delay, policy.later) if done else delay),
+        status=attempt.status,
+        error=attempt.error,
+        release=done,
+    )
+    return None if done else delay
+
+
 def _deliver_entry(
     conn: sqlite3.Connection, entry: OutboxEntry, secret: SecretStr | None, deps: _Deps
 ) -> DeliveryOutcome:
     """Try one entry up to ``policy.attempts`` times, recording each attempt as it ends."""
-    if entry.signed and secret is None:
-        reason = "no signing secret configured for this URL; not sent"
-        return DeliveryOutcome(entry.event_id, entry.url, "skipped", entry.attempts, None, reason)
-    now = deps.clock()
-    if not claim(conn, entry, now=now, until=now + deps.policy.claim_seconds):
-        reason = "taken by another deliverer"
-        return DeliveryOutcome(entry.event_id, entry.url, "skipped", entry.attempts, None, reason)
-    attempts = entry.attempts
+    skip = _why_skip(conn, entry, secret, deps)
+    if skip is not None:
+        return DeliveryOutcome(entry.event_id, entry.url, "skipped", entry.attempts, None, skip)
     for number in range(1, deps.policy.attempts + 1):
         attempt = _send_once(deps.client, entry, secret, deps.clock())
-        attempts, now = attempts + 1, deps.clock()
-        delay = _next_delay(attempt, number, deps)
-        last_try = number == deps.policy.attempts or delay > deps.policy.max_retry_after
-        state = _STATE_AFTER[attempt.verdict]
-        wait = max(delay, deps.policy.later) if last_try else delay
-        record_attempt(
-            conn,
-            entry,
-            state=state,
-            attempts=attempts,
-            at=now,
-            next_at=now + wait,
-            status=attempt.status,
-            error=attempt.error,
-            release=state != "pending" or last_try,
-        )
-        if state != "pending" or last_try:
+        delay = _settle(conn, entry, attempt, number, deps)
+        if delay is None:
+            state = _STATE_AFTER[attempt.verdict]
+            attempts = entry.attempts + number
             return DeliveryOutcome(
                 entry.event_id, entry.url, state, attempts, attempt.status, attempt.error
             )
         deps.sleep(delay)
-    raise AssertionError("unreachable: the last attempt always returns")
+    raise AssertionError("unreachable: the last attempt always settles the entry")
 
 
 @contextmanager
@@ -399,3 +421,20 @@ def flush_outbox(
     """
     options["due_only"] = False
     return deliver_pending(db, endpoints, **options)
+
+
+def audit_delivery(log: AuditLog, report: DeliveryReport) -> None:
+    """Append one ``webhook_delivery`` event per outcome of ``report`` to the audit log.
+
+    The URL is logged without query or credentials; the reason is the last error, if any.
+    """
+    for outcome in report.outcomes:
+        log.event(
+            "webhook_delivery",
+            reason=outcome.error,
+            event_id=outcome.event_id,
+            url=display_url(outcome.url),
+            state=outcome.state,
+            attempts=outcome.attempts,
+            status=outcome.status,
+        )

@@ -26,6 +26,7 @@ from cxlist.errors import ConfigError
 __all__ = [
     "WEBHOOK_SECRET_ENV",
     "WebhookEndpoint",
+    "display_url",
     "endpoint_from_flag",
     "endpoints_from_config",
 ]
@@ -59,6 +60,15 @@ def _checked_url(url: Any, where: str) -> str:
     if parsed.userinfo:
         raise ConfigError(f"{where}: the webhook url must not carry credentials")
     return str(parsed)
+
+
+def display_url(url: str) -> str:
+    """``url`` without credentials, query or fragment, safe to print or log."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "<invalid url>"
+    return str(parsed.copy_with(userinfo=b"", query=None, fragment=None))
 
 
 def _secret_value(text: str, source: str) -> SecretStr:
