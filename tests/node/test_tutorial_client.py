@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -75,7 +76,7 @@ def node_modules() -> Path:
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
+    received: ClassVar[list[dict]] = []
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
@@ -90,7 +91,7 @@ class _Receiver(BaseHTTPRequestHandler):
 @pytest.fixture
 def webhook() -> Iterator[tuple[str, list[dict]]]:
     """A local webhook receiver: its URL and the JSON bodies it got."""
-    received: list[dict] = []
+    received: ClassVar[list[dict]] = []
     handler = type("Receiver", (_Receiver,), {"received": received})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -129,6 +130,7 @@ def test_tutorial_client_runs_against_the_sandbox(
     assert "Operation complete." in proc.stdout
     stored = {i["deduplicationKeys"][0]["value"] for i in sandbox.store.items("L-1")}
     assert stored == {"+15550100001", "+15550100002"}
-    assert received and received[0]["event"] == "list_update_complete"
+    assert len(received) == 1
+    assert received[0]["event"] == "list_update_complete"
     assert received[0]["metrics"]["successes"] == 2
     assert sandbox.calls["token"] == 1
