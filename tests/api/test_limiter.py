@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import httpx
 import pytest
@@ -168,3 +169,54 @@ def test_limits_must_be_ordered() -> None:
     """min_limit above max_limit is refused."""
     with pytest.raises(ValueError, match="min_limit"):
         AdaptiveLimiter(2, min_limit=3)
+
+
+async def test_first_429_starts_rate_pacing_below_the_observed_rate() -> None:
+    """Ten starts in the last second, then a 429: starts are spaced to 0.8 × 10 = 8 per second."""
+    limiter, wall, sleeps = _limiter(8)
+
+    async def ok() -> httpx.Response:
+        return _answer(200)
+
+    for _ in range(10):
+        await limiter.run(ok)
+        wall.now += 0.05
+    assert limiter.stats().rate is None  # no pacing before any 429
+    limiter.observe(429, httpx.Headers())  # no Retry-After: no pause, only the rate cut
+    assert limiter.stats().rate == pytest.approx(8.0)
+    started_at: list[float] = []
+
+    async def timed() -> httpx.Response:
+        started_at.append(wall.now)
+        return _answer(409)  # neither grows nor cuts, so the spacing stays put
+
+    for _ in range(3):
+        await limiter.run(timed)
+    gaps = [b - a for a, b in itertools.pairwise(started_at)]
+    assert gaps == [pytest.approx(0.125), pytest.approx(0.125)]
+    assert sleeps.delays == [pytest.approx(0.125), pytest.approx(0.125)]
+
+
+async def test_successes_raise_the_paced_rate_and_429s_cut_it_again() -> None:
+    """Once paced, each success adds rate_increase/rate; another 429 cuts to 0.8 × the rate."""
+    wall = FakeClock(T0)
+    limiter = AdaptiveLimiter(8, rate_increase=4.0, clock=wall, sleep=Sleeps(wall))
+
+    async def refused() -> httpx.Response:
+        return _answer(409)
+
+    for _ in range(10):
+        await limiter.run(refused)
+    limiter.observe(429, httpx.Headers())
+    assert limiter.stats().rate == pytest.approx(8.0)
+    limiter.observe(200, httpx.Headers())
+    assert limiter.stats().rate == pytest.approx(8.5)
+    limiter.observe(429, httpx.Headers())
+    assert limiter.stats().rate == pytest.approx(8.5 * 0.8)
+
+
+def test_paced_rate_has_a_floor() -> None:
+    """With no recent starts a 429 paces at min_rate, never at zero."""
+    limiter, _, _ = _limiter(4)
+    limiter.observe(429, httpx.Headers())
+    assert limiter.stats().rate == 0.5

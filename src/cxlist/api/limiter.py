@@ -6,6 +6,12 @@ by about one per round of successes, up to ``max_limit``. Pacing: after a 429 wi
 ``Retry-After``, or a response with ``X-RateLimit-Remaining: 0`` and
 ``X-RateLimit-Reset``, no new request starts before the time the server named.
 
+A rate limit is about requests per second, which a limit on requests in flight cannot
+hold once answers are fast. So the first 429 also starts rate pacing: request starts are
+spaced to ``rate_decrease`` times the rate observed over the last second; each later 429 cuts
+that rate again, and successes raise it by ``rate_increase`` requests per second every
+second (AIMD on the rate).
+
 It sits under the retry layer: each attempt passes through :meth:`AdaptiveLimiter.run`.
 """
 
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -33,6 +40,7 @@ class LimiterStats:
     succeeded: int
     throttled: int
     paused_until: float
+    rate: float | None
 
 
 class AdaptiveLimiter:
@@ -48,6 +56,9 @@ class AdaptiveLimiter:
         *,
         min_limit: int = 1,
         decrease: float = 0.5,
+        rate_decrease: float = 0.8,
+        rate_increase: float = 4.0,
+        min_rate: float = 0.5,
         max_pause: float = 300.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -57,6 +68,12 @@ class AdaptiveLimiter:
         self.max_limit = max_limit
         self.min_limit = min_limit
         self._decrease = decrease
+        self._rate_decrease = rate_decrease
+        self._rate_increase = rate_increase
+        self._min_rate = min_rate
+        self._rate: float | None = None
+        self._next_start = 0.0
+        self._starts: deque[float] = deque(maxlen=10_000)
         self._max_pause = max_pause
         self._clock = clock
         self._sleep = sleep
@@ -82,6 +99,7 @@ class AdaptiveLimiter:
             succeeded=self.succeeded,
             throttled=self.throttled,
             paused_until=self._paused_until,
+            rate=self._rate,
         )
 
     async def run(self, send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
@@ -100,16 +118,24 @@ class AdaptiveLimiter:
         if status == 429:
             self.throttled += 1
             self._limit = max(float(self.min_limit), self._limit * self._decrease)
+            self._cut_rate(now)
             wait = parse_retry_after(headers.get("Retry-After"), now)
             if wait is not None:
                 self._pause_until(now + wait)
         elif status < 400:
             self.succeeded += 1
             self._limit = min(float(self.max_limit), self._limit + 1.0 / max(1.0, self._limit))
+            if self._rate is not None:
+                self._rate += self._rate_increase / self._rate
         if headers.get("X-RateLimit-Remaining", "").strip() == "0":
             reset = _float_or_none(headers.get("X-RateLimit-Reset"))
             if reset is not None:
                 self._pause_until(reset)
+
+    def _cut_rate(self, now: float) -> None:
+        recent = float(sum(1 for t in self._starts if t > now - 1.0))
+        base = recent if self._rate is None else min(self._rate, recent)
+        self._rate = max(self._min_rate, base * self._rate_decrease)
 
     def _pause_until(self, when: float) -> None:
         latest = self._clock() + self._max_pause
@@ -117,13 +143,17 @@ class AdaptiveLimiter:
 
     async def _acquire(self) -> None:
         while True:
-            wait = self._paused_until - self._clock()
+            now = self._clock()
+            wait = max(self._paused_until, self._next_start) - now
             if wait > 0:
                 await self._sleep(wait)
                 continue
             if self._in_flight < self.limit:
                 self._in_flight += 1
                 self.started += 1
+                self._starts.append(now)
+                if self._rate is not None:
+                    self._next_start = now + 1.0 / self._rate
                 return
             self._slot_freed.clear()
             await self._slot_freed.wait()
