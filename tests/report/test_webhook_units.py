@@ -344,3 +344,10 @@ def test_delivery_outcomes_go_to_the_audit_log_without_url_secrets(tmp_path: Pat
     }
     assert "abc123" not in log_path.read_text()
     assert verify_chain(log_path).ok
+
+
+def test_enqueue_refuses_an_event_id_that_contradicts_the_body(tmp_path: Path) -> None:
+    """The header's event id and the body's eventId can never differ."""
+    with pytest.raises(ValueError, match="eventId"):
+        enqueue(tmp_path / "ws.sqlite", URL, {"eventId": "e-1"}, event_id="e-2")
+    assert enqueue(tmp_path / "ws.sqlite", URL, {"n": 1}, event_id="e-3") == "e-3"

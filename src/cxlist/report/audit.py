@@ -17,6 +17,7 @@ line is built (see :mod:`cxlist.report.masking`).
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import hashlib
 import json
@@ -166,8 +167,7 @@ class AuditLog:
 
     def bind(self, **context: Any) -> AuditLog:
         """Return a log writing to the same file that adds ``context`` to every event."""
-        bound = object.__new__(AuditLog)
-        bound.path = self.path
+        bound = copy.copy(self)
         bound._logger = self._logger.bind(**context)
         return bound
 

@@ -114,8 +114,12 @@ def enqueue(
     The event id is ``event_id``, else the payload's ``eventId``, else a new UUID. The body is
     serialized once, so every attempt sends the same bytes. Queueing the same (event id, URL)
     again is a no-op. ``signed`` marks an event that must not leave without a signature.
+    Raises ``ValueError`` when ``event_id`` and the payload's ``eventId`` disagree.
     """
-    chosen = event_id or str(payload.get("eventId") or "") or str(uuid.uuid4())
+    in_body = payload.get("eventId")
+    if event_id and in_body and event_id != in_body:
+        raise ValueError("event_id differs from the payload's eventId")
+    chosen = event_id or str(in_body or "") or str(uuid.uuid4())
     now = clock()
     with open_outbox(db) as conn, conn:
         conn.execute(
