@@ -212,3 +212,25 @@ def test_control_endpoints_absent_when_disabled(sandbox_factory) -> None:
     sb = sandbox_factory(control=False)
     assert httpx.get(f"{sb.base_url}/_sandbox/faults").status_code == 404
     assert httpx.post(f"{sb.base_url}/_sandbox/reset").status_code == 404
+
+
+def test_webhook_sink_is_mounted_and_reset_clears_it(sandbox: RunningSandbox) -> None:
+    """POSTs to sandbox.webhook_url are recorded; reset forgets them."""
+    r = httpx.post(
+        sandbox.webhook_url,
+        json={"event": "list_update_complete"},
+        headers={"X-Cxlist-Event-Id": "e-1"},
+    )
+    assert r.status_code == 200
+    assert [w.event_id for w in sandbox.webhooks.receipts()] == ["e-1"]
+    assert httpx.get(sandbox.webhook_url).json()["receipts"][0]["eventId"] == "e-1"
+    sandbox.reset()
+    assert sandbox.webhooks.receipts() == []
+
+
+def test_webhook_sink_checks_signatures_when_given_a_secret(sandbox_factory) -> None:
+    """With a webhook secret, an unsigned delivery is 400 invalid_signature."""
+    sb = sandbox_factory(webhook_secret="whsec-test")
+    r = httpx.post(sb.webhook_url, json={}, headers={"X-Cxlist-Event-Id": "e-2"})
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_signature")
+    assert "whsec-test" not in r.text

@@ -136,7 +136,7 @@ def test_expired_token_is_refused_by_the_api(sandbox: RunningSandbox) -> None:
     tokens = sandbox.state.tokens
     issued = tokens.check(token)
     assert issued is not None
-    tokens._clock = lambda: issued.expires_at + 1
+    tokens.clock = lambda: issued.expires_at + 1
     r = httpx.get(
         f"{sandbox.base_url}/api/v2/lists/L-1", headers={"Authorization": f"Bearer {token}"}
     )

@@ -42,6 +42,14 @@ def serve(
         typer.Option(help="Scripted fault ENDPOINT:CALL:ACTION, e.g. add_items:3:drop_after."),
     ] = None,
     control: Annotated[bool, typer.Option(help="Serve the /_sandbox control endpoints.")] = True,
+    webhook_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CXLIST_SANDBOX_WEBHOOK_SECRET",
+            help="Webhook sink signing secret (from this environment variable).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the v2 API on HOST:PORT; print the base URL first; stop on Ctrl-C/SIGTERM."""
     try:
@@ -66,6 +74,7 @@ def serve(
             host=host,
             port=port,
             control=control,
+            webhook_secret=webhook_secret,
             on_listening=_announce,
         )
     except CxlistError as exc:

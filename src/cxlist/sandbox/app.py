@@ -6,7 +6,10 @@ Control endpoints (no token needed; loopback tool) exist only when ``control=Tru
 - ``GET /_sandbox/faults``: the fault settings and the call counters;
 - ``PUT /_sandbox/faults``: replace the settings (keys left out take their defaults);
 - ``PATCH /_sandbox/faults``: change only the keys given;
-- ``POST /_sandbox/reset``: forget all state and tokens, re-apply the start seed.
+- ``POST /_sandbox/reset``: forget all state, tokens and webhook receipts, re-apply the
+  start seed;
+- ``POST /_sandbox/webhooks``, ``GET /_sandbox/webhooks``: the metrics webhook sink (see
+  :mod:`cxlist.sandbox.webhook_sink`), checking signatures when a secret is set.
 
 Setting faults restarts the call counters, the random source and the rate buckets.
 """
@@ -34,6 +37,7 @@ from cxlist.sandbox.faults import FaultDecision, FaultInjector, Faults
 from cxlist.sandbox.seed import Seed
 from cxlist.sandbox.store import SandboxStore
 from cxlist.sandbox.tokens import TokenAuthority, oauth_error
+from cxlist.sandbox.webhook_sink import WebhookSinkStore, webhook_sink_routes
 
 __all__ = ["SandboxApp", "SandboxState", "create_app"]
 
@@ -60,6 +64,7 @@ class SandboxState:
     injector: FaultInjector
     tokens: TokenAuthority
     connections: dict[Any, Any] = field(default_factory=dict)
+    webhooks: WebhookSinkStore = field(default_factory=WebhookSinkStore)
 
     def set_faults(self, faults: Faults) -> None:
         """Use ``faults`` from now on (counters and random source restart)."""
@@ -70,6 +75,7 @@ class SandboxState:
         self.store.clear()
         self.store.apply_seed(self.seed)
         self.tokens.clear()
+        self.webhooks.clear()
         self.injector.configure(self.injector.faults)
 
 
@@ -98,7 +104,8 @@ def _status_fault(decision: FaultDecision, oauth: bool = False) -> Response | No
     if decision.action is None or not decision.action.isdigit():
         return None
     status = int(decision.action)
-    headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after else {}
+    retry = decision.retry_after
+    headers = {"Retry-After": str(retry)} if retry is not None else {}
     if status == 401:
         if oauth:
             return oauth_error(401, "invalid_client", "rejected by fault injection")
@@ -237,7 +244,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return _problem(exc.status_code, "invalid_request", str(exc.detail))
 
 
-def _routes(control: bool) -> list[Route]:
+def _routes(state: SandboxState, control: bool, webhook_secret: str | None) -> list[Route]:
     routes = [
         Route("/as/token.oauth2", token_endpoint, methods=["POST"]),
         Route(
@@ -262,6 +269,7 @@ def _routes(control: bool) -> list[Route]:
             Route("/_sandbox/faults", _get_faults, methods=["GET"]),
             Route("/_sandbox/faults", _set_faults, methods=["PUT", "PATCH"]),
             Route("/_sandbox/reset", _reset, methods=["POST"]),
+            *webhook_sink_routes(state.webhooks, webhook_secret, clock=state.tokens.clock),
         ]
     return routes
 
@@ -313,12 +321,18 @@ def create_app(
     faults: Faults | None = None,
     *,
     control: bool = True,
+    webhook_secret: str | None = None,
     clock: Callable[[], float] = time.time,
 ) -> SandboxApp:
-    """Build the sandbox app over ``store``, seeding it with ``seed`` (kept for reset)."""
+    """Build the sandbox app over ``store``, seeding it with ``seed`` (kept for reset).
+
+    ``control`` serves the ``/_sandbox`` endpoints (faults, reset, webhook sink);
+    ``webhook_secret`` makes the sink require valid ``X-Cxlist-Signature`` headers.
+    """
     seed = seed or Seed()
     store.apply_seed(seed)
     state = SandboxState(store, seed, FaultInjector(faults), TokenAuthority(store, clock))
-    inner = Starlette(routes=_routes(control), exception_handlers={HTTPException: _http_error})
+    routes = _routes(state, control, webhook_secret)
+    inner = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     inner.state.sandbox = state
     return SandboxApp(inner, state)

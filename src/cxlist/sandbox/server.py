@@ -26,6 +26,7 @@ from cxlist.sandbox.app import SandboxApp, SandboxState, create_app
 from cxlist.sandbox.faults import Faults
 from cxlist.sandbox.seed import Seed, load_seed
 from cxlist.sandbox.store import SandboxStore
+from cxlist.sandbox.webhook_sink import WEBHOOK_SINK_PATH, WebhookSinkStore
 
 __all__ = ["RunningSandbox", "bind_socket", "build_server", "serve_forever", "serve_in_thread"]
 
@@ -122,6 +123,16 @@ class RunningSandbox:
     store: SandboxStore
     state: SandboxState
 
+    @property
+    def webhook_url(self) -> str:
+        """Where to send metrics webhooks so that the sandbox's sink records them."""
+        return f"{self.base_url}{WEBHOOK_SINK_PATH}"
+
+    @property
+    def webhooks(self) -> WebhookSinkStore:
+        """The webhook receipts (``webhooks.receipts()``)."""
+        return self.state.webhooks
+
     def set_faults(self, faults: Faults | None = None, **changes: Any) -> None:
         """Use ``faults`` (or the current faults with ``changes``) from now on; call
         counters, the random source and rate buckets restart."""
@@ -152,6 +163,7 @@ def serve_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     control: bool = True,
+    webhook_secret: str | None = None,
 ) -> Iterator[RunningSandbox]:
     """Serve a sandbox on ``host:port`` in a thread for the ``with`` block, then stop it.
 
@@ -159,7 +171,7 @@ def serve_in_thread(
     restarts. Raises RuntimeError if the server does not start within 10 seconds.
     """
     store = SandboxStore(db)
-    app = create_app(store, load_seed(seed), faults, control=control)
+    app = create_app(store, load_seed(seed), faults, control=control, webhook_secret=webhook_secret)
     server = build_server(app)
     sock = bind_socket(host, port)
     thread = threading.Thread(
@@ -195,13 +207,16 @@ def serve_forever(
     host: str = "127.0.0.1",
     port: int = 0,
     control: bool = True,
+    webhook_secret: str | None = None,
     on_listening: Any = None,
 ) -> None:
     """Serve in the foreground until SIGINT or SIGTERM; call ``on_listening(base_url)``
     once the socket is bound."""
     store = SandboxStore(db)
     try:
-        app = create_app(store, load_seed(seed), faults, control=control)
+        app = create_app(
+            store, load_seed(seed), faults, control=control, webhook_secret=webhook_secret
+        )
         server = build_server(app)
         sock = bind_socket(host, port)
         if on_listening is not None:

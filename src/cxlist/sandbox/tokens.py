@@ -49,7 +49,7 @@ class TokenAuthority:
 
     def __init__(self, store: SandboxStore, clock: Callable[[], float] = time.time) -> None:
         self._store = store
-        self._clock = clock
+        self.clock = clock
         self._tokens: dict[str, IssuedToken] = {}
 
     def clear(self) -> None:
@@ -59,7 +59,7 @@ class TokenAuthority:
     def check(self, token: str) -> IssuedToken | None:
         """The live token ``token``, or None when unknown or expired."""
         issued = self._tokens.get(token)
-        if issued is None or issued.expires_at <= self._clock():
+        if issued is None or issued.expires_at <= self.clock():
             return None
         return issued
 
@@ -93,7 +93,7 @@ class TokenAuthority:
         return self._issue(client.id, granted, ttl)
 
     def _issue(self, client_id: str, scopes: list[str], ttl: int) -> JSONResponse:
-        now = self._clock()
+        now = self.clock()
         if len(self._tokens) > 10_000:
             self._tokens = {k: v for k, v in self._tokens.items() if v.expires_at > now}
         token = secrets.token_urlsafe(32)
