@@ -42,7 +42,7 @@ def test_chain_verifies_after_many_appends(tmp_path: Path) -> None:
 
 
 def test_line_carries_context_and_hashes(tmp_path: Path) -> None:
-    """A line holds the bound context, the fields, ts, prev=GENESIS first and its own hash."""
+    """A line holds context, fields, timestamp, prev (GENESIS first) and its own hash."""
     path = tmp_path / "audit.jsonl"
     _fill(path, 2)
     first, second = (json.loads(x) for x in _lines(path))
@@ -53,7 +53,7 @@ def test_line_carries_context_and_hashes(tmp_path: Path) -> None:
     assert first["event"] == "chunk"
     assert first["counts"] == {"created": 0, "failed": 0}
     assert first["reason"] == "chunk 0 done"
-    assert first["ts"] == "2027-01-15T08:00:00.000Z"
+    assert first["timestamp"] == "2027-01-15T08:00:00.000Z"
     assert second["prev"] == hashlib.sha256(_lines(path)[0].rstrip(b"\n")).hexdigest()
     assert first["hash"] != second["hash"]
 

@@ -33,10 +33,8 @@ from cxlist.report.webhook import (
     RetryPolicy,
     audit_delivery,
     build_metrics_payload,
-    deduplication_percent,
     deliver_pending,
     flush_outbox,
-    metrics_from_counts,
     queue_for_endpoints,
 )
 from cxlist.report.webhook_endpoints import (
@@ -68,7 +66,6 @@ __all__ = [
     "WebhookEndpoint",
     "audit_delivery",
     "build_metrics_payload",
-    "deduplication_percent",
     "deliver_pending",
     "describe_event",
     "display_url",
@@ -81,7 +78,6 @@ __all__ = [
     "mask_email",
     "mask_phone",
     "mask_text",
-    "metrics_from_counts",
     "queue_for_endpoints",
     "sign",
     "verify_chain",

@@ -1,7 +1,7 @@
 """The tamper-evident audit log: JSON lines written through structlog, each chained to the last.
 
 Every line is one canonical JSON object (sorted keys, no spaces) holding the event, its bound
-context (``run_id``, ``campaign``, ``list``), a UTC timestamp ``ts``, and two hashes:
+context (``run_id``, ``campaign``, ``list``), a UTC ``timestamp``, and two hashes:
 
 * ``prev``: SHA-256 hex of the previous line's exact bytes (without its newline); for the first
   line, :data:`GENESIS` (the SHA-256 of the empty string);
@@ -126,7 +126,7 @@ class _Timestamper:
         self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
     ) -> MutableMapping[str, Any]:
         stamp = datetime.fromtimestamp(self._clock(), UTC)
-        event_dict["ts"] = stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        event_dict["timestamp"] = stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return event_dict
 
 
@@ -141,7 +141,7 @@ class AuditLog:
 
     ``bind(run_id=..., campaign=..., list=...)`` returns a log that adds that context to each
     event; ``event(name, ...)`` appends one line. ``known_secrets`` are scrubbed from every value
-    wherever they appear; ``clock`` returns unix seconds for the ``ts`` field.
+    wherever they appear; ``clock`` returns unix seconds for the ``timestamp`` field.
     """
 
     def __init__(
@@ -307,9 +307,9 @@ def events_for_run(path: str | os.PathLike[str], run_id: str) -> list[dict[str, 
 
 
 def describe_event(record: Mapping[str, Any]) -> str:
-    """One readable line for an event: ``ts event key=value ...`` without the hashes."""
-    skip = {"ts", "event", "prev", "hash", "run_id"}
-    parts = [str(record.get("ts", "")), str(record.get("event", ""))]
+    """One readable line for an event: ``timestamp event key=value ...`` without the hashes."""
+    skip = {"timestamp", "event", "prev", "hash", "run_id"}
+    parts = [str(record.get("timestamp", "")), str(record.get("event", ""))]
     parts += [
         f"{k}={json.dumps(v, ensure_ascii=False, default=str) if not isinstance(v, str) else v}"
         for k, v in record.items()

@@ -40,7 +40,7 @@ _SECRET_KEY = re.compile(
 _MIN_PHONE_DIGITS = 7
 _MAX_PHONE_DIGITS = 15
 _UNMASKED_KEYS = frozenset(
-    {"event", "ts", "hash", "prev", "run_id", "event_id", "eventId", "campaign", "list"}
+    {"event", "timestamp", "hash", "prev", "run_id", "event_id", "eventId", "campaign", "list"}
 )
 
 

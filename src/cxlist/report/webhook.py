@@ -1,6 +1,7 @@
 """The metrics webhook: its payload, and delivery of the outbox with retries and signatures.
 
-A run builds the payload (:func:`build_metrics_payload`), queues it for each endpoint
+A run builds the payload (:func:`build_metrics_payload` around the ``metrics`` object that
+``cxlist.report.results`` computes), queues it for each endpoint
 (:func:`queue_for_endpoints`, which writes the outbox before anything is sent), then calls
 :func:`deliver_pending`. Each request is a ``POST`` of the stored body with ``Content-Type:
 application/json``, ``X-Cxlist-Event-Id`` (the same on every attempt) and, for a signed endpoint,
@@ -50,10 +51,8 @@ __all__ = [
     "audit_delivery",
     "backoff_delay",
     "build_metrics_payload",
-    "deduplication_percent",
     "deliver_pending",
     "flush_outbox",
-    "metrics_from_counts",
     "queue_for_endpoints",
     "retry_after_seconds",
 ]
@@ -64,43 +63,6 @@ DeliveryState = Literal["delivered", "pending", "failed", "skipped"]
 
 
 # ---------------------------------------------------------------- payload
-
-
-def deduplication_percent(raw_ingested: int, unique_processed: int) -> str:
-    """The share of ingested rows that did not go on, as text with two decimals (``"33.33"``)."""
-    if raw_ingested <= 0:
-        return "0.00"
-    return f"{(raw_ingested - unique_processed) / raw_ingested * 100:.2f}"
-
-
-def metrics_from_counts(
-    *,
-    raw_ingested: int,
-    unique_processed: int,
-    successes: int,
-    conflicts: int,
-    failures: int,
-    suppressed: int,
-    rejected: int,
-    upload_seconds: float,
-) -> dict[str, Any]:
-    """The ``metrics`` object of the webhook payload (api-v2.md), keys in the documented order.
-
-    ``throughputPerMinute`` is ``unique_processed`` over the measured upload time, one decimal;
-    0.0 when no time was measured.
-    """
-    per_minute = unique_processed / upload_seconds * 60 if upload_seconds > 0 else 0.0
-    return {
-        "rawIngested": raw_ingested,
-        "uniqueProcessed": unique_processed,
-        "deduplicationRate": deduplication_percent(raw_ingested, unique_processed) + "%",
-        "throughputPerMinute": round(per_minute, 1),
-        "successes": successes,
-        "conflicts": conflicts,
-        "failures": failures,
-        "suppressed": suppressed,
-        "rejected": rejected,
-    }
 
 
 def _iso(timestamp: datetime | str) -> str:

@@ -109,6 +109,8 @@ def _entry_secret(
 def _endpoint_from_entry(
     entry: Any, where: str, env: Mapping[str, str], base_dir: Path
 ) -> WebhookEndpoint:
+    if not isinstance(entry, Mapping) and hasattr(entry, "url"):
+        entry = {key: getattr(entry, key, None) for key in _ENTRY_KEYS}
     if not isinstance(entry, Mapping):
         raise ConfigError(f"{where}: each [[webhooks]] entry must be a table")
     unknown = sorted(set(entry) - _ENTRY_KEYS)
@@ -130,6 +132,9 @@ def endpoints_from_config(
     base_dir: str | os.PathLike[str] = ".",
 ) -> list[WebhookEndpoint]:
     """Resolve the entries of a ``[[webhooks]]`` table into endpoints with their secrets.
+
+    An entry is a mapping or an object with ``url``, ``secret_env`` and ``secret_file``
+    attributes (such as the settings' webhook model).
 
     ``secret_file`` paths are relative to ``base_dir`` (the config file's folder). Raises
     :class:`ConfigError` naming the entry (never the secret) for a bad URL, a secret written in
