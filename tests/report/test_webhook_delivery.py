@@ -12,10 +12,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from cxlist.report.audit import AuditLog, verify_chain
 from cxlist.report.outbox import enqueue, list_outbox
 from cxlist.report.webhook import (
     EVENT_ID_HEADER,
     RetryPolicy,
+    audit_delivery,
     build_metrics_payload,
     deliver_pending,
     flush_outbox,
@@ -208,7 +210,7 @@ def test_400_from_receiver_is_final_and_not_retried(
 def test_secrets_never_reach_the_database_or_errors(
     tmp_path: Path, receiver_factory: Any, client: httpx.Client, fake_time: FakeTime
 ) -> None:
-    """After failed and good deliveries the webhook secret is in no byte of the workspace db."""
+    """After failed and pending deliveries no webhook secret is in the db or the audit log."""
     bad = receiver_factory(SECRET)
     bad.start()
     down = receiver_factory(SECRET)
@@ -223,6 +225,10 @@ def test_secrets_never_reach_the_database_or_errors(
     for outcome in report.outcomes:
         assert SECRET not in repr(outcome)
         assert "wrong-secret-xyz" not in repr(outcome)
+    log = AuditLog(tmp_path / "audit.jsonl", known_secrets=[SECRET]).bind(run_id="run-1")
+    audit_delivery(log, report)
+    log.event("auth", client_secret=SECRET, reason=f"webhook secret was {SECRET}")
+    assert verify_chain(tmp_path / "audit.jsonl").ok
     files = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
     assert SECRET.encode() not in files
     assert b"wrong-secret-xyz" not in files
