@@ -150,13 +150,13 @@ async def add_items(request: Request, client_id: str) -> Response:
             if record is not None and record.created_at > time.time() - IDEMPOTENCY_WINDOW_S:
                 return _replay(record, body_hash)
         status, payload = _add_answer(store, list_id, raw)
+        response = JSONResponse(payload, status_code=status)
         if key is not None and status in _STORED_STATUSES:
+            body = bytes(response.body).decode()
             store.save_idempotency(
-                client_id,
-                key,
-                IdempotencyRecord(body_hash, status, json.dumps(payload), time.time()),
+                client_id, key, IdempotencyRecord(body_hash, status, body, time.time())
             )
-    return JSONResponse(payload, status_code=status)
+    return response
 
 
 def _replay(record: IdempotencyRecord, body_hash: str) -> Response:
