@@ -97,4 +97,6 @@ class CapacityStage:
         over = pl.Series("_over", [None] * frame.height, dtype=pl.String)
         reason = pl.format("campaign {} is full: room for {} new items", "campaign_id", "_room")
         over = over.scatter(ranked["row"] - 1, ranked.select(reason).to_series())
-        return dispose(frame.with_columns(over), "OVER_CAPACITY", pl.col("_over")).drop("_over")
+        marked = frame.with_columns(over)
+        hit = pl.col("_over").is_not_null()
+        return dispose(marked, "OVER_CAPACITY", hit, pl.col("_over")).drop("_over")

@@ -35,19 +35,20 @@ def normalize_emails(raw: pl.Series) -> pl.DataFrame:
     frame = pl.DataFrame({"_raw": text}).with_columns(
         pl.when(pl.col("_raw") != "").then(pl.col("_raw")).alias("_raw")
     )
+    at = pl.col("_raw").str.find("@", literal=True)
     frame = frame.select(
         pl.col("_raw"),
-        (
-            pl.col("_raw").str.extract(r"^(.*)@", 1)
-            + pl.lit("@")
-            + pl.col("_raw").str.extract(r"@([^@]*)$", 1).str.to_lowercase()
-        ).alias("_email"),
+        # the domain lower-cased; an address with a second "@" fails the syntax check anyway
+        pl.when(at.is_not_null())
+        .then(pl.col("_raw").str.slice(0, at) + pl.col("_raw").str.slice(at).str.to_lowercase())
+        .alias("_email"),
+        at.alias("_at"),
         pl.col("_raw").str.contains(r"[^\x00-\x7f]").alias("_unicode"),
     )
     ok = (
         pl.col("_email").str.contains(EMAIL)
         & (pl.col("_email").str.len_bytes() <= _MAX_TOTAL)
-        & (pl.col("_email").str.extract(r"^(.*)@", 1).str.len_bytes() <= _MAX_LOCAL)
+        & (pl.col("_at") <= _MAX_LOCAL)
     )
     frame = frame.with_columns(pl.when(ok).then(pl.col("_email")).alias("_ascii"))
     distinct = frame.filter(pl.col("_unicode").fill_null(False))["_raw"].unique().to_list()

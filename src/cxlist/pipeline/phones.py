@@ -8,13 +8,15 @@ odd shapes, letters) goes to ``phonenumbers`` once per distinct value.
 
 from __future__ import annotations
 
+import json
 from functools import cache
+from pathlib import Path
 
 import phonenumbers
 import polars as pl
 from phonenumbers import PhoneMetadata
 
-__all__ = ["E164", "nanp_pattern", "normalize_phones"]
+__all__ = ["E164", "country_pattern", "nanp_pattern", "normalize_phones"]
 
 E164 = r"^\+[1-9][0-9]{7,14}$"
 _TYPES = (
@@ -30,13 +32,31 @@ _TYPES = (
     "voicemail",
 )
 _EXTENSION = r"(?i)\s*(?:ext\.?|extension|x|#)\s*(\d{1,10})\s*$"
-_PLAIN = r"^[0-9\s().+\-/]*$"
+_SEPARATORS = (" ", "(", ")", "-", ".", "/", "+")
+_PLAIN = r"^[0-9 ().+\-/]*$"
+_NANP_FILE = Path(__file__).parent / "data" / "nanp_pattern.json"
 NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 
 
 @cache
 def nanp_pattern() -> str:
-    """A regex matching exactly the 10-digit national numbers libphonenumber calls valid in NANP."""
+    """A regex matching exactly the 10-digit national numbers libphonenumber calls valid in NANP.
+
+    Read from the shipped ``data/nanp_pattern.json`` when it was made from the installed
+    ``phonenumbers`` version (loading 25 regions' metadata costs about half a second), else
+    built from the metadata.
+    """
+    try:
+        shipped = json.loads(_NANP_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        shipped = {}
+    if shipped.get("phonenumbers") == phonenumbers.__version__:
+        return str(shipped["pattern"])
+    return build_nanp_pattern()
+
+
+def build_nanp_pattern() -> str:
+    """The NANP pattern built from libphonenumber's metadata for every NANP region."""
     patterns: list[str] = []
     for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]:
         metadata = PhoneMetadata.metadata_for_region(region)
@@ -46,6 +66,12 @@ def nanp_pattern() -> str:
                 patterns.append(desc.national_number_pattern)
     unique = dict.fromkeys(patterns)
     return "^(?:" + "|".join(f"(?:{p})" for p in unique) + ")$"
+
+
+def write_nanp_pattern(path: Path = _NANP_FILE) -> None:
+    """Write the shipped NANP pattern file for the installed ``phonenumbers``."""
+    data = {"phonenumbers": phonenumbers.__version__, "pattern": build_nanp_pattern()}
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
 def _parse_one(raw: str, region: str) -> tuple[str | None, str | None]:
@@ -72,29 +98,83 @@ def _slow_path(values: pl.Series, region: str) -> pl.DataFrame:
     )
 
 
+@cache
+def country_pattern(code: int) -> str | None:
+    """A regex matching the valid national numbers of country calling ``code`` (all regions)."""
+    parts: list[str] = []
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code, ()):
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+        for kind in _TYPES:
+            desc = getattr(metadata, kind, None) if metadata is not None else None
+            if desc is not None and desc.national_number_pattern:
+                parts.append(desc.national_number_pattern)
+    if not parts:
+        return None
+    return "^(?:" + "|".join(f"(?:{p})" for p in dict.fromkeys(parts)) + ")$"
+
+
+def _country_code(digits: pl.Expr) -> pl.Expr:
+    known = [str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE]
+    codes = pl.Series(known, dtype=pl.String).implode()
+    candidates = [digits.str.slice(0, size) for size in (1, 2, 3)]
+    return pl.coalesce(pl.when(c.is_in(codes)).then(c) for c in candidates)
+
+
+def _world_valid(frame: pl.DataFrame) -> pl.Series:
+    """True where a ``+`` number outside NANP matches its country's libphonenumber patterns."""
+    valid = pl.Series("_world_ok", [False] * frame.height)
+    world = (
+        frame.with_row_index("_i")
+        .filter(pl.col("_plain") & pl.col("_plus") & ~pl.col("_digits").str.starts_with("1"))
+        .with_columns(_country_code(pl.col("_digits")).alias("_cc"))
+        .drop_nulls("_cc")
+    )
+    for code in world["_cc"].unique().to_list():
+        pattern = country_pattern(int(code))
+        if pattern is None:
+            continue
+        rows = world.filter(pl.col("_cc") == code)
+        national = rows["_digits"].str.slice(len(code))
+        hits = rows.filter(national.str.contains(pattern))["_i"]
+        valid = valid.scatter(hits, True)
+    return valid
+
+
+def _split_extension(frame: pl.DataFrame) -> pl.DataFrame:
+    """``_base`` (the number) and ``_ext`` (an extension), parsed only where a marker appears."""
+    marked = frame["_raw"].str.contains(r"[A-Za-z#]").fill_null(False)
+    base = frame["_raw"].clone()
+    ext = pl.Series("_ext", [None] * frame.height, dtype=pl.String)
+    if bool(marked.any()):
+        at = marked.arg_true()
+        subset = base.gather(at)
+        base = base.scatter(at, subset.str.replace(_EXTENSION, ""))
+        ext = ext.scatter(at, subset.str.extract(_EXTENSION, 1))
+    return frame.with_columns(base.alias("_base"), ext)
+
+
 def normalize_phones(raw: pl.Series, default_region: str = "US") -> pl.DataFrame:
     """One row per input value: ``e164`` (null when missing or invalid), ``extension``, ``valid``.
 
     ``valid`` is null where the input is missing or blank, false where it is not a valid
     number for libphonenumber. Numbers without ``+`` are read in ``default_region``.
+    Settled without libphonenumber calls: NANP-shaped numbers (valid or not), too-short
+    local numbers, and ``+`` numbers that match their country's patterns.
     """
     region = default_region.upper()
+    local = region in NANP_REGIONS
     text = raw.cast(pl.String).str.strip_chars()
     frame = pl.DataFrame({"_raw": text}).with_columns(
         pl.when(pl.col("_raw") != "").then(pl.col("_raw")).alias("_raw")
     )
-    frame = frame.with_columns(
-        pl.col("_raw").str.replace(_EXTENSION, "").alias("_base"),
-        pl.col("_raw").str.extract(_EXTENSION, 1).alias("_ext"),
-    ).with_columns(
-        pl.col("_base").str.replace_all(r"[^0-9]", "").alias("_digits"),
+    frame = _split_extension(frame).with_columns(
+        pl.col("_base").str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)).alias("_digits"),
         pl.col("_base").str.starts_with("+").alias("_plus"),
         pl.col("_base").str.contains(_PLAIN).alias("_plain"),
     )
     digits, plus = pl.col("_digits"), pl.col("_plus")
     length = digits.str.len_bytes()
     starts_one = digits.str.starts_with("1")
-    local = region in NANP_REGIONS
     national = (
         pl.when(plus & (length == 11) & starts_one)
         .then(digits.str.slice(1))
@@ -103,23 +183,36 @@ def normalize_phones(raw: pl.Series, default_region: str = "US") -> pl.DataFrame
         .when(~plus & pl.lit(local) & (length == 11) & starts_one)
         .then(digits.str.slice(1))
     )
-    frame = frame.with_columns(national.alias("_national")).with_columns(
-        (pl.col("_national").is_not_null() & pl.col("_plain")).fill_null(False).alias("_fast"),
-        pl.col("_national").str.contains(nanp_pattern()).alias("_fast_ok"),
+    frame = frame.with_columns(national.alias("_national"))
+    frame = frame.with_columns(
+        pl.col("_national").str.contains(nanp_pattern()).alias("_nanp_ok"),
+        _world_valid(frame),
+    )
+    nanp = (pl.col("_national").is_not_null() & pl.col("_plain")).fill_null(False)
+    too_short = (pl.col("_plain") & ~plus & pl.lit(local) & (length < 10)).fill_null(False)
+    fast_e164 = (
+        pl.when(nanp & pl.col("_nanp_ok"))
+        .then(pl.lit("+1") + pl.col("_national"))
+        .when(pl.col("_world_ok"))
+        .then(pl.lit("+") + digits)
+    )
+    frame = frame.with_columns(
+        fast_e164.alias("_fast_e164"), (nanp | too_short | pl.col("_world_ok")).alias("_fast")
     )
     slow = _slow_path(frame.filter(~pl.col("_fast"))["_raw"], region)
-    frame = frame.join(slow, on="_raw", how="left", maintain_order="left")
-    e164 = (
-        pl.when(pl.col("_fast"))
-        .then(pl.when(pl.col("_fast_ok")).then(pl.lit("+1") + pl.col("_national")))
-        .otherwise(pl.col("_slow_e164"))
+    if slow.height:
+        frame = frame.join(slow, on="_raw", how="left", maintain_order="left")
+    else:
+        frame = frame.with_columns(
+            pl.lit(None, dtype=pl.String).alias("_slow_e164"),
+            pl.lit(None, dtype=pl.String).alias("_slow_ext"),
+        )
+    fast = pl.col("_fast")
+    frame = frame.with_columns(
+        pl.when(fast).then(pl.col("_fast_e164")).otherwise(pl.col("_slow_e164")).alias("e164")
     )
-    frame = frame.with_columns(e164.alias("e164"))
     return frame.select(
         "e164",
-        pl.when(pl.col("_fast"))
-        .then(pl.col("_ext"))
-        .otherwise(pl.col("_slow_ext"))
-        .alias("extension"),
+        pl.when(fast).then(pl.col("_ext")).otherwise(pl.col("_slow_ext")).alias("extension"),
         pl.when(pl.col("_raw").is_not_null()).then(pl.col("e164").is_not_null()).alias("valid"),
     )

@@ -77,26 +77,35 @@ class PipelineResult:
         return path
 
 
-def build_plan(frame: pl.DataFrame, send_fields: Sequence[str]) -> pl.DataFrame:
+def build_plan(
+    frame: pl.DataFrame, send_fields: Sequence[str], list_order: Sequence[str] = ()
+) -> pl.DataFrame:
     """The PENDING rows, per list, highest priority first then input order, with the send columns.
 
-    ``key_name``/``key`` are the API dedup key: the first configured key field (or the phone or
-    email fallback) and its value. Every send field is text (``score`` included).
+    Lists come in ``list_order`` (then by id). ``key_name``/``key`` are the API dedup key: the
+    first configured key field (or the phone or email fallback) and its value. Every send
+    field is text (``score`` included).
     """
-    key_field = pl.col("key_name").str.split("+").list.first()
-    key_value = pl.col("key").str.split("|").list.first()
+    pending = frame.filter(pl.col("disposition") == "PENDING")
+    key_name, key = pl.col("key_name"), pl.col("key")
+    if bool(pending["key_name"].str.contains("+", literal=True).any()):
+        key_name = key_name.str.split("+").list.first()
+        key = key.str.split("|").list.first()
+    ids = sorted(set(pending["list_id"].unique().to_list()) - set(list_order))
+    rank = {list_id: index for index, list_id in enumerate([*list_order, *ids])}
     return (
-        frame.filter(pl.col("disposition") == "PENDING")
-        .select(
+        pending.select(
             pl.col("row"),
             pl.col("list_id"),
             pl.col("campaign_id"),
-            key_field.alias("key_name"),
-            key_value.alias("key"),
+            key_name.alias("key_name"),
+            key.alias("key"),
             pl.col("priority"),
             *[pl.col(f).cast(pl.String) for f in send_fields],
         )
-        .sort(["list_id", "priority", "row"], descending=[False, True, False])
+        .with_columns(pl.col("list_id").replace_strict(rank, return_dtype=pl.Int64).alias("_list"))
+        .sort(["_list", "priority", "row"], descending=[False, True, False])
+        .drop("_list")
     )
 
 

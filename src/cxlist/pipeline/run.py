@@ -55,10 +55,7 @@ def _load(source: Path | str | pl.DataFrame, config: PipelineConfig) -> pl.DataF
 
 
 def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
-    cleaned = [
-        pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars()).alias(c)
-        for c in frame.columns
-    ]
+    cleaned = [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in frame.columns]
     return frame.with_columns(cleaned).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row"),
         pl.lit(None, dtype=pl.String).alias("disposition"),
@@ -131,6 +128,7 @@ def run_pipeline(
     started = perf_counter()
     index = _index(suppressions, settings, dnc_files, now)
     stats.append(StageStat("suppression_index", len(index), perf_counter() - started))
+    report("suppression_index", len(index))
     stages: list[Stage] = [
         NormalizeStage(settings.normalize),
         ValidateStage(mapping, send_fields, settings.validate_.rules),
@@ -147,7 +145,7 @@ def run_pipeline(
         report(stage.name, frame.height)
     started = perf_counter()
     frame = _finish(frame, send_fields)
-    plan = build_plan(frame, send_fields)
+    plan = build_plan(frame, send_fields, [rule.id for rule in settings.lists])
     stats.append(StageStat("plan", plan.height, perf_counter() - started))
     report("plan", plan.height)
     return PipelineResult(

@@ -31,13 +31,17 @@ def in_play() -> pl.Expr:
     return pl.col("disposition").is_null()
 
 
-def dispose(frame: pl.DataFrame, disposition: str, reason: pl.Expr) -> pl.DataFrame:
-    """``frame`` with rows still in play and a non-null ``reason`` given ``disposition``."""
-    hit = in_play() & reason.is_not_null()
-    return frame.with_columns(
-        pl.when(hit)
-        .then(pl.lit(disposition))
-        .otherwise(pl.col("disposition"))
-        .alias("disposition"),
-        pl.when(hit).then(reason).otherwise(pl.col("reason")).alias("reason"),
+def dispose(frame: pl.DataFrame, disposition: str, hit: pl.Expr, reason: pl.Expr) -> pl.DataFrame:
+    """``frame`` with the rows still in play where ``hit`` holds given ``disposition``.
+
+    ``reason`` is evaluated on those rows only (so it may be costly text formatting).
+    ``frame`` must carry ``row`` = 1..height in order.
+    """
+    chosen = frame.filter(in_play() & hit.fill_null(False)).select(
+        (pl.col("row") - 1).alias("_at"), reason.cast(pl.String).alias("_why")
     )
+    if chosen.height == 0:
+        return frame
+    dispositions = frame["disposition"].clone().scatter(chosen["_at"], disposition)
+    reasons = frame["reason"].clone().scatter(chosen["_at"], chosen["_why"])
+    return frame.with_columns(dispositions, reasons)

@@ -212,6 +212,6 @@ class SuppressStage:
         )
         emails = frame["email"] if "email" in self.by and "email" in frame.columns else none
         reason = self.index.match(phones, emails)
-        return dispose(
-            frame.with_columns(reason.alias("_suppressed")), "SUPPRESSED", pl.col("_suppressed")
-        )
+        marked = frame.with_columns(reason.alias("_suppressed"))
+        hit = pl.col("_suppressed").is_not_null()
+        return dispose(marked, "SUPPRESSED", hit, pl.col("_suppressed")).drop("_suppressed")

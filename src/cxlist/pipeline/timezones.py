@@ -12,9 +12,7 @@ from __future__ import annotations
 import zoneinfo
 from functools import cache
 
-import phonenumbers
 import polars as pl
-from phonenumbers import timezone as phone_timezone
 from phonenumbers.tzdata import TIMEZONE_DATA
 
 __all__ = ["resolve_timezones", "state_zones"]
@@ -239,24 +237,30 @@ def _zip_table() -> pl.DataFrame:
 
 
 @cache
-def _nanp_prefix_tables() -> tuple[tuple[int, pl.DataFrame], ...]:
+def _prefix_tables(nanp: bool) -> tuple[tuple[int, pl.DataFrame], ...]:
+    """(length, prefix → zones) tables, longest first, for NANP or the rest of the world."""
     by_length: dict[int, dict[str, str | None]] = {}
     for prefix, zones in TIMEZONE_DATA.items():
-        if prefix.startswith("1") and len(prefix) >= 4:
+        if prefix.startswith("1") == nanp and len(prefix) >= (4 if nanp else 2):
             by_length.setdefault(len(prefix), {})[prefix] = _joined(list(zones))
     tables = []
     for length in sorted(by_length, reverse=True):
         table = by_length[length]
-        tables.append(
-            (
-                length,
-                pl.DataFrame(
-                    {f"_p{length}": list(table), f"_z{length}": list(table.values())},
-                    schema={f"_p{length}": pl.String, f"_z{length}": pl.String},
-                ),
-            )
-        )
+        schema = {f"_p{length}": pl.String, f"_z{length}": pl.String}
+        data = {f"_p{length}": list(table), f"_z{length}": list(table.values())}
+        tables.append((length, pl.DataFrame(data, schema=schema)))
     return tuple(tables)
+
+
+def _longest_prefix(keys: pl.DataFrame, column: str, nanp: bool) -> pl.DataFrame:
+    """``keys`` with ``_tz``: the zones of the longest known prefix of ``column``."""
+    tables = _prefix_tables(nanp)
+    for length, table in tables:
+        keys = keys.join(
+            table, left_on=pl.col(column).str.slice(0, length), right_on=f"_p{length}", how="left"
+        )
+    zones = [f"_z{length}" for length, _ in tables]
+    return keys.select(column, pl.coalesce(zones).alias("_tz"))
 
 
 @cache
@@ -265,32 +269,21 @@ def _known_zones() -> frozenset[str]:
 
 
 def _phone_zones(e164: pl.Series) -> pl.Series:
-    """Zones for each E.164 number: NANP by prefix table, others by phonenumbers per distinct."""
+    """Zones for each E.164 number by longest known prefix, per distinct prefix or number."""
     digits = e164.str.strip_prefix("+")
-    frame = pl.DataFrame({"_n": digits}).with_columns(pl.col("_n").str.slice(0, 7).alias("_p7"))
-    distinct = frame.filter(pl.col("_n").str.starts_with("1")).select("_p7").unique()
-    for length, table in _nanp_prefix_tables():
-        distinct = distinct.join(
-            table, left_on=pl.col("_p7").str.slice(0, length), right_on=f"_p{length}", how="left"
-        )
-    zcols = [f"_z{length}" for length, _ in _nanp_prefix_tables()]
-    distinct = distinct.select("_p7", pl.coalesce(zcols).alias("_nanp_tz"))
-    frame = frame.join(distinct, on="_p7", how="left", maintain_order="left")
-    other = frame.filter(~pl.col("_n").str.starts_with("1"))["_n"].drop_nulls().unique().to_list()
-    world = pl.DataFrame(
-        {"_n": other, "_world_tz": [_world_zone(n) for n in other]},
-        schema={"_n": pl.String, "_world_tz": pl.String},
+    nanp = digits.str.starts_with("1")
+    keys = pl.DataFrame(
+        {"_k": pl.select(pl.when(nanp).then(digits.str.slice(0, 7)).otherwise(digits)).to_series()}
     )
-    frame = frame.join(world, on="_n", how="left", maintain_order="left")
-    return frame.select(pl.coalesce("_nanp_tz", "_world_tz")).to_series()
-
-
-def _world_zone(digits: str) -> str | None:
-    try:
-        number = phonenumbers.parse("+" + digits)
-    except phonenumbers.NumberParseException:
-        return None
-    return _joined(list(phone_timezone.time_zones_for_number(number)))
+    distinct = keys.drop_nulls().unique()
+    is_nanp = distinct["_k"].str.starts_with("1")
+    zones = pl.concat(
+        [
+            _longest_prefix(distinct.filter(is_nanp), "_k", nanp=True),
+            _longest_prefix(distinct.filter(~is_nanp), "_k", nanp=False),
+        ]
+    )
+    return keys.join(zones, on="_k", how="left", maintain_order="left")["_tz"]
 
 
 def resolve_timezones(frame: pl.DataFrame, default_timezone: str | None = None) -> pl.DataFrame:

@@ -22,7 +22,6 @@ from cxlist.pipeline.timezones import resolve_timezones
 __all__ = ["MAX_VALUE", "NormalizeStage", "ValidateStage"]
 
 MAX_VALUE = 1024
-_NULL = pl.lit(None, dtype=pl.String)
 
 
 def _shown(value: str, limit: int = 60) -> str:
@@ -79,54 +78,44 @@ class ValidateStage:
     def _column(self, field: str) -> str:
         return self.header_of.get(field, field)
 
-    def _checks(self, frame: pl.DataFrame) -> list[pl.Expr]:
-        checks: list[pl.Expr] = []
+    def _checks(self, frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:
+        """(fails, reason) pairs in the order they are tried."""
+        checks: list[tuple[pl.Expr, pl.Expr]] = []
         for header in self.mapping.invalid:
-            field = self.mapping.fields[header]
-            checks.append(
-                pl.when(pl.col(field).is_not_null()).then(
-                    pl.lit(
-                        f"column {_shown(header)!r}: not a valid API field name "
-                        "(A-Z, a-z, 0-9, _; 1..64)"
-                    )
-                )
+            text = (
+                f"column {_shown(header)!r}: not a valid API field name (A-Z, a-z, 0-9, _; 1..64)"
             )
+            checks.append((pl.col(self.mapping.fields[header]).is_not_null(), pl.lit(text)))
         for field in self.send_fields:
             if field in frame.columns and frame.schema[field] == pl.String:
-                too_long = pl.col(field).str.len_chars() > MAX_VALUE
-                checks.append(
-                    pl.when(too_long).then(
-                        pl.format(
-                            "column {}: value over 1,024 characters ({} characters)",
-                            pl.lit(repr(self._column(field))),
-                            pl.col(field).str.len_chars(),
-                        )
-                    )
-                )
-        checks.append(
-            pl.when(pl.col("_phone_ok").is_null() & pl.col("_email_ok").is_null()).then(
-                pl.lit("no phone_number and no email")
-            )
-        )
+                size = pl.col(field).str.len_chars()
+                text = f"column {self._column(field)!r}: value over 1,024 characters ({{}})"
+                # a value of at most 1,024 bytes has at most 1,024 characters: cheap test first
+                long = (pl.col(field).str.len_bytes() > MAX_VALUE) & (size > MAX_VALUE)
+                checks.append((long, pl.format(text, size)))
+        neither = pl.col("_phone_ok").is_null() & pl.col("_email_ok").is_null()
+        checks.append((neither, pl.lit("no phone_number and no email")))
         checks.append(self._invalid("phone_number", "_phone_ok", "_phone_raw"))
         checks.append(self._invalid("email", "_email_ok", "_email_raw"))
         for rule in self.rules:
-            matched = compile_expression(
-                parse_expression(rule.when, rule=f"validate.rules {rule.name!r}"), frame.schema
-            )
-            checks.append(pl.when(matched).then(pl.lit(rule.reason or f"rule {rule.name}")))
+            expression = parse_expression(rule.when, rule=f"validate.rules {rule.name!r}")
+            matched = compile_expression(expression, frame.schema)
+            checks.append((matched, pl.lit(rule.reason or f"rule {rule.name}")))
         return checks
 
-    def _invalid(self, field: str, ok: str, raw: str) -> pl.Expr:
+    def _invalid(self, field: str, ok: str, raw: str) -> tuple[pl.Expr, pl.Expr]:
         column = repr(self._column(field))
-        return pl.when(pl.col(ok) == False).then(  # noqa: E712 (null stays null)
-            pl.format(f"invalid {field} {{}} (column {column})", _quoted(pl.col(raw)))
-        )
+        text = pl.format(f"invalid {field} {{}} (column {column})", _quoted(pl.col(raw)))
+        return pl.col(ok).not_(), text
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with the first failing check's reason on each REJECTED row."""
-        reason = pl.coalesce(self._checks(frame)) if frame.height else _NULL
-        return dispose(frame, "REJECTED", reason)
+        checks = self._checks(frame)
+        fails = [condition.fill_null(False) for condition, _ in checks]
+        first: pl.Expr = pl.lit(None, dtype=pl.String)
+        for condition, reason in reversed(checks):
+            first = pl.when(condition.fill_null(False)).then(reason).otherwise(first)
+        return dispose(frame, "REJECTED", pl.any_horizontal(fails), first)
 
 
 def _quoted(value: pl.Expr) -> pl.Expr:

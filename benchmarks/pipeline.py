@@ -1,0 +1,212 @@
+"""Benchmark the pipeline: messy CSV of N rows → plan, rows/s and peak RSS per stage.
+
+    .venv/bin/python benchmarks/pipeline.py --rows 1000000
+
+Generates (untimed, in a temporary folder) a CSV with mixed phone formats, ~15% duplicates,
+~2% invalid phones, ~3% international numbers and ~5% suppressed numbers, plus a suppression
+list of max(100k, 5% of N) entries; then runs the pipeline in a fresh child process so that
+the peak RSS is the pipeline's alone. Peak RSS per stage is the process's high-water mark
+(``ru_maxrss``) when the stage ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+AREA_CODES = [
+    "201", "212", "213", "305", "312", "404", "415", "503", "602", "617",
+    "702", "713", "720", "801", "808", "907", "208", "615", "704", "918",
+]  # fmt: skip
+FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Linus"]
+LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson"]
+STATES = ["NJ", "NY", "CA", "FL", "IL", "TX", "GA", "OR", "AZ", "MA", "WA", "HI", "AK", "ID"]
+
+
+def _pick(values: list[str], index: pl.Expr) -> pl.Expr:
+    mapping = dict(enumerate(values))
+    return (index % len(values)).cast(pl.Int64).replace_strict(mapping, return_dtype=pl.String)
+
+
+def _hash(base: pl.Expr, seed: int) -> pl.Expr:
+    return base.hash(seed=seed)
+
+
+def generate(rows: int, folder: Path, seed: int = 7) -> tuple[Path, Path]:
+    """Write ``contacts.csv`` and ``suppressions.parquet`` into ``folder``; return both paths."""
+    i = pl.int_range(rows, dtype=pl.Int64)
+    frame = pl.select(i.alias("i"))
+    dup = _hash(pl.col("i"), seed) % 100 < 15
+    frame = frame.with_columns(
+        pl.when(dup)
+        .then((_hash(pl.col("i"), seed + 1) % rows).cast(pl.Int64))
+        .otherwise(pl.col("i"))
+        .alias("id")
+    )
+    idh = _hash(pl.col("id"), seed + 2)
+    kind = idh % 100
+    npa = _pick(AREA_CODES, pl.col("id"))
+    nxx = ((pl.col("id") // 20) % 800 + 200).cast(pl.String)
+    line = ((pl.col("id") // 16000) % 10000).cast(pl.String).str.zfill(4)
+    fmt = _hash(pl.col("i"), seed + 3) % 6
+    nanp = (
+        pl.when(fmt == 0)
+        .then(pl.format("({}) {}-{}", npa, nxx, line))
+        .when(fmt == 1)
+        .then(pl.format("{}.{}.{}", npa, nxx, line))
+        .when(fmt == 2)
+        .then(pl.format("+1 {} {} {}", npa, nxx, line))
+        .when(fmt == 3)
+        .then(pl.format("1-{}-{}-{}", npa, nxx, line))
+        .when(fmt == 4)
+        .then(pl.format("{}-{}-{} ext. 12", npa, nxx, line))
+        .otherwise(pl.format("{}{}{}", npa, nxx, line))
+    )
+    tail = (pl.col("id") % 10_000_000).cast(pl.String).str.zfill(7)
+    world = (
+        pl.when(idh % 2 == 0)
+        .then(pl.format("+44 20 7{} {}", tail.str.slice(0, 3), tail.str.slice(3)))
+        .otherwise(pl.format("+49 30 {}", tail.str.zfill(8)))
+    )
+    invalid = pl.format("555-{}", line)
+    frame = frame.with_columns(
+        pl.when(kind < 2).then(invalid).when(kind < 5).then(world).otherwise(nanp).alias("Phone"),
+        pl.when(kind >= 5).then(pl.format("+1{}{}{}", npa, nxx, line)).alias("_e164"),
+        ((kind >= 5) & (_hash(pl.col("id"), seed + 4) % 100 < 5)).alias("_suppressed"),
+    )
+    h = _hash(pl.col("i"), seed + 5)
+    frame = frame.with_columns(
+        _pick(FIRST, h).alias("First Name"),
+        _pick(LAST, h // 7).alias("Last Name"),
+        pl.when(h % 10 < 7)
+        .then(pl.format("user{}@Example.COM", pl.col("id")))
+        .alias("Email Address"),
+        pl.when(h % 2 == 0).then(_pick(STATES, h // 11)).alias("State"),
+        pl.when(h % 10 != 0).then((h // 13 % 200).cast(pl.String)).alias("last_contact_days"),
+        _pick(["HIGH", "MEDIUM", "LOW", ""], h // 17).alias("engagement_rating"),
+        _pick(["ACTIVE", "INACTIVE", ""], h // 19).alias("customer_status"),
+        pl.format("2024-{}-{}", (h // 23 % 12 + 1), (h // 29 % 28 + 1)).alias("updated"),
+    )
+    csv_path = folder / "contacts.csv"
+    frame.drop("i", "id", "_e164", "_suppressed").write_csv(csv_path)
+    suppressed = frame.filter(pl.col("_suppressed")).select(pl.col("_e164").alias("phone"))
+    size = max(100_000, rows // 20)
+    filler = pl.select(
+        pl.format(
+            "+1{}", (pl.int_range(size, dtype=pl.Int64) + 3_105_550_000).cast(pl.String)
+        ).alias("phone")
+    )
+    entries = pl.concat([suppressed.unique(), filler]).head(size)
+    sup_path = folder / "suppressions.parquet"
+    entries.write_parquet(sup_path)
+    return csv_path, sup_path
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(folder: Path) -> dict[str, object]:
+    """Run the pipeline on the generated files; return per-stage and total figures."""
+    from cxlist.api.backend import Suppression
+    from cxlist.pipeline import PipelineConfig, run_pipeline
+
+    phones = pl.read_parquet(folder / "suppressions.parquet")["phone"].to_list()
+    entries = [Suppression(phone_number=p, source="BENCH") for p in phones]
+    del phones
+    config = PipelineConfig.model_validate(
+        {"dedupe": {"recency_field": "updated"}, "capacity": {"policy": "trim"}}
+    ).with_target("L-1", "C-100")
+    peaks: dict[str, float] = {}
+    baseline = _peak_mb()
+
+    def progress(stage: str, rows: int) -> None:
+        peaks[stage] = _peak_mb()
+
+    started = time.perf_counter()
+    result = run_pipeline(
+        folder / "contacts.csv", config, suppressions=entries, on_progress=progress
+    )
+    result.write(folder / "run")
+    total = time.perf_counter() - started
+    rows = result.rows_read
+    stages = [
+        {
+            "stage": s.stage,
+            "rows": s.rows,
+            "seconds": round(s.seconds, 3),
+            "rows_per_s": round(s.rows / s.seconds) if s.seconds else None,
+            "peak_rss_mb": round(peaks.get(s.stage, _peak_mb()), 1),
+        }
+        for s in result.stage_stats
+    ]
+    return {
+        "rows": rows,
+        "seconds": round(total, 3),
+        "rows_per_s": round(rows / total),
+        "peak_rss_mb": round(_peak_mb(), 1),
+        "rss_before_run_mb": round(baseline, 1),
+        "counts": result.counts,
+        "stages": stages,
+    }
+
+
+def _print(report: dict[str, object]) -> None:
+    print(f"{'stage':<18}{'rows':>12}{'seconds':>10}{'rows/s':>14}{'peak RSS MB':>14}")
+    for s in report["stages"]:  # type: ignore[attr-defined]
+        rate = f"{s['rows_per_s']:,}" if s["rows_per_s"] else "-"
+        print(
+            f"{s['stage']:<18}{s['rows']:>12,}{s['seconds']:>10.3f}{rate:>14}"
+            f"{s['peak_rss_mb']:>14,.1f}"
+        )
+    print(
+        f"{'TOTAL':<18}{report['rows']:>12,}{report['seconds']:>10.3f}"
+        f"{report['rows_per_s']:>14,}{report['peak_rss_mb']:>14,.1f}"
+    )
+    print("counts:", report["counts"])
+    print(f"RSS before the run (suppression entries loaded): {report['rss_before_run_mb']} MB")
+
+
+def main() -> None:
+    """Generate, then measure in a child process, then print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--folder", type=Path, help="reuse/keep generated files here")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.folder or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (folder / "contacts.csv").exists() or args.folder is None:
+            started = time.perf_counter()
+            generate(args.rows, folder)
+            print(
+                f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f}s",
+                file=sys.stderr,
+            )
+        child = subprocess.run(
+            [sys.executable, __file__, "--measure", str(folder)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        report = json.loads(child.stdout.strip().splitlines()[-1])
+        print(json.dumps(report, indent=2) if args.json else "", end="")
+        if not args.json:
+            _print(report)
+
+
+if __name__ == "__main__":
+    main()
