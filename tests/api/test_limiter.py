@@ -220,3 +220,30 @@ def test_paced_rate_has_a_floor() -> None:
     limiter, _, _ = _limiter(4)
     limiter.observe(429, httpx.Headers())
     assert limiter.stats().rate == 0.5
+
+
+async def test_one_burst_of_429s_cuts_once() -> None:
+    """Four requests in flight all refused: the limit is halved once, not four times."""
+    limiter, wall, _ = _limiter(8)
+    gate = asyncio.Event()
+
+    async def refused() -> httpx.Response:
+        await gate.wait()
+        wall.now += 0.01
+        return _answer(429)
+
+    tasks = [asyncio.create_task(limiter.run(refused)) for _ in range(4)]
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert limiter.stats().in_flight == 4
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert limiter.throttled == 4
+    assert limiter.limit == 4
+
+    async def refused_again() -> httpx.Response:
+        wall.now += 0.01
+        return _answer(429)
+
+    await limiter.run(refused_again)  # started after the cut: a new signal
+    assert limiter.limit == 2

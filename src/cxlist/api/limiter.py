@@ -73,6 +73,7 @@ class AdaptiveLimiter:
         self._min_rate = min_rate
         self._rate: float | None = None
         self._next_start = 0.0
+        self._last_cut = float("-inf")
         self._starts: deque[float] = deque(maxlen=10_000)
         self._max_pause = max_pause
         self._clock = clock
@@ -104,21 +105,29 @@ class AdaptiveLimiter:
 
     async def run(self, send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
         """Await ``send`` once a slot is free and no pause is in force; learn from its answer."""
-        await self._acquire()
+        started_at = await self._acquire()
         try:
             response = await send()
         finally:
             self._release()
-        self.observe(response.status_code, response.headers)
+        self.observe(response.status_code, response.headers, started_at=started_at)
         return response
 
-    def observe(self, status: int, headers: httpx.Headers) -> None:
-        """Adapt to one answer: cut on 429, grow on success, pause where the server says."""
+    def observe(
+        self, status: int, headers: httpx.Headers, *, started_at: float | None = None
+    ) -> None:
+        """Adapt to one answer: cut on 429, grow on success, pause where the server says.
+
+        A 429 for a request started before the last cut does not cut again: one burst of
+        refusals is one signal, not one per request in flight.
+        """
         now = self._clock()
         if status == 429:
             self.throttled += 1
-            self._limit = max(float(self.min_limit), self._limit * self._decrease)
-            self._cut_rate(now)
+            if started_at is None or started_at >= self._last_cut:
+                self._last_cut = now
+                self._limit = max(float(self.min_limit), self._limit * self._decrease)
+                self._cut_rate(now)
             wait = parse_retry_after(headers.get("Retry-After"), now)
             if wait is not None:
                 self._pause_until(now + wait)
@@ -141,7 +150,7 @@ class AdaptiveLimiter:
         latest = self._clock() + self._max_pause
         self._paused_until = max(self._paused_until, min(when, latest))
 
-    async def _acquire(self) -> None:
+    async def _acquire(self) -> float:
         while True:
             now = self._clock()
             wait = max(self._paused_until, self._next_start) - now
@@ -154,7 +163,7 @@ class AdaptiveLimiter:
                 self._starts.append(now)
                 if self._rate is not None:
                     self._next_start = now + 1.0 / self._rate
-                return
+                return now
             self._slot_freed.clear()
             await self._slot_freed.wait()
 
