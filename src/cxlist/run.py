@@ -28,6 +28,7 @@ from cxlist.api.backend import Backend, Campaign, PlannedItem, Suppression
 from cxlist.errors import ConfigError, PlanError, RunError
 from cxlist.pipeline import PipelineConfig, PipelineResult, run_pipeline
 from cxlist.report.results import RunMetrics, apply_outcomes, compute_metrics, write_summary
+from cxlist.report.webhook import DeliveryReport
 from cxlist.run_report import RunReporter
 from cxlist.settings import Settings
 from cxlist.upload.engine import ListTarget, UploadEngine, UploadProgress
@@ -66,7 +67,7 @@ class RunOutcome:
     metrics: RunMetrics
     interrupted: bool = False
     closed_campaigns: Mapping[str, str] = field(default_factory=dict)
-    webhook_report: Any = None
+    webhook_report: DeliveryReport | None = None
 
     @property
     def results_path(self) -> Path:
@@ -120,6 +121,7 @@ async def start_run(
     journal = Journal(workspace.connect())
     run_id = new_run_id()
     reporter = RunReporter(workspace, settings, run_id)
+    reporter.flush_webhooks()
     journal.create_run(
         run_id,
         command="plan" if dry_run else "run",
@@ -176,6 +178,7 @@ async def resume_run(
         raise RunError(f"run {run_id} has no plan (it failed before planning): start it again")
     reporter = RunReporter(workspace, settings, run_id)
     reporter.resumed()
+    reporter.flush_webhooks()
     backend = _open(settings, backend_factory)
     try:
         return await _upload(backend, journal, reporter, run_id, run_dir, settings, events)

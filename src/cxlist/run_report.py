@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
+from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from cxlist.report.audit import AuditLog
+from cxlist.report.webhook import (
+    DeliveryReport,
+    audit_delivery,
+    build_metrics_payload,
+    deliver_pending,
+    flush_outbox,
+    queue_for_endpoints,
+)
+from cxlist.report.webhook_endpoints import WebhookEndpoint, endpoints_from_config
 from cxlist.settings import Settings
 from cxlist.workspace import Workspace
 
@@ -19,6 +31,14 @@ if TYPE_CHECKING:
     from cxlist.upload.engine import UploadReport
 
 __all__ = ["RunReporter", "known_secrets"]
+
+#: The disposition each pipeline stage hands out.
+_DECIDED_BY = {
+    "validate": "REJECTED",
+    "suppress": "SUPPRESSED",
+    "dedupe": "DUPLICATE",
+    "capacity": "OVER_CAPACITY",
+}
 
 
 def known_secrets(settings: Settings) -> list[str]:
@@ -53,7 +73,13 @@ class RunReporter:
     def planned(self, result: PipelineResult) -> None:
         """One audit event per pipeline stage, then the plan's counts per list."""
         for stage in result.stage_stats:
-            self._audit.event(f"stage_{stage.name}", counts=stage.counts, seconds=stage.seconds)
+            counts = {"rows": stage.rows}
+            decided = _DECIDED_BY.get(stage.stage)
+            if decided is not None:
+                counts[decided.lower()] = result.counts.get(decided, 0)
+            self._audit.event(
+                f"stage_{stage.stage}", counts=counts, seconds=round(stage.seconds, 4)
+            )
         per_list = result.plan.group_by("list_id", "campaign_id").len().sort("list_id")
         for list_id, campaign_id, n in per_list.iter_rows():
             self._audit.event("planned", list=list_id, campaign=campaign_id, counts={"rows": n})
@@ -94,7 +120,19 @@ class RunReporter:
         results_frame(frame).write_csv(tmp)
         tmp.replace(path)
 
-    def finished(self, status: str, metrics: RunMetrics, campaigns: Mapping[str, str]) -> Any:
+    def flush_webhooks(self) -> DeliveryReport | None:
+        """Redeliver what earlier runs left in the outbox (before this run adds its own)."""
+        endpoints = self._endpoints()
+        if not endpoints:
+            return None
+        with closing(self._workspace.connect()) as conn:
+            report = flush_outbox(conn, endpoints)
+        audit_delivery(self._audit, report)
+        return report
+
+    def finished(
+        self, status: str, metrics: RunMetrics, campaigns: Mapping[str, str]
+    ) -> DeliveryReport | None:
         """The end-of-run events (the tutorial's BULK_UPLOAD summary among them), then the
         metrics webhook. Returns the webhook delivery report, or None without webhooks."""
         self._audit.event("run_finished", reason=status, counts=metrics.counts)
@@ -107,4 +145,27 @@ class RunReporter:
                 success_count=sum(counts.get(d, 0) for d in ("CREATED", "UPDATED", "SKIPPED")),
                 conflict_count=counts.get("CONFLICT", 0),
             )
-        return None
+        return self._send_metrics(metrics, campaigns)
+
+    def _endpoints(self) -> list[WebhookEndpoint]:
+        return endpoints_from_config(self._settings.webhooks)
+
+    def _send_metrics(
+        self, metrics: RunMetrics, campaigns: Mapping[str, str]
+    ) -> DeliveryReport | None:
+        endpoints = self._endpoints()
+        if not endpoints:
+            return None
+        payload = build_metrics_payload(
+            self._run_id,
+            ",".join(sorted(campaigns)),
+            ",".join(sorted(set(campaigns.values()))),
+            metrics.payload(),
+            event_id=str(uuid.uuid4()),
+            timestamp=datetime.now(UTC),
+        )
+        with closing(self._workspace.connect()) as conn:
+            queue_for_endpoints(conn, endpoints, payload)
+            report = deliver_pending(conn, endpoints)
+        audit_delivery(self._audit, report)
+        return report

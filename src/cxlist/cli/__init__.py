@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cxlist.cli import run_commands
+from cxlist.cli import demo_commands, run_commands
 from cxlist.cli.sandbox import sandbox_app
 
 app = typer.Typer(
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 run_commands.register(app)
+demo_commands.register(app)
 app.add_typer(sandbox_app, name="sandbox")
 
 

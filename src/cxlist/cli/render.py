@@ -64,7 +64,7 @@ def progress_events(events: RunEvents, *, quiet: bool = False) -> Iterator[RunEv
     def on_stage(stage: str, rows: int) -> None:
         if "plan" not in tasks:
             tasks["plan"] = bars.add_task("planning", total=None, detail="")
-        bars.update(tasks["plan"], completed=rows, detail=stage)
+        bars.update(tasks["plan"], detail=f"{stage}: {rows:,} rows")
 
     def on_upload(progress: UploadProgress) -> None:
         if "upload" not in tasks:
