@@ -1,0 +1,93 @@
+"""A small hand-made file where every row's fate is written down."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from cxlist.api.backend import Campaign, Suppression
+from cxlist.pipeline import load_config, run_pipeline
+
+DATA = Path(__file__).parent.parent / "data" / "pipeline"
+
+# row: (disposition, list_id, duplicate_of, score, reason contains)
+EXPECTED = {
+    1: ("PENDING", "L-HOT", None, 100, None),
+    2: ("DUPLICATE", "L-MAIN", 1, 15, "duplicate of row 1"),
+    3: ("SUPPRESSED", "L-MAIN", None, 50, "INTERNAL_DNC"),
+    4: ("REJECTED", None, None, 50, "no phone_number and no email"),
+    5: ("REJECTED", None, None, 50, "invalid phone_number '555-01' (column 'Mobile Phone')"),
+    6: ("SUPPRESSED", "L-MAIN", None, 50, "email no-calls@example.com"),
+    7: ("PENDING", "L-MAIN", None, 50, None),
+    8: ("DUPLICATE", "L-MAIN", 9, 50, "duplicate of row 9"),
+    9: ("PENDING", "L-MAIN", None, 50, None),
+    10: ("REJECTED", None, None, 50, "invalid email 'bob@@example' (column 'E-mail')"),
+    11: ("PENDING", "L-MAIN", None, 50, None),
+    12: ("REJECTED", None, None, 50, "state ZZ is not served"),
+    13: ("PENDING", "L-MAIN", None, 50, None),
+    14: ("SUPPRESSED", "L-HOT", None, 100, "INTERNAL_DNC"),
+    15: ("OVER_CAPACITY", "L-HOT", None, 100, "campaign C-HOT is full"),
+    16: ("SUPPRESSED", "L-MAIN", None, 50, "DNC file golden_dnc.txt"),
+}
+
+
+def _run() -> pl.DataFrame:
+    config = load_config(tomllib.loads((DATA / "golden.toml").read_text()))
+    result = run_pipeline(
+        DATA / "golden.csv",
+        config,
+        suppressions=[
+            Suppression(phone_number="+12015550107", source="INTERNAL_DNC"),
+            Suppression(email="no-calls@example.com", source="CONSUMER_REQUEST"),
+            Suppression(phone_number="+12065550199", status="EXPIRED"),
+            Suppression(phone_number="+14155550177", expires_at=datetime(2026, 1, 1, tzinfo=UTC)),
+        ],
+        campaigns={"C-HOT": Campaign(id="C-HOT", current_list_size=4, max_list_size=5)},
+        dnc_files=[DATA / "golden_dnc.txt"],
+        now=datetime(2026, 6, 1, tzinfo=UTC),
+    )
+    assert result.counts == {
+        "REJECTED": 4,
+        "SUPPRESSED": 4,
+        "DUPLICATE": 2,
+        "OVER_CAPACITY": 1,
+        "PENDING": 5,
+    }
+    return result.frame
+
+
+def test_every_row_gets_the_written_down_disposition() -> None:
+    """Each golden row ends with the disposition, list, winner and score written above."""
+    frame = _run()
+    assert frame["row"].to_list() == list(range(1, 17))
+    for row in frame.iter_rows(named=True):
+        disposition, list_id, duplicate_of, score, reason = EXPECTED[row["row"]]
+        assert row["disposition"] == disposition, row
+        assert row["list_id"] == list_id, row
+        assert row["duplicate_of"] == duplicate_of, row
+        assert row["score"] == score, row
+        if reason is None:
+            assert row["reason"] is None, row
+        else:
+            assert reason in row["reason"], row
+
+
+def test_golden_normalized_values() -> None:
+    """Phones become E.164, the extension is split off, and time zones name their source."""
+    frame = _run().select(
+        "row", "phone_number", "phone_extension", "email", "timezone", "timezone_source", "key"
+    )
+    rows = {r["row"]: r for r in frame.iter_rows(named=True)}
+    assert rows[1]["phone_number"] == "+12015550123"
+    assert rows[7]["phone_number"] == "+442079460958"
+    assert rows[7]["timezone"] == "Europe/London"
+    assert rows[7]["timezone_source"] == "phone"
+    assert rows[11]["phone_number"] == "+13125550142"
+    assert rows[11]["phone_extension"] == "7"
+    assert rows[11]["timezone"] == "America/Chicago"
+    assert rows[11]["timezone_source"] == "state"
+    assert rows[13]["key"] == "solo@example.org"
+    assert rows[6]["email"] == "No-Calls@example.com"
