@@ -138,13 +138,18 @@ def resume(
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     concurrency: ConcurrencyOpt = None,
+    chunk_size: ChunkSizeOpt = None,
     webhook: WebhookOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Finish what an interrupted or partly failed run left undone."""
     with failing_cleanly():
         settings = settings_from(
-            config, workspace=workspace, concurrency=concurrency, webhook=webhook
+            config,
+            workspace=workspace,
+            concurrency=concurrency,
+            chunk_size=chunk_size,
+            webhook=webhook,
         )
 
         async def go(stop: asyncio.Event) -> RunOutcome:

@@ -1,0 +1,162 @@
+"""Upload throughput and correctness against a sandbox in its own process.
+
+Generates N distinct contacts, starts `cxlist sandbox serve` (a separate process, so server
+and client do not share an interpreter), runs the whole pipeline and upload through the
+library, and prints items/s, peak RSS of this process, and whether results.csv agrees with
+the sandbox's list item by item.
+
+    python benchmarks/upload.py --rows 100000 --concurrency 8
+    python benchmarks/upload.py --rows 20000 --concurrency 1 --latency-ms 20
+    python benchmarks/upload.py --rows 100000 --faults   # 5% 429, 5% 503, 2% drops, 5 s tokens
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import polars as pl
+
+from cxlist.run import Target, start_run
+from cxlist.settings import load_settings
+
+
+def write_contacts(path: Path, rows: int) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["phone", "first_name", "last_contact_days", "engagement_rating"])
+        for i in range(rows):
+            rating = ("HIGH", "LOW", "MEDIUM")[i % 3]
+            out.writerow(
+                [f"(201) {200 + i // 10000:03d}-{i % 10000:04d}", f"N{i}", i % 120, rating]
+            )
+
+
+def start_sandbox(args: argparse.Namespace, db: Path) -> tuple[subprocess.Popen[str], str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "cxlist",
+        "sandbox",
+        "serve",
+        "--port",
+        "0",
+        "--seed",
+        "demo",
+        "--db",
+        str(db),
+    ]
+    if args.latency_ms:
+        cmd += ["--latency-ms", str(args.latency_ms)]
+    if args.faults:
+        cmd += [
+            "--fail-429",
+            "0.05",
+            "--fail-503",
+            "0.05",
+            "--drop-after",
+            "0.02",
+            "--token-ttl",
+            "5",
+            "--fault-seed",
+            "11",
+        ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    base = proc.stdout.readline().strip()
+    if not base.startswith("http"):
+        proc.kill()
+        raise SystemExit(f"sandbox did not start: {base!r}")
+    return proc, base
+
+
+def stored_keys(base: str) -> dict[str, str]:
+    """Every item of L-1 in the sandbox: dedup key -> item id."""
+    token = httpx.post(
+        f"{base}/as/token.oauth2",
+        data={"grant_type": "client_credentials", "scope": "lists:read"},
+        auth=("demo-client", "demo-secret"),
+    ).json()["access_token"]
+    found: dict[str, str] = {}
+    page = 1
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        while True:
+            r = client.get(
+                f"{base}/api/v2/lists/L-1/items", params={"page": page, "pageSize": 5000}
+            )
+            r.raise_for_status()
+            batch = r.json()
+            for item in batch:
+                found[item["deduplicationKeys"][0]["value"]] = item["itemId"]
+            if 'rel="next"' not in r.headers.get("link", ""):
+                return found
+            page += 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--faults", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        contacts = folder / "contacts.csv"
+        write_contacts(contacts, args.rows)
+        proc, base = start_sandbox(args, folder / "sandbox.db")
+        try:
+            env = {
+                "CXONE_BASE_URL": base,
+                "CXONE_TOKEN_URL": f"{base}/as/token.oauth2",
+                "CXONE_CLIENT_ID": "demo-client",
+                "CXONE_CLIENT_SECRET": "demo-secret",
+            }
+            settings = load_settings(
+                None,
+                env=env,
+                overrides={
+                    "run": {"workspace": folder / "ws"},
+                    "upload": {"concurrency": args.concurrency},
+                },
+            )
+            started = time.perf_counter()
+            outcome = asyncio.run(start_run(contacts, settings, target=Target("C-100", "L-1")))
+            total = time.perf_counter() - started
+            upload_s = outcome.metrics.upload_seconds
+            landed = outcome.metrics.successes
+            results = pl.read_csv(outcome.results_path, infer_schema=False)
+            server = stored_keys(base)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+    created = results.filter(pl.col("disposition") == "CREATED")
+    agree = set(created.get_column("key").to_list()) == set(server) and created.height == len(
+        server
+    )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"rows={args.rows} concurrency={args.concurrency} latency_ms={args.latency_ms} "
+        f"faults={args.faults}"
+    )
+    print(f"  counts: {outcome.metrics.counts}")
+    print(f"  upload: {landed} items in {upload_s:.2f} s = {landed / upload_s:,.0f} items/s")
+    print(f"  whole run (pipeline + upload + reports): {total:.2f} s")
+    print(f"  results.csv agrees with the sandbox item by item: {agree}")
+    print(f"  peak RSS (this process): {rss:,.0f} MiB")
+    if not agree:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Shared pieces of the end-to-end tests: contact files and list comparisons."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from cxlist.sandbox import RunningSandbox
+
+LANDED = ("CREATED", "UPDATED", "SKIPPED")
+FORMATS = ("({a}) {b}-{c}", "{a}.{b}.{c}", "+1 {a} {b} {c}", "1-{a}-{b}-{c}", "{a}{b}{c}")
+
+
+def write_contacts(path: Path, rows: int, *, area: int = 201) -> Path:
+    """``rows`` distinct US contacts in mixed phone formats, with the tutorial's score columns."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["Phone", "First Name", "last_contact_days", "engagement_rating"])
+        for i in range(rows):
+            a, b, c = f"{area}", f"{300 + i // 10000:03d}", f"{i % 10000:04d}"
+            phone = FORMATS[i % len(FORMATS)].format(a=a, b=b, c=c)
+            out.writerow([phone, f"Name{i}", str(i % 120), ("HIGH", "LOW", "")[i % 3]])
+    return path
+
+
+def list_snapshot(sandbox: RunningSandbox, list_id: str) -> dict[str, Any]:
+    """The list's items by dedup key: item id, fields and priority."""
+    snapshot: dict[str, Any] = {}
+    for item in sandbox.store.items(list_id):
+        key = item["deduplicationKeys"][0]["value"]
+        assert key not in snapshot, f"{key} stored twice"
+        fields = {f["name"]: f["value"] for f in item["fields"]}
+        snapshot[key] = {"fields": fields, "priority": item["priority"]}
+    return snapshot
+
+
+def results_agree(results: pl.DataFrame, snapshot: dict[str, Any]) -> bool:
+    """Every landed row is in the list under its key, and every list item is one landed row."""
+    landed = results.filter(pl.col("disposition").is_in(LANDED))
+    keys = landed.get_column("key").to_list()
+    return len(keys) == len(set(keys)) and set(keys) == set(snapshot)
