@@ -59,7 +59,10 @@ def test_lists_need_exactly_one_default() -> None:
     """Lists without a default, or with two, are refused."""
     with pytest.raises(ConfigError, match="default"):
         load_config({"lists": [{"id": "A", "campaign": "C", "when": "score > 1"}]})
-    two = [{"id": "A", "campaign": "C", "default": True}, {"id": "B", "campaign": "C", "default": True}]
+    two = [
+        {"id": "A", "campaign": "C", "default": True},
+        {"id": "B", "campaign": "C", "default": True},
+    ]
     with pytest.raises(ConfigError, match="only one list"):
         load_config({"lists": two})
 

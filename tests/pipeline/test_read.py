@@ -99,7 +99,7 @@ def test_xlsx(tmp_path: Path) -> None:
 
 def test_missing_file_names_the_file(tmp_path: Path) -> None:
     """A missing file is an InputError naming it."""
-    with pytest.raises(InputError, match="nope.csv"):
+    with pytest.raises(InputError, match=r"nope\.csv"):
         read_table(tmp_path / "nope.csv")
 
 
@@ -129,5 +129,5 @@ def test_non_object_json_record(tmp_path: Path) -> None:
 def test_ragged_csv_is_an_input_error(tmp_path: Path) -> None:
     """A CSV row with more fields than the header is an InputError naming the file."""
     (tmp_path / "r.csv").write_text("a,b\n1,2\n1,2,3,4\n")
-    with pytest.raises(InputError, match="r.csv"):
+    with pytest.raises(InputError, match=r"r\.csv"):
         read_table(tmp_path / "r.csv")

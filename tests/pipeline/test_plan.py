@@ -1,0 +1,150 @@
+"""The plan, the results.csv frame, the public surface and the bundled sample."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+import polars as pl
+
+import cxlist.pipeline
+from cxlist.api.backend import Suppression
+from cxlist.pipeline import PipelineConfig, load_config, results_frame, run_pipeline
+
+API_NAME = r"^[A-Za-z0-9_]{1,64}$"
+
+
+def test_public_names_are_pinned() -> None:
+    """cxlist.pipeline exports exactly these names."""
+    assert set(cxlist.pipeline.__all__) == {
+        "PLAN_FILE",
+        "ColumnMapping",
+        "PipelineConfig",
+        "PipelineResult",
+        "StageStat",
+        "SuppressionIndex",
+        "load_config",
+        "read_dnc_file",
+        "read_table",
+        "results_frame",
+        "run_pipeline",
+    }
+
+
+def _rows() -> pl.DataFrame:
+    data = {
+        "Phone": ["2015550121", "2015550122", "2015550123", "bad", "2015550124"],
+        "engagement_rating": ["LOW", "HIGH", None, None, "HIGH"],
+        "Notes": ["=1+1", "-5", "+12015550123", "@cmd", "x\ty"],
+        "Very Long Custom Header Name": ["a", "b", "c", "d", "e"],
+    }
+    return pl.DataFrame(data)
+
+
+def test_plan_is_sorted_per_list_by_priority_then_row(tmp_path: Path) -> None:
+    """The plan holds only PENDING rows, per list, highest priority first, then input order."""
+    config = load_config(
+        {
+            "lists": [
+                {"id": "L-B", "campaign": "C-1", "when": 'engagement_rating == "HIGH"'},
+                {"id": "L-A", "campaign": "C-1", "default": True},
+            ]
+        }
+    )
+    result = run_pipeline(_rows(), config)
+    plan = result.plan
+    assert plan["row"].to_list() == [2, 5, 3, 1]
+    assert plan["list_id"].to_list() == ["L-B", "L-B", "L-A", "L-A"]
+    assert plan["priority"].to_list() == [7, 7, 5, 3]
+    assert plan.columns[:6] == ["row", "list_id", "campaign_id", "key_name", "key", "priority"]
+    assert plan.columns[6:] == result.send_fields
+    assert all(pl.Series(result.send_fields).str.contains(API_NAME))
+    assert "Very_Long_Custom_Header_Name" in result.send_fields
+    assert plan.schema["score"] == pl.String
+    written = result.write(tmp_path / "run")
+    assert written.name == "plan.parquet"
+    assert pl.read_parquet(written).equals(plan)
+
+
+def test_counts_add_up_and_mapping_is_shown() -> None:
+    """counts covers every disposition and sums to rows read; the mapping says how."""
+    result = run_pipeline(_rows(), PipelineConfig().with_target("L-1", "C-1"))
+    assert sum(result.counts.values()) == result.rows_read == 5
+    assert result.counts["REJECTED"] == 1
+    assert ("Phone", "phone_number", "auto") in result.mapping.describe()
+    assert result.stage_stats[0].stage == "read"
+    assert result.stage_stats[-1].stage == "plan"
+
+
+def test_results_frame_columns_and_formula_neutralizing() -> None:
+    """results.csv starts with the design's columns; formula cells get an apostrophe."""
+    result = run_pipeline(_rows(), PipelineConfig().with_target("L-1", "C-1"))
+    table = results_frame(result.frame)
+    assert table.columns[:8] == [
+        "row",
+        "disposition",
+        "reason",
+        "list_id",
+        "key",
+        "score",
+        "priority",
+        "duplicate_of",
+    ]
+    assert table["Notes"].to_list() == ["'=1+1", "-5", "+12015550123", "'@cmd", "x\ty"]
+    raw = pl.DataFrame({"row": [1, 2, 3], "c": ["\tx", "\r=y", "-1.5"]})
+    assert results_frame(raw)["c"].to_list() == ["'\tx", "'\r=y", "-1.5"]
+    assert table["phone_number"][0] == "+12015550121"
+    assert not any(c.startswith("_") for c in table.columns)
+
+
+def test_values_over_the_api_limit_are_rejected() -> None:
+    """A value over 1,024 characters or a header the API cannot take rejects the row."""
+    frame = pl.DataFrame(
+        {"Phone": ["2015550121", "2015550122", "2015550123"], "Notes": ["x" * 1025, "ok", None]}
+    ).with_columns(pl.Series("h" * 70, ["", "", "z"]))
+    result = run_pipeline(frame, PipelineConfig().with_target("L-1", "C-1"))
+    reasons = result.frame["reason"].to_list()
+    assert reasons[0] == "column 'Notes': value over 1,024 characters (1025)"
+    assert reasons[1] is None
+    assert "not a valid API field name" in reasons[2]
+    assert result.frame["disposition"].to_list() == ["REJECTED", "PENDING", "REJECTED"]
+
+
+def test_progress_reports_every_stage() -> None:
+    """on_progress hears each stage by name, in order."""
+    heard: list[str] = []
+    run_pipeline(
+        _rows(),
+        PipelineConfig().with_target("L-1", "C-1"),
+        on_progress=lambda stage, rows: heard.append(stage),
+    )
+    assert heard == [
+        "read",
+        "map",
+        "suppression_index",
+        "normalize",
+        "validate",
+        "suppress",
+        "score",
+        "dedupe",
+        "assign",
+        "capacity",
+        "plan",
+    ]
+
+
+def test_bundled_sample_runs_against_the_demo_suppressions() -> None:
+    """The packaged sample has every kind of row the demo needs."""
+    sample = files("cxlist.pipeline") / "data" / "sample_contacts.csv"
+    entries = [
+        Suppression(phone_number=p)
+        for p in ("+12015550107", "+12015550104", "+12015550105", "+12015550106")
+    ] + [Suppression(email="no-calls@example.com")]
+    result = run_pipeline(
+        Path(str(sample)), PipelineConfig().with_target("L-1", "C-100"), suppressions=entries
+    )
+    assert 60 <= result.rows_read <= 200
+    assert result.counts["SUPPRESSED"] >= 5
+    assert result.counts["DUPLICATE"] >= 5
+    assert result.counts["REJECTED"] >= 4
+    assert result.plan["phone_number"].str.starts_with("+44").any()
