@@ -76,7 +76,8 @@ def _base_url(sock: socket.socket) -> str:
 
 
 class _SignalAwareServer(uvicorn.Server):
-    """uvicorn's server, stopping on SIGINT/SIGTERM without re-raising the signal after."""
+    """uvicorn's server, stopping on SIGINT/SIGTERM without re-raising the signal after,
+    and quick to notice ``should_exit``."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -90,6 +91,14 @@ class _SignalAwareServer(uvicorn.Server):
         finally:
             for sig, handler in originals.items():
                 signal.signal(sig, handler)
+
+    async def main_loop(self) -> None:
+        """uvicorn's housekeeping loop, ticking every 20 ms (not 100) so that a stop
+        requested by a test takes effect at once."""
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            await asyncio.sleep(0.02)
 
     def _on_signal(self, sig: int, frame: FrameType | None) -> None:
         if self.should_exit:
