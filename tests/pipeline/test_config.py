@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -77,3 +80,18 @@ def test_unknown_region_is_refused() -> None:
     """default_region must be a region libphonenumber knows."""
     with pytest.raises(ConfigError, match="unknown region"):
         load_config({"normalize": {"default_region": "XX"}})
+
+
+def test_example_config_loads_and_spells_out_the_defaults() -> None:
+    """examples/cxlist.toml is valid and its commented rules are the built-in ones."""
+    path = Path(__file__).parents[2] / "examples" / "cxlist.toml"
+    text = path.read_text(encoding="utf-8")
+    config = load_config(tomllib.loads(text))
+    assert [rule.id for rule in config.lists] == ["L-HOT", "L-1"]
+    assert config.scoring == PipelineConfig().scoring
+    uncommented = "\n".join(
+        line.removeprefix("# ") if line.startswith(("# rules", "#   ", "# ]")) else line
+        for line in text.splitlines()
+    )
+    spelled = load_config(tomllib.loads(uncommented))
+    assert spelled.scoring.rules == PipelineConfig().scoring.rules
