@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import json
 import resource
 import subprocess
 import sys
@@ -22,11 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import polars as pl
 
+from cxlist.api.client import V2Client
+from cxlist.api.v2 import v2_settings
 from cxlist.run import Target, start_run
-from cxlist.settings import load_settings
+from cxlist.settings import Settings, load_settings
 
 
 def write_contacts(path: Path, rows: int) -> None:
@@ -40,20 +42,18 @@ def write_contacts(path: Path, rows: int) -> None:
             )
 
 
-def start_sandbox(args: argparse.Namespace, db: Path) -> tuple[subprocess.Popen[str], str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "cxlist",
-        "sandbox",
-        "serve",
-        "--port",
-        "0",
-        "--seed",
-        "demo",
-        "--db",
-        str(db),
-    ]
+SEED = {
+    "clients": [{"id": "demo-client", "secret": "demo-secret"}],
+    "campaigns": [{"id": "C-100", "name": "Benchmark", "maxListSize": 5_000_000}],
+    "lists": [{"id": "L-1", "campaignId": "C-100", "duplicatePolicy": "REJECT"}],
+}
+
+
+def start_sandbox(args: argparse.Namespace, folder: Path) -> tuple[subprocess.Popen[str], str]:
+    seed = folder / "seed.json"
+    seed.write_text(json.dumps(SEED), encoding="utf-8")
+    cmd = [sys.executable, "-m", "cxlist", "sandbox", "serve", "--port", "0"]
+    cmd += ["--seed", str(seed), "--db", str(folder / "sandbox.db")]
     if args.latency_ms:
         cmd += ["--latency-ms", str(args.latency_ms)]
     if args.faults:
@@ -78,27 +78,15 @@ def start_sandbox(args: argparse.Namespace, db: Path) -> tuple[subprocess.Popen[
     return proc, base
 
 
-def stored_keys(base: str) -> dict[str, str]:
-    """Every item of L-1 in the sandbox: dedup key -> item id."""
-    token = httpx.post(
-        f"{base}/as/token.oauth2",
-        data={"grant_type": "client_credentials", "scope": "lists:read"},
-        auth=("demo-client", "demo-secret"),
-    ).json()["access_token"]
-    found: dict[str, str] = {}
-    page = 1
-    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
-        while True:
-            r = client.get(
-                f"{base}/api/v2/lists/L-1/items", params={"page": page, "pageSize": 5000}
-            )
-            r.raise_for_status()
-            batch = r.json()
-            for item in batch:
-                found[item["deduplicationKeys"][0]["value"]] = item["itemId"]
-            if 'rel="next"' not in r.headers.get("link", ""):
-                return found
-            page += 1
+def stored_keys(settings: Settings) -> dict[str, str]:
+    """Every item of L-1 in the sandbox, read through the client (which retries faults)."""
+
+    async def read() -> dict[str, str]:
+        async with V2Client(v2_settings(settings)) as client:
+            items = await client.read_items("L-1")
+        return {item.deduplication_keys[0].value: item.item_id for item in items}
+
+    return asyncio.run(read())
 
 
 def main() -> None:
@@ -113,7 +101,7 @@ def main() -> None:
         folder = Path(tmp)
         contacts = folder / "contacts.csv"
         write_contacts(contacts, args.rows)
-        proc, base = start_sandbox(args, folder / "sandbox.db")
+        proc, base = start_sandbox(args, folder)
         try:
             env = {
                 "CXONE_BASE_URL": base,
@@ -135,7 +123,7 @@ def main() -> None:
             upload_s = outcome.metrics.upload_seconds
             landed = outcome.metrics.successes
             results = pl.read_csv(outcome.results_path, infer_schema=False)
-            server = stored_keys(base)
+            server = stored_keys(settings)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
