@@ -3,7 +3,8 @@
 ``sandbox``: a running sandbox (demo seed, in memory, no faults) for one test. It is a
 :class:`cxlist.sandbox.RunningSandbox`: ``sandbox.base_url`` (``http://127.0.0.1:PORT``),
 ``sandbox.token_url``, ``sandbox.store`` (e.g. ``sandbox.store.items("L-1")``),
-``sandbox.set_faults(...)``, ``sandbox.calls``.
+``sandbox.set_faults(...)``, ``sandbox.calls``, ``sandbox.webhook_url`` and
+``sandbox.webhooks.receipts()`` (the metrics webhook sink), ``sandbox.reset()``.
 
 ``sandbox_factory``: start more, or differently set up, sandboxes; all stop at teardown::
 

@@ -1,7 +1,23 @@
 """The local CXone emulator (v2 dialect): an ASGI app over SQLite with fault injection.
 
-Start one in a thread with :func:`serve_in_thread`, or from the shell with
-``cxlist sandbox serve``.
+In a test or a demo::
+
+    from cxlist.sandbox import Faults, ScriptedFault, serve_in_thread
+
+    faults = Faults(script=(ScriptedFault.parse("add_items:3:drop_after"),), seed=7)
+    with serve_in_thread(seed="demo", faults=faults, db=None) as sb:
+        sb.base_url, sb.token_url        # http://127.0.0.1:PORT, .../as/token.oauth2
+        sb.store.items("L-1")            # what the list holds, as GET items shows it
+        sb.set_faults(fail_503=0.1)      # change faults at run time (counters restart)
+        sb.calls["add_items"]            # calls per endpoint since faults were set
+
+From the shell: ``cxlist sandbox serve [--port 0] [--seed demo|FILE] [--db FILE] ...``
+prints ``http://127.0.0.1:PORT`` as its first stdout line.
+
+The ``/_sandbox`` control endpoints (``GET/PUT/PATCH /_sandbox/faults``,
+``POST /_sandbox/reset``, the webhook sink ``/_sandbox/webhooks``) need no token; they are
+on by default and absent with ``control=False`` (``--no-control``). The server binds
+127.0.0.1 unless told otherwise.
 """
 
 from __future__ import annotations
