@@ -8,7 +8,7 @@ retry could help (429, 5xx, lost connections on idempotent calls).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
@@ -20,6 +20,7 @@ __all__ = [
     "ChunkLimits",
     "ItemOutcome",
     "ItemStatus",
+    "JobListener",
     "ListInfo",
     "PlannedItem",
     "Suppression",
@@ -28,6 +29,9 @@ __all__ = [
 DEFAULT_MAX_LIST_SIZE = 1_000_000
 
 ItemStatus = Literal["CREATED", "UPDATED", "SKIPPED"]
+
+#: Told the server's job id as soon as a dialect that uploads as jobs has one.
+JobListener = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +148,19 @@ class Backend(Protocol):
         ...
 
     async def add_items(
-        self, list_id: str, items: Sequence[PlannedItem], *, idempotency_key: str
+        self,
+        list_id: str,
+        items: Sequence[PlannedItem],
+        *,
+        idempotency_key: str,
+        job_id: str | None = None,
+        on_job: JobListener | None = None,
     ) -> AddItemsResult:
         """Send ``items`` as one write, safe to repeat with the same ``idempotency_key``.
+
+        Dialects that upload as jobs call ``on_job`` with the job id as soon as the server
+        gives one (the engine journals it), and, given the ``job_id`` of a job submitted
+        before a crash, wait for that job instead of uploading the items again.
 
         Raises :class:`~cxlist.errors.ConflictError`, ``ValidationFailedError``,
         ``PayloadTooLargeError`` or ``CapacityExceededError`` with nothing applied, and

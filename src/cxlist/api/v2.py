@@ -13,6 +13,7 @@ from cxlist.api.backend import (
     Campaign,
     ChunkLimits,
     ItemOutcome,
+    JobListener,
     ListInfo,
     PlannedItem,
     Suppression,
@@ -116,9 +117,17 @@ class V2Backend:
         return _list_info(await self.client.list_info(list_id))
 
     async def add_items(
-        self, list_id: str, items: Sequence[PlannedItem], *, idempotency_key: str
+        self,
+        list_id: str,
+        items: Sequence[PlannedItem],
+        *,
+        idempotency_key: str,
+        job_id: str | None = None,
+        on_job: JobListener | None = None,
     ) -> AddItemsResult:
-        """Send ``items`` as one idempotent request; outcomes are what the server said per item."""
+        """Send ``items`` as one idempotent request; outcomes are what the server said per item.
+
+        v2 writes are synchronous: ``job_id`` and ``on_job`` have nothing to do here."""
         reply = await self.client.add_items(
             list_id, [item_json(item) for item in items], idempotency_key=idempotency_key
         )
