@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cxlist.errors import ConfigError
 from cxlist.sandbox import load_seed
@@ -108,3 +110,26 @@ def test_malformed_seeds_are_config_errors(bad: dict) -> None:
 def test_client_repr_hides_the_secret() -> None:
     """A seed client's repr never shows its secret."""
     assert "demo-secret" not in repr(load_seed("demo").clients[0])
+
+
+_keys = st.lists(st.sampled_from([f"+1201555{n:04d}" for n in range(8)]), min_size=1, max_size=20)
+
+
+@given(
+    request=_keys,
+    stored=st.sets(st.sampled_from([f"+1201555{n:04d}" for n in range(8)])),
+    policy=st.sampled_from(["REJECT", "UPSERT", "SKIP"]),
+)
+def test_plan_accounts_for_every_item_once(
+    request: list[str], stored: set[str], policy: str
+) -> None:
+    """Each index is exactly one outcome or conflict; creates are the distinct new keys."""
+    plan = plan_add(_parsed(*request), policy, {("phone_number", p) for p in stored})
+    indices = [i for i, _, _ in plan.outcomes] + [c["index"] for c in plan.conflicts]
+    assert sorted(indices) == list(range(len(request)))
+    new_keys = {p for p in request if p not in stored}
+    assert {k[1] for k in plan.creates} == new_keys
+    if policy == "REJECT":
+        assert len(plan.conflicts) == len(request) - len(new_keys)
+    else:
+        assert plan.conflicts == []
