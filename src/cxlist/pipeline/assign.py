@@ -66,7 +66,7 @@ class CapacityStage:
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame, OVER_CAPACITY rows marked under ``trim``; ``PlanError`` under ``fail``."""
-        planned = frame.filter(in_play()).group_by("campaign_id").len()
+        planned = frame.lazy().filter(in_play()).group_by("campaign_id").len().collect()
         rooms: dict[str, int] = {}
         for campaign_id, new in planned.iter_rows():
             campaign = self._campaign(campaign_id)
@@ -85,7 +85,8 @@ class CapacityStage:
 
     def _trim(self, frame: pl.DataFrame, rooms: dict[str, int]) -> pl.DataFrame:
         ranked = (
-            frame.filter(in_play() & pl.col("campaign_id").is_in(list(rooms)))
+            frame.lazy()
+            .filter(in_play() & pl.col("campaign_id").is_in(list(rooms)))
             .select("row", "campaign_id", "priority")
             .sort(["priority", "row"], descending=[True, False])
             .with_columns(pl.int_range(pl.len()).over("campaign_id").alias("_rank"))
@@ -93,6 +94,7 @@ class CapacityStage:
                 pl.col("campaign_id").replace_strict(rooms, return_dtype=pl.Int64).alias("_room")
             )
             .filter(pl.col("_rank") >= pl.col("_room"))
+            .collect()
         )
         over = pl.Series("_over", [None] * frame.height, dtype=pl.String)
         reason = pl.format("campaign {} is full: room for {} new items", "campaign_id", "_room")

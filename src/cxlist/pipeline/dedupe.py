@@ -69,7 +69,11 @@ class DedupeStage:
     def keys(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``key_name`` and ``key`` per row: the configured key, else phone, else email."""
         fields = self.config.key
-        joined = pl.concat_str([pl.col(f).cast(pl.String) for f in fields], separator="|")
+        joined = (
+            pl.col(fields[0]).cast(pl.String)
+            if len(fields) == 1
+            else pl.concat_str([pl.col(f).cast(pl.String) for f in fields], separator="|")
+        )
         name = "+".join(fields)
         phone = pl.col("phone_number") if "phone_number" in frame.columns else pl.lit(None)
         email = pl.col("email") if "email" in frame.columns else pl.lit(None)
@@ -104,11 +108,14 @@ class DedupeStage:
             frame = frame.with_columns(recency(frame[field]).alias("_recency"))
         order, descending = self._order()
         ranked = (
-            frame.filter(in_play() & pl.col("key").is_not_null())
+            frame.lazy()
+            .filter(in_play() & pl.col("key").is_not_null())
+            .filter(pl.col("key").is_duplicated())  # only keys seen twice need ranking
             .select("row", "key_name", "key", *[e.alias(f"_o{i}") for i, e in enumerate(order)])
             .sort([f"_o{i}" for i in range(len(order))], descending=descending)
             .with_columns(pl.col("row").first().over("key_name", "key").alias("_winner"))
             .filter(pl.col("_winner") != pl.col("row"))
+            .collect()
         )
         winner = pl.Series("duplicate_of", [None] * frame.height, dtype=pl.Int64)
         winner = winner.scatter(ranked["row"] - 1, ranked["_winner"])

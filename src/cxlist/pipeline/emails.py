@@ -51,7 +51,7 @@ def normalize_emails(raw: pl.Series) -> pl.DataFrame:
         & (pl.col("_at") <= _MAX_LOCAL)
     )
     frame = frame.with_columns(pl.when(ok).then(pl.col("_email")).alias("_ascii"))
-    distinct = frame.filter(pl.col("_unicode").fill_null(False))["_raw"].unique().to_list()
+    distinct = frame["_raw"].filter(frame["_unicode"].fill_null(False)).unique().to_list()
     if distinct:
         checked = pl.DataFrame(
             {"_raw": distinct, "_wide": [_check_unicode(v) for v in distinct]},

@@ -124,7 +124,8 @@ def _world_valid(frame: pl.DataFrame) -> pl.Series:
     """True where a ``+`` number outside NANP matches its country's libphonenumber patterns."""
     valid = pl.Series("_world_ok", [False] * frame.height)
     world = (
-        frame.with_row_index("_i")
+        frame.select("_plain", "_plus", "_digits")
+        .with_row_index("_i")
         .filter(pl.col("_plain") & pl.col("_plus") & ~pl.col("_digits").str.starts_with("1"))
         .with_columns(_country_code(pl.col("_digits")).alias("_cc"))
         .drop_nulls("_cc")
@@ -199,7 +200,7 @@ def normalize_phones(raw: pl.Series, default_region: str = "US") -> pl.DataFrame
     frame = frame.with_columns(
         fast_e164.alias("_fast_e164"), (nanp | too_short | pl.col("_world_ok")).alias("_fast")
     )
-    slow = _slow_path(frame.filter(~pl.col("_fast"))["_raw"], region)
+    slow = _slow_path(frame["_raw"].filter(~frame["_fast"]), region)
     if slow.height:
         frame = frame.join(slow, on="_raw", how="left", maintain_order="left")
     else:

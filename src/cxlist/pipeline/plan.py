@@ -86,26 +86,28 @@ def build_plan(
     first configured key field (or the phone or email fallback) and its value. Every send
     field is text (``score`` included).
     """
-    pending = frame.filter(pl.col("disposition") == "PENDING")
-    key_name, key = pl.col("key_name"), pl.col("key")
-    if bool(pending["key_name"].str.contains("+", literal=True).any()):
-        key_name = key_name.str.split("+").list.first()
-        key = key.str.split("|").list.first()
-    ids = sorted(set(pending["list_id"].unique().to_list()) - set(list_order))
-    rank = {list_id: index for index, list_id in enumerate([*list_order, *ids])}
-    return (
+    pending = frame.lazy().filter(pl.col("disposition") == "PENDING")
+    ids = pending.select(pl.col("list_id").unique()).collect()["list_id"].to_list()
+    extra = sorted(set(ids) - set(list_order))
+    rank = {list_id: index for index, list_id in enumerate([*list_order, *extra])}
+    order = (
         pending.select(
             pl.col("row"),
-            pl.col("list_id"),
-            pl.col("campaign_id"),
-            key_name.alias("key_name"),
-            key.alias("key"),
             pl.col("priority"),
-            *[pl.col(f).cast(pl.String) for f in send_fields],
+            pl.col("list_id").replace_strict(rank, return_dtype=pl.Int64).alias("_list"),
         )
-        .with_columns(pl.col("list_id").replace_strict(rank, return_dtype=pl.Int64).alias("_list"))
         .sort(["_list", "priority", "row"], descending=[False, True, False])
-        .drop("_list")
+        .collect()["row"]
+    )
+    # one gather of the wide columns, in plan order (row n is at index n - 1)
+    plan = frame.select(
+        "row", "list_id", "campaign_id", "key_name", "key", "priority", *send_fields
+    )[order - 1]
+    compound = plan["key_name"].str.contains("+", literal=True).any()
+    return plan.with_columns(
+        pl.col("key_name").str.split("+").list.first() if compound else pl.col("key_name"),
+        pl.col("key").str.split("|").list.first() if compound else pl.col("key"),
+        *[pl.col(f).cast(pl.String) for f in send_fields],
     )
 
 

@@ -37,8 +37,11 @@ def dispose(frame: pl.DataFrame, disposition: str, hit: pl.Expr, reason: pl.Expr
     ``reason`` is evaluated on those rows only (so it may be costly text formatting).
     ``frame`` must carry ``row`` = 1..height in order.
     """
-    chosen = frame.filter(in_play() & hit.fill_null(False)).select(
-        (pl.col("row") - 1).alias("_at"), reason.cast(pl.String).alias("_why")
+    chosen = (
+        frame.lazy()
+        .filter(in_play() & hit.fill_null(False))
+        .select((pl.col("row") - 1).alias("_at"), reason.cast(pl.String).alias("_why"))
+        .collect()
     )
     if chosen.height == 0:
         return frame

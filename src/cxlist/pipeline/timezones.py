@@ -268,22 +268,73 @@ def _known_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+@cache
+def _area_codes() -> dict[str, str | None]:
+    """``1NPA`` → zones for the NANP area codes whose zones do not depend on later digits."""
+    split = {prefix[:4] for prefix in TIMEZONE_DATA if prefix.startswith("1") and len(prefix) > 4}
+    return {
+        prefix: _joined(list(zones))
+        for prefix, zones in TIMEZONE_DATA.items()
+        if prefix.startswith("1") and len(prefix) == 4 and prefix not in split
+    }
+
+
 def _phone_zones(e164: pl.Series) -> pl.Series:
-    """Zones for each E.164 number by longest known prefix, per distinct prefix or number."""
+    """Zones for each E.164 number by longest known prefix.
+
+    Most NANP numbers are settled by their area code alone; the rest (split area codes, other
+    countries) are looked up once per distinct 7-digit prefix or number.
+    """
     digits = e164.str.strip_prefix("+")
-    nanp = digits.str.starts_with("1")
-    keys = pl.DataFrame(
-        {"_k": pl.select(pl.when(nanp).then(digits.str.slice(0, 7)).otherwise(digits)).to_series()}
+    zones = digits.str.slice(0, 4).replace_strict(
+        _area_codes(), default=None, return_dtype=pl.String
     )
-    distinct = keys.drop_nulls().unique()
+    rest = (zones.is_null() & digits.is_not_null()).arg_true()
+    if rest.len() == 0:
+        return zones
+    remaining = digits.gather(rest)
+    nanp = remaining.str.starts_with("1")
+    keys = pl.DataFrame(
+        {
+            "_k": pl.select(
+                pl.when(nanp).then(remaining.str.slice(0, 7)).otherwise(remaining)
+            ).to_series()
+        }
+    )
+    distinct = keys.unique()
     is_nanp = distinct["_k"].str.starts_with("1")
-    zones = pl.concat(
+    found = pl.concat(
         [
             _longest_prefix(distinct.filter(is_nanp), "_k", nanp=True),
             _longest_prefix(distinct.filter(~is_nanp), "_k", nanp=False),
         ]
     )
-    return keys.join(zones, on="_k", how="left", maintain_order="left")["_tz"]
+    looked_up = keys.join(found, on="_k", how="left", maintain_order="left")["_tz"]
+    return zones.scatter(rest, looked_up)
+
+
+def _explicit(frame: pl.DataFrame) -> pl.Series | None:
+    if "timezone" not in frame.columns:
+        return None
+    given = frame["timezone"].str.strip_chars()
+    known = pl.Series(sorted(_known_zones()), dtype=pl.String).implode()
+    return given.set(~given.is_in(known).fill_null(False), None)
+
+
+def _by_zip(frame: pl.DataFrame) -> pl.Series | None:
+    if "zip" not in frame.columns:
+        return None
+    zip3 = frame["zip"].str.extract(r"^\s*(\d{3})\d{2}(?:-?\d{4})?\s*$", 1)
+    table = dict(_zip_table().iter_rows())
+    return zip3.replace_strict(table, default=None, return_dtype=pl.String)
+
+
+def _by_state(frame: pl.DataFrame) -> pl.Series | None:
+    if "state" not in frame.columns:
+        return None
+    key = frame["state"].str.strip_chars().str.to_uppercase()
+    table = dict(_state_table().iter_rows())
+    return key.replace_strict(table, default=None, return_dtype=pl.String)
 
 
 def resolve_timezones(frame: pl.DataFrame, default_timezone: str | None = None) -> pl.DataFrame:
@@ -291,42 +342,35 @@ def resolve_timezones(frame: pl.DataFrame, default_timezone: str | None = None) 
 
     Reads the optional columns ``timezone`` (an IANA name), ``zip``, ``state``, ``country`` and
     ``phone_number`` (E.164). Sources: ``explicit``, ``zip``, ``state``, ``phone``, ``default``;
-    both null when nothing gives a zone and there is no default.
+    both null when nothing gives a zone and there is no default. ZIP and state count only for
+    rows whose ``country`` is empty or the US.
     """
-    height = frame.height
-    null = pl.Series([None] * height, dtype=pl.String)
-    explicit = frame["timezone"].str.strip_chars() if "timezone" in frame.columns else null
-    known = pl.Series(sorted(_known_zones()), dtype=pl.String)
-    explicit = explicit.set(~explicit.is_in(known.implode()).fill_null(False), None)
-    us = _is_us(frame, height)
-    zips = frame["zip"] if "zip" in frame.columns else null
-    zip3 = pl.DataFrame({"_zip3": zips.str.extract(r"^\s*(\d{3})\d{2}(?:-?\d{4})?\s*$", 1)})
-    zip_tz = zip3.join(_zip_table(), on="_zip3", how="left", maintain_order="left")["_zip_tz"]
-    zip_tz = zip_tz.set(~us, None)
-    states = frame["state"] if "state" in frame.columns else null
-    key = pl.DataFrame({"_state_key": states.str.strip_chars().str.to_uppercase()})
-    state_tz = key.join(_state_table(), on="_state_key", how="left", maintain_order="left")[
-        "_state_tz"
-    ]
-    state_tz = state_tz.set(~us, None)
-    phones = frame["phone_number"] if "phone_number" in frame.columns else null
-    phone_tz = _phone_zones(phones)
-    parts = pl.DataFrame(
-        {"explicit": explicit, "zip": zip_tz, "state": state_tz, "phone": phone_tz}
-    )
+    us = _is_us(frame)
+    found: dict[str, pl.Series] = {}
+    for name, series in (
+        ("explicit", _explicit(frame)),
+        ("zip", _by_zip(frame)),
+        ("state", _by_state(frame)),
+    ):
+        if series is not None:
+            found[name] = series if us is None or name == "explicit" else series.set(~us, None)
+    if "phone_number" in frame.columns:
+        found["phone"] = _phone_zones(frame["phone_number"])
+    order = list(found)
+    parts = pl.DataFrame(found, schema=dict.fromkeys(order, pl.String), height=frame.height)
     fallback = pl.lit(default_timezone, dtype=pl.String)
-    order = ["explicit", "zip", "state", "phone"]
     source: pl.Expr = pl.when(fallback.is_not_null()).then(pl.lit("default"))
     for name in reversed(order):
         source = pl.when(pl.col(name).is_not_null()).then(pl.lit(name)).otherwise(source)
+    zone = pl.coalesce([*order, fallback]) if order else fallback
     return parts.select(
-        pl.coalesce([*order, fallback]).alias("timezone"), source.alias("timezone_source")
+        zone.cast(pl.String).alias("timezone"), source.cast(pl.String).alias("timezone_source")
     )
 
 
-def _is_us(frame: pl.DataFrame, height: int) -> pl.Series:
+def _is_us(frame: pl.DataFrame) -> pl.Series | None:
     if "country" not in frame.columns:
-        return pl.Series([True] * height)
+        return None
     country = frame["country"].str.strip_chars().str.to_uppercase()
     us_names = pl.Series(["US", "USA", "UNITED STATES", "UNITED STATES OF AMERICA"]).implode()
     return (country.is_null() | country.is_in(us_names)).fill_null(True)
