@@ -42,3 +42,25 @@ def results_agree(results: pl.DataFrame, snapshot: dict[str, Any]) -> bool:
     landed = results.filter(pl.col("disposition").is_in(LANDED))
     keys = landed.get_column("key").to_list()
     return len(keys) == len(set(keys)) and set(keys) == set(snapshot)
+
+
+def item_ids(sandbox: RunningSandbox, list_id: str) -> dict[str, str]:
+    """The list's item ids by dedup key."""
+    return {
+        item["deduplicationKeys"][0]["value"]: item["itemId"]
+        for item in sandbox.store.items(list_id)
+    }
+
+
+def results_match_row_by_row(results: pl.DataFrame, lists: dict[str, dict[str, str]]) -> None:
+    """Assert every landed row names the item the server holds under its key in its list, and
+    every item the server holds is named by exactly one landed row."""
+    landed = results.filter(pl.col("disposition").is_in(LANDED))
+    seen: dict[str, set[str]] = {list_id: set() for list_id in lists}
+    for row in landed.iter_rows(named=True):
+        held = lists[row["list_id"]]
+        assert held.get(row["key"]) == row["item_id"], f"row {row['row']}: {row}"
+        assert row["key"] not in seen[row["list_id"]], f"row {row['row']} landed twice"
+        seen[row["list_id"]].add(row["key"])
+    for list_id, held in lists.items():
+        assert seen[list_id] == set(held), f"{list_id}: items without a landed row"

@@ -41,6 +41,12 @@ def serve(
         list[str] | None,
         typer.Option(help="Scripted fault ENDPOINT:CALL:ACTION, e.g. add_items:3:drop_after."),
     ] = None,
+    max_items: Annotated[
+        int | None, typer.Option(help="Items per request at most (below the contract's 1,000).")
+    ] = None,
+    reject_key: Annotated[
+        list[str] | None, typer.Option(help="A dedup key value the server refuses (400).")
+    ] = None,
     control: Annotated[bool, typer.Option(help="Serve the /_sandbox control endpoints.")] = True,
     webhook_secret: Annotated[
         str | None,
@@ -66,6 +72,8 @@ def serve(
             token_ttl=token_ttl,
             seed=fault_seed,
             script=tuple(ScriptedFault.parse(f) for f in fault or []),
+            max_items=max_items,
+            reject_keys=tuple(reject_key or ()),
         )
         serve_forever(
             None if seed == "none" else seed,

@@ -16,10 +16,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from cxlist.sandbox.faults import Faults
 from cxlist.sandbox.items import (
     MAX_BODY_BYTES,
     MAX_ITEMS,
     BodyError,
+    Detail,
+    ParsedItem,
     parse_items,
     plan_add,
 )
@@ -149,7 +152,8 @@ async def add_items(request: Request, client_id: str) -> Response:
             record = store.idempotency_record(client_id, key)
             if record is not None and record.created_at > time.time() - IDEMPOTENCY_WINDOW_S:
                 return _replay(record, body_hash)
-        status, payload = _add_answer(store, list_id, raw)
+        faults = request.app.state.sandbox.injector.faults
+        status, payload = _add_answer(store, list_id, raw, faults)
         response = JSONResponse(payload, status_code=status)
         if key is not None and status in _STORED_STATUSES:
             body = bytes(response.body).decode()
@@ -172,20 +176,33 @@ def _replay(record: IdempotencyRecord, body_hash: str) -> Response:
     )
 
 
+def _refused(items: list[ParsedItem], reject_keys: tuple[str, ...]) -> list[Detail]:
+    """Details for items whose key the tenant refuses (``Faults.reject_keys``)."""
+    if not reject_keys:
+        return []
+    refused = set(reject_keys)
+    return [
+        {"index": item.index, "field": item.key[0], "message": f"not dialable: {item.key[1]!r}"}
+        for item in items
+        if item.key[1] in refused
+    ]
+
+
 def _error(status: int, code: str, message: str, **extra: Any) -> Answer:
     return status, {"error": code, "message": message, **extra}
 
 
-def _add_answer(store: SandboxStore, list_id: str, raw: bytes) -> Answer:
+def _add_answer(store: SandboxStore, list_id: str, raw: bytes, faults: Faults) -> Answer:
     """Check and apply one add-items request; the caller holds a transaction."""
     lst = store.list_record(list_id)
     if lst is None:
         return _error(404, "not_found", "no such list")
+    max_items = min(MAX_ITEMS, faults.max_items or MAX_ITEMS)
     too_large = _error(
         413,
         "payload_too_large",
-        f"at most {MAX_ITEMS} items and {MAX_BODY_BYTES} bytes per request",
-        maxItems=MAX_ITEMS,
+        f"at most {max_items} items and {MAX_BODY_BYTES} bytes per request",
+        maxItems=max_items,
         maxBytes=MAX_BODY_BYTES,
     )
     if len(raw) > MAX_BODY_BYTES:
@@ -195,12 +212,13 @@ def _add_answer(store: SandboxStore, list_id: str, raw: bytes) -> Answer:
     except (ValueError, UnicodeDecodeError):
         return _error(400, "invalid_request", "the body is not valid JSON")
     items_raw = body.get("items") if isinstance(body, dict) else None
-    if isinstance(items_raw, list) and len(items_raw) > MAX_ITEMS:
+    if isinstance(items_raw, list) and len(items_raw) > max_items:
         return too_large
     try:
         items, details = parse_items(body)
     except BodyError as exc:
         return _error(400, "invalid_request", str(exc))
+    details += _refused(items, faults.reject_keys)
     if details:
         failed = len({d["index"] for d in details})
         return _error(

@@ -91,6 +91,10 @@ class Faults:
     requests, default ``max(1, rate_limit)``); the ``fail_*`` and ``drop_*`` fractions of
     API calls fail that way (their sum at most 1); ``retry_after`` is the seconds a random
     429 or 503 asks for; ``token_ttl`` the lifetime of new tokens in seconds.
+
+    Two settings make the tenant stricter than the contract, as a real one may be:
+    ``max_items`` lowers the items a request may carry (larger ones get 413), and
+    ``reject_keys`` are dedup key values the server refuses as invalid (400 validation_failed).
     """
 
     latency_ms: int = 0
@@ -105,6 +109,8 @@ class Faults:
     token_ttl: int = 3600
     seed: int = 0
     script: tuple[ScriptedFault, ...] = field(default=())
+    max_items: int | None = None
+    reject_keys: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         fractions = (self.fail_429, self.fail_500, self.fail_503, self.drop_before, self.drop_after)
@@ -114,6 +120,8 @@ class Faults:
             raise ConfigError("latency_ms and retry_after must be >= 0, token_ttl >= 1")
         if self.rate_limit is not None and self.rate_limit <= 0:
             raise ConfigError("rate_limit must be > 0 requests per second")
+        if self.max_items is not None and self.max_items < 1:
+            raise ConfigError("max_items must be >= 1")
 
     def to_json(self) -> dict[str, Any]:
         """The settings as JSON-ready data (the shape ``PUT /_sandbox/faults`` takes)."""
@@ -134,6 +142,8 @@ class Faults:
             if not isinstance(raw, list) or not all(isinstance(s, Mapping) for s in raw):
                 raise ConfigError("fault 'script' must be a list of objects")
             changes["script"] = tuple(ScriptedFault.from_mapping(s) for s in raw)
+        if "reject_keys" in changes:
+            changes["reject_keys"] = tuple(str(k) for k in changes["reject_keys"] or ())
         try:
             return replace(base or cls(), **changes)
         except TypeError as exc:
