@@ -63,6 +63,10 @@ class TokenAuthority:
             return None
         return issued
 
+    def issued(self) -> list[str]:
+        """Every token issued and not forgotten (for tests that look for leaks)."""
+        return list(self._tokens)
+
     def revoke(self, token: str) -> None:
         """Make ``token`` unknown from now on."""
         self._tokens.pop(token, None)
