@@ -33,6 +33,9 @@ from cxlist.errors import (
     UnauthorizedError,
     ValidationFailedError,
 )
+from cxlist.report.signing import SignatureError, sign, verify_signature
+from cxlist.run import RunEvents, RunOutcome, Target, resume_run, start_run
+from cxlist.settings import Settings, load_settings
 
 __version__ = "0.1.0"
 
@@ -59,10 +62,20 @@ __all__ = [
     "PlannedItem",
     "RateLimitedError",
     "RunError",
+    "RunEvents",
+    "RunOutcome",
     "ServerError",
+    "Settings",
+    "SignatureError",
     "Suppression",
+    "Target",
     "TransportError",
     "UnauthorizedError",
     "ValidationFailedError",
     "__version__",
+    "load_settings",
+    "resume_run",
+    "sign",
+    "start_run",
+    "verify_signature",
 ]
