@@ -110,7 +110,8 @@ class DedupeStage:
         ranked = (
             frame.lazy()
             .filter(in_play() & pl.col("key").is_not_null())
-            .filter(pl.col("key").is_duplicated())  # only keys seen twice need ranking
+            # only keys seen twice need ranking; a hash collision only adds rows to rank
+            .filter(pl.col("key").hash().is_duplicated())
             .select("row", "key_name", "key", *[e.alias(f"_o{i}") for i, e in enumerate(order)])
             .sort([f"_o{i}" for i in range(len(order))], descending=descending)
             .with_columns(pl.col("row").first().over("key_name", "key").alias("_winner"))

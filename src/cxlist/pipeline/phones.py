@@ -173,32 +173,39 @@ def normalize_phones(raw: pl.Series, default_region: str = "US") -> pl.DataFrame
         pl.col("_base").str.starts_with("+").alias("_plus"),
         pl.col("_base").str.contains(_PLAIN).alias("_plain"),
     )
-    digits, plus = pl.col("_digits"), pl.col("_plus")
+    digits, plus, plain = pl.col("_digits"), pl.col("_plus"), pl.col("_plain")
     length = digits.str.len_bytes()
     starts_one = digits.str.starts_with("1")
+    with_one = plus & (length == 11) & starts_one
+    local_ten = ~plus & pl.lit(local) & (length == 10)
+    local_one = ~plus & pl.lit(local) & (length == 11) & starts_one
     national = (
-        pl.when(plus & (length == 11) & starts_one)
+        pl.when(with_one | local_one)
         .then(digits.str.slice(1))
-        .when(~plus & pl.lit(local) & (length == 10))
+        .when(local_ten)
         .then(digits)
-        .when(~plus & pl.lit(local) & (length == 11) & starts_one)
-        .then(digits.str.slice(1))
+        .alias("_national")
     )
-    frame = frame.with_columns(national.alias("_national"))
+    frame = frame.with_columns(national, local_ten.alias("_ten"))
     frame = frame.with_columns(
-        pl.col("_national").str.contains(nanp_pattern()).alias("_nanp_ok"),
+        pl.col("_national").str.contains(nanp_pattern()).fill_null(False).alias("_nanp_ok"),
         _world_valid(frame),
     )
-    nanp = (pl.col("_national").is_not_null() & pl.col("_plain")).fill_null(False)
-    too_short = (pl.col("_plain") & ~plus & pl.lit(local) & (length < 10)).fill_null(False)
-    fast_e164 = (
-        pl.when(nanp & pl.col("_nanp_ok"))
-        .then(pl.lit("+1") + pl.col("_national"))
-        .when(pl.col("_world_ok"))
-        .then(pl.lit("+") + digits)
-    )
-    frame = frame.with_columns(
-        fast_e164.alias("_fast_e164"), (nanp | too_short | pl.col("_world_ok")).alias("_fast")
+    nanp = pl.col("_national").is_not_null() & plain
+    too_short = plain & ~plus & pl.lit(local) & (length < 10)
+    fast_ok = (nanp & pl.col("_nanp_ok")) | pl.col("_world_ok")
+    # one concatenation: "+", a "1" for 10-digit national numbers, the digits
+    one = pl.when(pl.col("_ten")).then(pl.lit("1")).otherwise(pl.lit(""))
+    fast_e164 = pl.when(fast_ok).then(pl.concat_str([pl.lit("+"), one, digits]))
+    frame = (
+        frame.lazy()
+        .select(
+            "_raw",
+            "_ext",
+            fast_e164.alias("_fast_e164"),
+            (nanp | too_short | pl.col("_world_ok")).fill_null(False).alias("_fast"),
+        )
+        .collect()
     )
     slow = _slow_path(frame["_raw"].filter(~frame["_fast"]), region)
     if slow.height:

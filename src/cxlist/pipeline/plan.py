@@ -90,13 +90,11 @@ def build_plan(
     ids = pending.select(pl.col("list_id").unique()).collect()["list_id"].to_list()
     extra = sorted(set(ids) - set(list_order))
     rank = {list_id: index for index, list_id in enumerate([*list_order, *extra])}
+    # one integer sort key: list rank, then priority descending; a stable sort keeps row order
+    lists = pl.col("list_id").replace_strict(rank, return_dtype=pl.Int64)
     order = (
-        pending.select(
-            pl.col("row"),
-            pl.col("priority"),
-            pl.col("list_id").replace_strict(rank, return_dtype=pl.Int64).alias("_list"),
-        )
-        .sort(["_list", "priority", "row"], descending=[False, True, False])
+        pending.select(pl.col("row"), (lists * 11 + (10 - pl.col("priority"))).alias("_order"))
+        .sort("_order", maintain_order=True)
         .collect()["row"]
     )
     # one gather of the wide columns, in plan order (row n is at index n - 1)

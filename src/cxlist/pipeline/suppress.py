@@ -121,23 +121,33 @@ class SuppressionIndex:
 
     def match(self, phones: pl.Series, emails: pl.Series) -> pl.Series:
         """For each contact, the reason it is suppressed (phone first, then email), else null."""
-        frame = pl.DataFrame(
-            {"_phone": phones, "_email": emails.str.to_lowercase()}
-        ).with_row_index("_at")
-        by_phone = frame.join(self.phones, left_on="_phone", right_on="value", how="inner")
-        by_email = frame.join(self.emails, left_on="_email", right_on="value", how="inner")
-        found = pl.concat(
-            [
-                by_phone.select(
-                    "_at", pl.format("phone_number {} on {}", "_phone", "source").alias("_why")
-                ),
-                by_email.select(
-                    "_at", pl.format("email {} on {}", "_email", "source").alias("_why")
-                ),
-            ]
-        ).unique("_at", keep="first", maintain_order=True)
-        reason = pl.Series("suppressed", [None] * frame.height, dtype=pl.String)
+        by_phone = _lookup(phones, self.phones, "phone_number")
+        by_email = _lookup(emails.str.to_lowercase(), self.emails, "email")
+        found = pl.concat([by_phone, by_email]).unique("_at", keep="first", maintain_order=True)
+        reason = pl.Series("suppressed", [None] * phones.len(), dtype=pl.String)
         return reason.scatter(found["_at"], found["_why"])
+
+
+def _lookup(values: pl.Series, index: pl.DataFrame, field: str) -> pl.DataFrame:
+    """(_at, _why) for the positions of ``values`` found in ``index``.
+
+    Hashes are compared first (cheap on millions of rows); the candidates are then joined
+    on the value itself, so a hash collision cannot suppress anyone.
+    """
+    empty = pl.DataFrame(schema={"_at": pl.UInt32, "_why": pl.String})
+    if index.height == 0:
+        return empty
+    known = index["value"].hash().implode()
+    candidates = (
+        pl.DataFrame({"_value": values})
+        .with_row_index("_at")
+        .filter(pl.col("_value").hash().is_in(known) & pl.col("_value").is_not_null())
+    )
+    if candidates.height == 0:
+        return empty
+    joined = candidates.join(index, left_on="_value", right_on="value", how="inner")
+    why = pl.format(f"{field} {{}} on {{}}", "_value", "source").alias("_why")
+    return joined.sort("_at").select("_at", why)
 
 
 def _expiries(entries: Sequence[Suppression]) -> list[datetime | None]:
