@@ -17,7 +17,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,8 @@ class RunOutcome:
     interrupted: bool = False
     closed_campaigns: Mapping[str, str] = field(default_factory=dict)
     webhook_report: DeliveryReport | None = None
+    #: How input headers became fields: ``(header, field, how)``; empty for a resume.
+    mapping: Sequence[tuple[str, str, str]] = ()
 
     @property
     def results_path(self) -> Path:
@@ -152,8 +154,10 @@ async def start_run(
         )
         reporter.planned(result)
         if dry_run:
-            return _finish(journal, reporter, run_id, run_dir, status="PLANNED")
-        return await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
+            outcome = _finish(journal, reporter, run_id, run_dir, status="PLANNED")
+        else:
+            outcome = await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
+        return replace(outcome, mapping=result.mapping.describe())
     finally:
         await backend.aclose()
 

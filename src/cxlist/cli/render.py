@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,14 @@ if TYPE_CHECKING:
     from cxlist.upload.engine import UploadProgress
     from cxlist.upload.journal import RunRecord
 
-__all__ = ["console", "err_console", "progress_events", "runs_table", "summary_table"]
+__all__ = [
+    "console",
+    "err_console",
+    "mapping_table",
+    "progress_events",
+    "runs_table",
+    "summary_table",
+]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -92,6 +99,16 @@ def summary_table(outcome: RunOutcome) -> Table:
     table.add_row("deduplication rate", f"{metrics.deduplication_rate * 100:.2f}%")
     if metrics.upload_seconds > 0:
         table.add_row("throughput", f"{metrics.throughput_per_minute:,.0f} rows/min")
+    return table
+
+
+def mapping_table(mapping: Sequence[tuple[str, str, str]]) -> Table:
+    """How each input column was read: header, field, and whether by config, auto or custom."""
+    table = Table(title="columns")
+    for name in ("input column", "field", "mapped by"):
+        table.add_column(name)
+    for header, name, how in mapping:
+        table.add_row(header, name, how)
     return table
 
 

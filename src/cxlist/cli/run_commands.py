@@ -21,7 +21,14 @@ from cxlist.cli.options import (
     run_async,
     settings_from,
 )
-from cxlist.cli.render import console, err_console, progress_events, runs_table, summary_table
+from cxlist.cli.render import (
+    console,
+    err_console,
+    mapping_table,
+    progress_events,
+    runs_table,
+    summary_table,
+)
 from cxlist.upload.journal import Journal
 from cxlist.workspace import Workspace
 
@@ -53,7 +60,9 @@ def _target(campaign: str | None, list_id: str | None) -> Target | None:
 
 
 def show_outcome(outcome: RunOutcome) -> None:
-    """Print the summary table, where the files are, and how to resume if need be."""
+    """Print the column mapping, the summary table, where the files are, and how to resume."""
+    if outcome.mapping:
+        console.print(mapping_table(outcome.mapping))
     console.print(summary_table(outcome))
     console.print(f"run id:  {outcome.run_id}")
     console.print(f"results: {outcome.results_path}")
