@@ -202,6 +202,10 @@ def open_backend(settings: Settings) -> Backend:
         from cxlist.api.v2 import open_backend as open_v2
 
         return open_v2(settings)
+    if settings.cxone.dialect == "admin":
+        from cxlist.api.admin import open_admin_backend
+
+        return open_admin_backend(settings)
     raise ConfigError(f"dialect {settings.cxone.dialect!r} is not supported yet")
 
 

@@ -20,6 +20,7 @@ from cxlist.errors import ConfigError
 
 __all__ = [
     "ENV_VARS",
+    "AdminSettings",
     "CxoneSettings",
     "Settings",
     "UploadSettings",
@@ -73,6 +74,41 @@ class CxoneSettings(_Section):
         return self.token_url or f"https://login.{self.region}.cxone.com/as/token.oauth2"
 
 
+class AdminSettings(_Section):
+    """The Admin API dialect (``dialect = "admin"``): sign-in, tenant, skill, list columns,
+    DNC groups and job polling. See ``docs/admin-dialect.md``."""
+
+    auth_method: Literal["access_key", "application"] = "access_key"
+    area: str = "na1"
+    auth_url: str | None = None
+    token_url: str | None = None
+    discovery_url: str = "https://cxone.niceincontact.com"
+    api_url: str | None = None
+    api_version: str = "v34.0"
+    skill_id: str | None = None
+    dnc_group_ids: list[str] = Field(default_factory=list)
+    dnc_region: str = "US"
+    external_id_column: str = "ExternalId"
+    phone_columns: list[str] = Field(default_factory=lambda: ["PhoneNumber"], min_length=1)
+    score_column: str | None = "Score"
+    priority_column: str | None = "Priority"
+    first_name_column: str | None = "FirstName"
+    last_name_column: str | None = "LastName"
+    state_column: str | None = "State"
+    zip_column: str | None = "ZIP"
+    time_zone_column: str | None = "TimeZone"
+    default_time_zone: str | None = None
+    expiration_date: str | None = None
+    poll_interval: float = Field(default=2.0, gt=0)
+    poll_max_interval: float = Field(default=30.0, gt=0)
+    poll_timeout: float = Field(default=3600.0, gt=0)
+    max_records_per_job: int = Field(default=500_000, ge=1, le=500_000)
+
+    def resolved_auth_url(self) -> str:
+        """The host that exchanges access keys: the setting, else the area's."""
+        return (self.auth_url or f"https://{self.area}.nice-incontact.com").rstrip("/")
+
+
 class UploadSettings(_Section):
     """How hard to push: request size, parallelism, retry budget."""
 
@@ -102,6 +138,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cxone: CxoneSettings = Field(default_factory=CxoneSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
     upload: UploadSettings = Field(default_factory=UploadSettings)
     run: RunSettings = Field(default_factory=RunSettings)
     webhooks: list[WebhookSettings] = Field(default_factory=list)
@@ -116,7 +153,7 @@ class Settings(BaseModel):
         return data
 
 
-_OWN_SECTIONS = ("cxone", "upload", "run", "webhooks")
+_OWN_SECTIONS = ("cxone", "admin", "upload", "run", "webhooks")
 
 
 def load_settings(

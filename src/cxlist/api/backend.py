@@ -109,12 +109,16 @@ class ItemOutcome:
 
 @dataclass(frozen=True, slots=True)
 class AddItemsResult:
-    """The server's answer to a successful write: one outcome per item sent."""
+    """The server's answer to a successful write: one outcome per item sent.
+
+    ``failures`` names, by index, items the server refused inside a write that succeeded
+    as a whole (job-based dialects), with the reason; the engine records them FAILED."""
 
     outcomes: tuple[ItemOutcome, ...]
     replayed: bool = False
     request_id: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+    failures: Mapping[int, str] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -220,7 +220,13 @@ class UploadEngine:
         self._progress.requests += 1
         self._progress.sent += len(chunk.items)
         try:
-            result = await self._backend.add_items(chunk.list_id, chunk.items, idempotency_key=key)
+            result = await self._backend.add_items(
+                chunk.list_id,
+                chunk.items,
+                idempotency_key=key,
+                job_id=chunk.attempt.job_id if chunk.attempt is not None else None,
+                on_job=lambda job: self._journal.set_job_id(self._run_id, attempt_id, job),
+            )
         except ConflictError as err:
             self._on_conflict(chunk, attempt_id, err)
         except ValidationFailedError as err:
@@ -278,7 +284,10 @@ class UploadEngine:
         outcomes = []
         for index, item in enumerate(chunk.items):
             answer = said.get(index)
-            if answer is None:
+            refused = result.failures.get(index)
+            if refused is not None:
+                outcomes.append(Outcome(item.row, "FAILED", refused))
+            elif answer is None:
                 outcomes.append(Outcome(item.row, "FAILED", "the server gave no outcome for it"))
             else:
                 outcomes.append(Outcome(item.row, answer.status, None, answer.item_id))

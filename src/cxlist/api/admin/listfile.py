@@ -1,0 +1,87 @@
+"""The list file an Admin API upload carries: a UTF-8 CSV built from planned items.
+
+One header row, then one record per item: the external id column holds the item's dedup
+key value; the phone destination(s), score, priority, name, state, ZIP and time zone
+columns hold the plan's fields, under the column names the list definition maps.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cxlist.api.backend import PlannedItem
+
+__all__ = ["MAX_RECORD_CHARS", "ListColumns", "build_list_file", "record_line"]
+
+#: The longest record (one CSV line) CXone accepts.
+MAX_RECORD_CHARS = 512
+
+
+@dataclass(frozen=True, slots=True)
+class ListColumns:
+    """CSV column name per plan field; None leaves the field out.
+
+    ``phones`` name the destination columns: the first holds ``phone_number``; further
+    ones hold ``phone_number_2``, ``phone_number_3``... when the plan has them.
+    """
+
+    external_id: str = "ExternalId"
+    phones: tuple[str, ...] = ("PhoneNumber",)
+    score: str | None = "Score"
+    priority: str | None = "Priority"
+    first_name: str | None = "FirstName"
+    last_name: str | None = "LastName"
+    state: str | None = "State"
+    zip: str | None = "ZIP"
+    time_zone: str | None = "TimeZone"
+
+    def header(self) -> list[str]:
+        """The CSV header, in column order."""
+        return [name for name, _ in self._fields()]
+
+    def _fields(self) -> list[tuple[str, str]]:
+        pairs: list[tuple[str | None, str]] = [(self.external_id, "@key")]
+        for n, column in enumerate(self.phones, start=1):
+            pairs.append((column, "phone_number" if n == 1 else f"phone_number_{n}"))
+        pairs += [
+            (self.score, "score"),
+            (self.priority, "@priority"),
+            (self.first_name, "first_name"),
+            (self.last_name, "last_name"),
+            (self.state, "state"),
+            (self.zip, "zip"),
+            (self.time_zone, "timezone"),
+        ]
+        return [(column, source) for column, source in pairs if column and source]
+
+    def values(self, item: PlannedItem) -> list[str]:
+        """The item's cells, in header order (empty text for a missing field)."""
+        cells = []
+        for _, source in self._fields():
+            if source == "@key":
+                cells.append(item.key_value)
+            elif source == "@priority":
+                cells.append(str(item.priority))
+            else:
+                cells.append(item.fields.get(source) or "")
+        return cells
+
+
+def _line(cells: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
+def record_line(item: PlannedItem, columns: ListColumns) -> str:
+    """The item's CSV record line, newline included."""
+    return _line(columns.values(item))
+
+
+def build_list_file(items: Sequence[PlannedItem], columns: ListColumns) -> bytes:
+    """The whole file: header, then one record per item, in order, as UTF-8."""
+    parts = [_line(columns.header()), *(record_line(item, columns) for item in items)]
+    return "".join(parts).encode("utf-8")
