@@ -10,7 +10,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cxlist.cli.options import EXIT_PARTIAL, ConfigOpt, WorkspaceOpt, failing_cleanly, settings_from
+from cxlist.cli.options import (
+    EXIT_PARTIAL,
+    ConfigOpt,
+    WebhookOpt,
+    WorkspaceOpt,
+    failing_cleanly,
+    settings_from,
+)
 from cxlist.cli.render import console, err_console
 from cxlist.report.audit import AuditLog, describe_event, events_for_run, verify_chain
 from cxlist.report.outbox import list_outbox
@@ -66,10 +73,16 @@ def webhooks_list(
 
 
 @webhooks_app.command("flush")
-def webhooks_flush(workspace: WorkspaceOpt = None, config: ConfigOpt = None) -> None:
-    """Deliver every pending event now; exit 1 when some are still not delivered."""
+def webhooks_flush(
+    workspace: WorkspaceOpt = None, config: ConfigOpt = None, webhook: WebhookOpt = None
+) -> None:
+    """Deliver every pending event now; exit 1 when some are still not delivered.
+
+    Signing secrets come from the config's [[webhooks]] (or, for --webhook, from
+    CXLIST_WEBHOOK_SECRET); an event queued signed whose URL has no secret here is skipped.
+    """
     with failing_cleanly():
-        settings = settings_from(config, workspace=workspace)
+        settings = settings_from(config, workspace=workspace, webhook=webhook)
         ws = Workspace(settings.run.workspace)
         with closing(ws.connect()) as conn:
             report = flush_outbox(conn, endpoints_from_config(settings.webhooks))
