@@ -7,11 +7,56 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from typer.testing import CliRunner
 
+from cxlist.cli import app
 from cxlist.sandbox import RunningSandbox
+from tests.conftest import DEMO_CLIENT, DEMO_SECRET
 
 LANDED = ("CREATED", "UPDATED", "SKIPPED")
 FORMATS = ("({a}) {b}-{c}", "{a}.{b}.{c}", "+1 {a} {b} {c}", "1-{a}-{b}-{c}", "{a}{b}{c}")
+
+
+def sandbox_env(
+    sandbox: RunningSandbox,
+    *,
+    client_id: str = DEMO_CLIENT,
+    client_secret: str = DEMO_SECRET,
+    **extra: str,
+) -> dict[str, str]:
+    """The environment that points cxlist at ``sandbox`` with these credentials."""
+    return {
+        "CXONE_BASE_URL": sandbox.base_url,
+        "CXONE_TOKEN_URL": sandbox.token_url,
+        "CXONE_CLIENT_ID": client_id,
+        "CXONE_CLIENT_SECRET": client_secret,
+        "COLUMNS": "200",
+        **extra,
+    }
+
+
+def invoke(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """Run the CLI in-process; its exit code and everything it printed."""
+    result = CliRunner().invoke(app, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def run_into(
+    sandbox: RunningSandbox, workspace: Path, contacts: Path, target: str, *extra: str
+) -> tuple[int, str]:
+    """``cxlist run CONTACTS --campaign C --list L --workspace W -q EXTRA`` (target "C/L")."""
+    campaign, list_id = target.split("/")
+    return invoke(
+        sandbox_env(sandbox),
+        "run", str(contacts), "--campaign", campaign, "--list", list_id,
+        "--workspace", str(workspace), "-q", *extra,
+    )  # fmt: skip
+
+
+def last_results(workspace: Path) -> pl.DataFrame:
+    """results.csv of the newest run in ``workspace``, every cell as text."""
+    newest = max((workspace / "runs").iterdir())
+    return pl.read_csv(newest / "results.csv", infer_schema=False)
 
 
 def write_contacts(path: Path, rows: int, *, area: int = 201) -> Path:

@@ -6,31 +6,18 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from cxlist.cli import app
 from cxlist.sandbox import Faults, RunningSandbox, ScriptedFault
 from tests.conftest import DEMO_CLIENT, DEMO_SECRET, SandboxFactory
-from tests.e2e.helpers import item_ids, results_match_row_by_row, write_contacts
+from tests.e2e.helpers import (
+    item_ids,
+    last_results,
+    results_match_row_by_row,
+    run_into,
+    write_contacts,
+)
 
 ROWS = 600
-
-
-def run_cli(sandbox: RunningSandbox, workspace: Path, *args: str) -> tuple[int, str]:
-    env = {
-        "CXONE_BASE_URL": sandbox.base_url,
-        "CXONE_TOKEN_URL": sandbox.token_url,
-        "CXONE_CLIENT_ID": DEMO_CLIENT,
-        "CXONE_CLIENT_SECRET": DEMO_SECRET,
-    }
-    result = CliRunner().invoke(app, [*args, "--workspace", str(workspace), "-q"], env=env)
-    return result.exit_code, result.output
-
-
-def results_of(workspace: Path) -> pl.DataFrame:
-    (folder,) = sorted((workspace / "runs").iterdir())[-1:]
-    return pl.read_csv(folder / "results.csv", infer_schema=False)
-
 
 FAULTS = {
     "429 storm": Faults(fail_429=0.4, retry_after=0, seed=1),
@@ -49,6 +36,15 @@ FAULTS = {
     "short-lived tokens": Faults(token_ttl=1, latency_ms=30),
 }
 
+SMALL_CAMPAIGN = {
+    "clients": [{"id": DEMO_CLIENT, "secret": DEMO_SECRET}],
+    "campaigns": [{"id": "C-9", "maxListSize": 1000}],
+    "lists": [
+        {"id": "L-9", "campaignId": "C-9", "duplicatePolicy": "REJECT"},
+        {"id": "L-10", "campaignId": "C-9", "duplicatePolicy": "REJECT"},
+    ],
+}
+
 
 @pytest.mark.parametrize("faults", FAULTS.values(), ids=FAULTS.keys())
 def test_every_contact_lands_once_whatever_the_fault(
@@ -57,20 +53,10 @@ def test_every_contact_lands_once_whatever_the_fault(
     """Each fault kind: exit 0, all rows CREATED once, results.csv names the stored items."""
     sandbox = sandbox_factory(faults=faults)
     contacts = write_contacts(tmp_path / "contacts.csv", ROWS)
-    code, output = run_cli(
-        sandbox,
-        tmp_path / "ws",
-        "run",
-        str(contacts),
-        "--campaign",
-        "C-100",
-        "--list",
-        "L-1",
-        "--chunk-size",
-        "50",
-    )
+    ws = tmp_path / "ws"
+    code, output = run_into(sandbox, ws, contacts, "C-100/L-1", "--chunk-size", "50")
     assert code == 0, output
-    results = results_of(tmp_path / "ws")
+    results = last_results(ws)
     assert results.height == ROWS
     assert results.get_column("disposition").unique().to_list() == ["CREATED"]
     results_match_row_by_row(results, {"L-1": item_ids(sandbox, "L-1")})
@@ -81,25 +67,13 @@ def test_existing_keys_are_conflicts_and_the_rest_lands(
 ) -> None:
     """409: contacts already in the REJECT list are CONFLICT; every other row is CREATED."""
     first = write_contacts(tmp_path / "first.csv", 100)
-    code, output = run_cli(
-        sandbox, tmp_path / "ws1", "run", str(first), "--campaign", "C-100", "--list", "L-1"
-    )
+    code, output = run_into(sandbox, tmp_path / "ws1", first, "C-100/L-1")
     assert code == 0, output
     contacts = write_contacts(tmp_path / "contacts.csv", 300)
-    code, output = run_cli(
-        sandbox,
-        tmp_path / "ws2",
-        "run",
-        str(contacts),
-        "--campaign",
-        "C-100",
-        "--list",
-        "L-1",
-        "--chunk-size",
-        "40",
-    )
+    ws = tmp_path / "ws2"
+    code, output = run_into(sandbox, ws, contacts, "C-100/L-1", "--chunk-size", "40")
     assert code == 0, output
-    results = results_of(tmp_path / "ws2")
+    results = last_results(ws)
     conflicts = results.filter(pl.col("disposition") == "CONFLICT")
     assert sorted(int(r) for r in conflicts.get_column("row")) == list(range(1, 101))
     assert results.filter(pl.col("disposition") == "CREATED").height == 200
@@ -117,20 +91,10 @@ def test_items_the_server_refuses_fail_with_its_reason_and_the_rest_land(
     contacts = write_contacts(tmp_path / "contacts.csv", 200)
     refused = ["+12013000007", "+12013000150"]
     sandbox = sandbox_factory(faults=Faults(reject_keys=tuple(refused)))
-    code, output = run_cli(
-        sandbox,
-        tmp_path / "ws",
-        "run",
-        str(contacts),
-        "--campaign",
-        "C-100",
-        "--list",
-        "L-1",
-        "--chunk-size",
-        "50",
-    )
+    ws = tmp_path / "ws"
+    code, output = run_into(sandbox, ws, contacts, "C-100/L-1", "--chunk-size", "50")
     assert code == 1, output
-    results = results_of(tmp_path / "ws")
+    results = last_results(ws)
     failed = results.filter(pl.col("disposition") == "FAILED")
     assert sorted(failed.get_column("key").to_list()) == refused
     assert all("not dialable" in r for r in failed.get_column("reason").to_list())
@@ -144,20 +108,10 @@ def test_requests_too_large_for_the_tenant_are_split(
     """413: a tenant that takes 60 items per request gets halves until they fit; all land."""
     contacts = write_contacts(tmp_path / "contacts.csv", 500)
     sandbox = sandbox_factory(faults=Faults(max_items=60))
-    code, output = run_cli(
-        sandbox,
-        tmp_path / "ws",
-        "run",
-        str(contacts),
-        "--campaign",
-        "C-100",
-        "--list",
-        "L-1",
-        "--chunk-size",
-        "200",
-    )
+    ws = tmp_path / "ws"
+    code, output = run_into(sandbox, ws, contacts, "C-100/L-1", "--chunk-size", "200")
     assert code == 0, output
-    results = results_of(tmp_path / "ws")
+    results = last_results(ws)
     assert results.get_column("disposition").unique().to_list() == ["CREATED"]
     results_match_row_by_row(results, {"L-1": item_ids(sandbox, "L-1")})
 
@@ -168,19 +122,7 @@ def test_more_contacts_than_the_campaign_holds_fail_before_anything_is_sent(
     """Capacity policy "fail" (the default): exit 4 naming the campaign, nothing uploaded."""
     sandbox = sandbox_factory(seed=SMALL_CAMPAIGN)
     contacts = write_contacts(tmp_path / "contacts.csv", 1200)
-    code, output = run_cli(
-        sandbox, tmp_path / "ws", "run", str(contacts), "--campaign", "C-9", "--list", "L-9"
-    )
+    code, output = run_into(sandbox, tmp_path / "ws", contacts, "C-9/L-9")
     assert code == 4, output
     assert "C-9" in output
     assert item_ids(sandbox, "L-9") == {}
-
-
-SMALL_CAMPAIGN = {
-    "clients": [{"id": DEMO_CLIENT, "secret": DEMO_SECRET}],
-    "campaigns": [{"id": "C-9", "maxListSize": 1000}],
-    "lists": [
-        {"id": "L-9", "campaignId": "C-9", "duplicatePolicy": "REJECT"},
-        {"id": "L-10", "campaignId": "C-9", "duplicatePolicy": "REJECT"},
-    ],
-}

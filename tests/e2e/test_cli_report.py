@@ -5,12 +5,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from cxlist.cli import app
 from cxlist.sandbox import RunningSandbox
-from tests.conftest import DEMO_CLIENT, DEMO_SECRET, SandboxFactory
-from tests.e2e.helpers import write_contacts
+from tests.conftest import SandboxFactory
+from tests.e2e.helpers import invoke, sandbox_env, write_contacts
 
 WEBHOOK_SECRET = "whsec-test-6c1d"
 
@@ -22,16 +19,7 @@ def free_port() -> int:
 
 
 def cli(sandbox: RunningSandbox, *args: str) -> tuple[int, str]:
-    env = {
-        "CXONE_BASE_URL": sandbox.base_url,
-        "CXONE_TOKEN_URL": sandbox.token_url,
-        "CXONE_CLIENT_ID": DEMO_CLIENT,
-        "CXONE_CLIENT_SECRET": DEMO_SECRET,
-        "CXLIST_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "COLUMNS": "200",
-    }
-    result = CliRunner().invoke(app, list(args), env=env)
-    return result.exit_code, result.output
+    return invoke(sandbox_env(sandbox, CXLIST_WEBHOOK_SECRET=WEBHOOK_SECRET), *args)
 
 
 def test_undelivered_webhook_stays_in_the_outbox_until_flushed(

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from cxlist.sandbox import Faults, RunningSandbox, serve_in_thread
-from tests.e2e.helpers import list_snapshot, results_agree, write_contacts
+from tests.e2e.helpers import list_snapshot, results_agree, sandbox_env, write_contacts
 
 pytestmark = pytest.mark.slow
 
@@ -24,14 +24,7 @@ LATENCY = Faults(latency_ms=20)
 
 
 def cli_env(sandbox: RunningSandbox) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        CXONE_BASE_URL=sandbox.base_url,
-        CXONE_TOKEN_URL=sandbox.token_url,
-        CXONE_CLIENT_ID="demo-client",
-        CXONE_CLIENT_SECRET="demo-secret",
-    )
-    return env
+    return {**os.environ, **sandbox_env(sandbox)}
 
 
 def cxlist(*args: str) -> list[str]:

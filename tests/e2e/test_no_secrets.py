@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-from typer.testing import CliRunner
 
-from cxlist.cli import app
 from cxlist.sandbox import Faults, ScriptedFault
 from tests.conftest import SandboxFactory
-from tests.e2e.helpers import write_contacts
+from tests.e2e.helpers import invoke, sandbox_env, write_contacts
 
 CLIENT_SECRET = "cs-5b1f0e9d7c3a4e28b6d1f0a9e8c7b6a5"
 WEBHOOK_SECRET = "wh-0f9e8d7c6b5a49382716a5b4c3d2e1f0"
@@ -50,17 +48,16 @@ def test_secrets_never_reach_a_written_file_or_the_output(
     sandbox = sandbox_factory(seed=seed(), faults=faults, webhook_secret=WEBHOOK_SECRET)
     contacts = write_contacts(tmp_path / "contacts.csv", 300)
     ws = tmp_path / "ws"
-    env = {
-        "CXONE_BASE_URL": sandbox.base_url,
-        "CXONE_TOKEN_URL": sandbox.token_url,
-        "CXONE_CLIENT_ID": "leak-check",
-        "CXONE_CLIENT_SECRET": CLIENT_SECRET,
-        "CXLIST_WEBHOOK_SECRET": WEBHOOK_SECRET,
-    }
+    env = sandbox_env(
+        sandbox,
+        client_id="leak-check",
+        client_secret=CLIENT_SECRET,
+        CXLIST_WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )
     args = ["run", str(contacts), "--campaign", "C-1", "--list", "L-1", "--workspace", str(ws)]
     args += ["--chunk-size", "30", "--webhook", f"{sandbox.base_url}/_sandbox/webhooks"]
-    result = CliRunner().invoke(app, args, env=env)
-    assert result.exit_code == 1, result.output  # the refused key is FAILED
+    code, output = invoke(env, *args)
+    assert code == 1, output  # the refused key is FAILED
     (receipt,) = sandbox.webhooks.receipts()
     assert receipt.verified
 
@@ -73,4 +70,4 @@ def test_secrets_never_reach_a_written_file_or_the_output(
         for secret in secrets:
             assert secret.encode() not in data, f"a secret is in {path}"
     for secret in secrets:
-        assert secret not in result.output
+        assert secret not in output

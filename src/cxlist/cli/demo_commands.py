@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cxlist.cli.options import WorkspaceOpt, failing_cleanly, run_async
-from cxlist.cli.render import console, progress_events
-from cxlist.cli.run_commands import exit_code, show_outcome
+from cxlist.cli.options import WorkspaceOpt, failing_cleanly
+from cxlist.cli.render import console
+from cxlist.cli.run_commands import drive
 from cxlist.report.audit import verify_chain
-from cxlist.run import RunEvents, RunOutcome, start_run
+from cxlist.run import start_run
 from cxlist.workspace import Workspace
 
 __all__ = ["register"]
@@ -24,29 +23,28 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Start the sandbox with its demo tenant and run the bundled sample file through cxlist."""
-    from cxlist.demo import demo_tenant, sample_file
+    from cxlist.demo import DemoTenant, demo_tenant, sample_file
 
-    with failing_cleanly(), demo_tenant(workspace or Path(".cxlist")) as tenant:
-        console.print(f"sandbox: {tenant.sandbox.base_url} (demo tenant, campaign C-100)")
-        console.print(f"input:   {sample_file()}")
-
-        async def go(stop: asyncio.Event) -> RunOutcome:
-            with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
-                return await start_run(sample_file(), tenant.settings, events=events)
-
-        outcome = run_async(go)
-        show_outcome(outcome)
+    def show_tenant(tenant: DemoTenant) -> None:
         for list_id in ("L-1", "L-2"):
             size = len(tenant.sandbox.store.items(list_id))
             console.print(f"sandbox list {list_id} now holds {size} contacts")
-        for receipt in tenant.sandbox.state.webhooks.receipts():
+        for receipt in tenant.sandbox.webhooks.receipts():
             check = "signature verified" if receipt.verified else "NOT verified"
             console.print(f"webhook: event {receipt.event_id} received by the sandbox, {check}")
         audit = Workspace(tenant.settings.run.workspace).audit_path
         verdict = verify_chain(audit)
         state = "chain intact" if verdict.ok else f"BROKEN at line {verdict.first_bad_line}"
         console.print(f"audit:   {audit} ({verdict.lines} lines, {state})")
-    raise typer.Exit(exit_code(outcome))
+
+    with failing_cleanly(), demo_tenant(workspace or Path(".cxlist")) as tenant:
+        console.print(f"sandbox: {tenant.sandbox.base_url} (demo tenant, campaign C-100)")
+        console.print(f"input:   {sample_file()}")
+        drive(
+            lambda events: start_run(sample_file(), tenant.settings, events=events),
+            quiet=quiet,
+            then=lambda _: show_tenant(tenant),
+        )
 
 
 def init(

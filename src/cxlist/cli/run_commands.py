@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -33,9 +34,9 @@ from cxlist.upload.journal import Journal
 from cxlist.workspace import Workspace
 
 if TYPE_CHECKING:
-    from cxlist.run import RunOutcome, Target
+    from cxlist.run import RunEvents, RunOutcome, Target
 
-__all__ = ["register"]
+__all__ = ["drive", "register", "show_outcome"]
 
 FileArg = Annotated[
     Path,
@@ -85,6 +86,27 @@ def exit_code(outcome: RunOutcome) -> int:
     return 0
 
 
+def drive(
+    work: Callable[[RunEvents], Awaitable[RunOutcome]],
+    *,
+    quiet: bool,
+    then: Callable[[RunOutcome], None] | None = None,
+) -> NoReturn:
+    """Run ``work`` with progress bars and signal handling, show the outcome (and ``then``),
+    and exit with the outcome's code. Call inside ``failing_cleanly()``."""
+    from cxlist.run import RunEvents
+
+    async def go(stop: asyncio.Event) -> RunOutcome:
+        with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
+            return await work(events)
+
+    outcome = run_async(go)
+    show_outcome(outcome)
+    if then is not None:
+        then(outcome)
+    raise typer.Exit(exit_code(outcome))
+
+
 def run(
     file: FileArg,
     campaign: CampaignOpt = None,
@@ -97,6 +119,8 @@ def run(
     quiet: QuietOpt = False,
 ) -> None:
     """Read, clean, score, dedupe and upload FILE; write results.csv and summary.json."""
+    from cxlist.run import start_run
+
     with failing_cleanly():
         settings = settings_from(
             config,
@@ -106,16 +130,7 @@ def run(
             webhook=webhook,
         )
         target = _target(campaign, list_id)
-
-        async def go(stop: asyncio.Event) -> RunOutcome:
-            from cxlist.run import RunEvents, start_run
-
-            with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
-                return await start_run(file, settings, target=target, events=events)
-
-        outcome = run_async(go)
-    show_outcome(outcome)
-    raise typer.Exit(exit_code(outcome))
+        drive(lambda events: start_run(file, settings, target=target, events=events), quiet=quiet)
 
 
 def plan(
@@ -127,19 +142,15 @@ def plan(
     quiet: QuietOpt = False,
 ) -> None:
     """Everything but the upload: write the plan and results.csv (planned rows PENDING)."""
+    from cxlist.run import start_run
+
     with failing_cleanly():
         settings = settings_from(config, workspace=workspace)
         target = _target(campaign, list_id)
-
-        async def go(stop: asyncio.Event) -> RunOutcome:
-            from cxlist.run import RunEvents, start_run
-
-            with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
-                return await start_run(file, settings, target=target, dry_run=True, events=events)
-
-        outcome = run_async(go)
-    show_outcome(outcome)
-    raise typer.Exit(exit_code(outcome))
+        drive(
+            lambda events: start_run(file, settings, target=target, dry_run=True, events=events),
+            quiet=quiet,
+        )
 
 
 def resume(
@@ -152,6 +163,8 @@ def resume(
     quiet: QuietOpt = False,
 ) -> None:
     """Finish what an interrupted or partly failed run left undone."""
+    from cxlist.run import resume_run
+
     with failing_cleanly():
         settings = settings_from(
             config,
@@ -160,16 +173,7 @@ def resume(
             chunk_size=chunk_size,
             webhook=webhook,
         )
-
-        async def go(stop: asyncio.Event) -> RunOutcome:
-            from cxlist.run import RunEvents, resume_run
-
-            with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
-                return await resume_run(run_id, settings, events=events)
-
-        outcome = run_async(go)
-    show_outcome(outcome)
-    raise typer.Exit(exit_code(outcome))
+        drive(lambda events: resume_run(run_id, settings, events=events), quiet=quiet)
 
 
 runs_app = typer.Typer(help="Runs kept in the workspace.", no_args_is_help=True)
