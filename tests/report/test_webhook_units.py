@@ -18,10 +18,8 @@ from cxlist.report.signing import SIGNATURE_HEADER, verify_signature
 from cxlist.report.webhook import (
     RetryPolicy,
     audit_delivery,
-    backoff_delay,
     build_metrics_payload,
     deliver_pending,
-    retry_after_seconds,
 )
 from cxlist.report.webhook_endpoints import (
     WEBHOOK_SECRET_ENV,
@@ -74,28 +72,6 @@ def test_payload_timestamp_converted_to_utc_and_naive_refused() -> None:
     assert payload["timestamp"] == "2026-01-01T10:00:00.000Z"
     with pytest.raises(ValueError, match="timezone"):
         build_metrics_payload("r", "L", "C", {}, event_id="e", timestamp=datetime(2026, 1, 1))
-
-
-def test_backoff_is_full_jitter_capped() -> None:
-    """Delays double from base up to max_delay and scale with the random draw."""
-    policy = RetryPolicy(base_delay=0.5, max_delay=3.0)
-    assert [backoff_delay(n, policy, lambda: 1.0) for n in (1, 2, 3, 4, 5)] == [
-        0.5,
-        1.0,
-        2.0,
-        3.0,
-        3.0,
-    ]
-    assert backoff_delay(3, policy, lambda: 0.25) == 0.5
-
-
-def test_retry_after_parses_seconds_and_http_dates() -> None:
-    """Retry-After in seconds or as an HTTP date becomes a delay; junk becomes None."""
-    assert retry_after_seconds("12", NOW) == 12.0
-    date = datetime.fromtimestamp(NOW + 30, UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    assert retry_after_seconds(date, NOW) == pytest.approx(30.0)
-    assert retry_after_seconds("soon", NOW) is None
-    assert retry_after_seconds(None, NOW) is None
 
 
 def test_timeouts_are_retried_then_left_pending(tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ time of its next attempt, for :func:`flush_outbox` or the next run.
 
 from __future__ import annotations
 
-import email.utils
 import random as _random
 import sqlite3
 import time
@@ -28,6 +27,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import SecretStr
 
+from cxlist.api.retry import backoff_delay, parse_retry_after
 from cxlist.errors import error_from_response
 from cxlist.report.audit import AuditLog
 from cxlist.report.outbox import (
@@ -49,12 +49,10 @@ __all__ = [
     "DeliveryReport",
     "RetryPolicy",
     "audit_delivery",
-    "backoff_delay",
     "build_metrics_payload",
     "deliver_pending",
     "flush_outbox",
     "queue_for_endpoints",
-    "retry_after_seconds",
 ]
 
 EVENT_ID_HEADER = "X-Cxlist-Event-Id"
@@ -140,28 +138,6 @@ class RetryPolicy:
         return self.attempts * (self.timeout + wait) + self.timeout
 
 
-def backoff_delay(attempt: int, policy: RetryPolicy, random: Callable[[], float]) -> float:
-    """Full-jitter delay before retry number ``attempt`` (1-based): uniform in [0, cap]."""
-    cap = min(policy.max_delay, policy.base_delay * 2.0 ** (attempt - 1))
-    return random() * cap
-
-
-def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """Parse ``Retry-After`` (seconds or an HTTP date) into a delay >= 0; None when absent/bad."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)
-
-
 # ---------------------------------------------------------------- one attempt
 
 
@@ -188,7 +164,7 @@ def _from_response(response: httpx.Response, now: float) -> _Attempt:
         body: Any = response.json()
     except ValueError:
         body = None
-    wait = retry_after_seconds(response.headers.get("Retry-After"), now)
+    wait = parse_retry_after(response.headers.get("Retry-After"), now)
     error = error_from_response(status, body, retry_after=wait)
     snippet = response.text[:_ERROR_SNIPPET].strip()
     message = f"HTTP {status}" + (f": {snippet}" if snippet else "")
@@ -280,7 +256,8 @@ class _Deps:
 def _next_delay(attempt: _Attempt, number: int, deps: _Deps) -> float:
     if attempt.retry_after is not None:
         return attempt.retry_after
-    return backoff_delay(number, deps.policy, deps.random)
+    policy = deps.policy
+    return backoff_delay(number, base=policy.base_delay, cap=policy.max_delay, random=deps.random)
 
 
 def _why_skip(
