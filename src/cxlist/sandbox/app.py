@@ -65,6 +65,7 @@ class SandboxState:
     tokens: TokenAuthority
     connections: dict[Any, Any] = field(default_factory=dict)
     webhooks: WebhookSinkStore = field(default_factory=WebhookSinkStore)
+    admin: Any = None  # cxlist.sandbox.admin.routes.AdminState: the Admin dialect
 
     def set_faults(self, faults: Faults) -> None:
         """Use ``faults`` from now on (counters and random source restart)."""
@@ -76,6 +77,8 @@ class SandboxState:
         self.store.apply_seed(self.seed)
         self.tokens.clear()
         self.webhooks.clear()
+        if self.admin is not None:
+            self.admin.reset(self.seed.admin)
         self.injector.configure(self.injector.faults)
 
 
@@ -264,6 +267,9 @@ def _routes(state: SandboxState, control: bool, webhook_secret: str | None) -> l
         ),
         Route("/api/v2/lists/{list_id}/items", _items_route(), methods=["GET", "POST", "DELETE"]),
     ]
+    from cxlist.sandbox.admin.routes import admin_routes  # it imports this module's helpers
+
+    routes += admin_routes()
     if control:
         routes += [
             Route("/_sandbox/faults", _get_faults, methods=["GET"]),
@@ -332,6 +338,9 @@ def create_app(
     seed = seed or Seed()
     store.apply_seed(seed)
     state = SandboxState(store, seed, FaultInjector(faults), TokenAuthority(store, clock))
+    from cxlist.sandbox.admin.routes import AdminState
+
+    state.admin = AdminState.open(store, seed.admin, clock)
     routes = _routes(state, control, webhook_secret)
     inner = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     inner.state.sandbox = state

@@ -35,6 +35,21 @@ ENDPOINTS = (
     "add_items",
     "read_items",
     "purge",
+    # the Admin dialect (cxlist.sandbox.admin.routes)
+    "admin_token",
+    "admin_discovery",
+    "admin_skill",
+    "admin_lists",
+    "admin_create_list",
+    "admin_list",
+    "admin_upload",
+    "admin_job",
+    "admin_cancel_job",
+    "admin_remove",
+    "admin_dnc_groups",
+    "admin_dnc_records",
+    "admin_dnc_add",
+    "admin_dnc_search",
 )
 FAULT_ACTIONS = (
     "drop_before",

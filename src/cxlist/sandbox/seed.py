@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cxlist.errors import ConfigError
+from cxlist.sandbox.admin.seed import AdminSeed, parse_admin_seed
 
 __all__ = [
     "ALL_SCOPES",
@@ -84,6 +85,7 @@ class Seed:
     campaigns: tuple[CampaignSeed, ...] = ()
     lists: tuple[ListSeed, ...] = ()
     suppressions: tuple[SuppressionSeed, ...] = field(default=())
+    admin: AdminSeed | None = None
 
 
 def load_seed(source: str | Path | Mapping[str, Any] | Seed | None) -> Seed:
@@ -123,6 +125,7 @@ def parse_seed(data: Mapping[str, Any]) -> Seed:
         campaigns=tuple(_campaign(c) for c in _entries(data, "campaigns")),
         lists=tuple(_list(c) for c in _entries(data, "lists")),
         suppressions=tuple(_suppression(c) for c in _entries(data, "suppressions")),
+        admin=parse_admin_seed(data.get("admin")),
     )
     campaign_ids = {c.id for c in seed.campaigns}
     for lst in seed.lists:

@@ -100,6 +100,7 @@ class AdminBackend:
         self._lists: dict[str, CallList] = {}
         self._lists_lock = asyncio.Lock()
         self._dnc: dict[str, list[str]] = {}
+        self._scrubbing: dict[str, list[str]] = {}
 
     @property
     def dialect(self) -> str:
@@ -152,14 +153,17 @@ class AdminBackend:
         return {g: self._dnc[g] for g in groups}
 
     async def _scrubbing_groups(self, skill_id: str) -> list[str]:
+        if skill_id in self._scrubbing:
+            return self._scrubbing[skill_id]
         groups = [g for g in await self.client.dnc_groups() if g.active]
-        return [
+        self._scrubbing[skill_id] = [
             g.group_id for g in groups if skill_id in await self.client.scrubbed_skills(g.group_id)
         ]
+        return self._scrubbing[skill_id]
 
     async def list_info(self, list_id: str) -> ListInfo:
         """The calling list (created if it does not exist), keyed by its external id."""
-        found = await self._resolve(list_id)
+        found = await self.client.call_list((await self._resolve(list_id)).list_id)
         return ListInfo(
             id=list_id,
             campaign_id=self.config.skill_id,

@@ -1,0 +1,474 @@
+"""The Admin dialect's state, in its own tables of the sandbox's SQLite database.
+
+The tables share the :class:`~cxlist.sandbox.store.SandboxStore` connection and lock, so
+one file holds both dialects and :meth:`SandboxStore.transaction` covers writes here too.
+Upload jobs keep their file until they are settled: a job is applied (records validated,
+valid ones upserted by external id, invalid ones counted and explained) the first time
+anything looks at the store after its due time (:meth:`AdminStore.settle`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+
+from cxlist.sandbox.admin.seed import SYSTEM_LIMIT, AdminSeed
+from cxlist.sandbox.store import SandboxStore
+
+__all__ = ["AdminStore", "JobRow", "national_digits"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS admin_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS admin_keys (id TEXT PRIMARY KEY, secret TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS admin_apps (client_id TEXT PRIMARY KEY, secret TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS admin_skills (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS admin_lists (list_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE, definition TEXT NOT NULL, invalid_records INTEGER NOT NULL,
+    create_date TEXT NOT NULL, upload_date TEXT);
+CREATE TABLE IF NOT EXISTS admin_records (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    list_id INTEGER NOT NULL, external_id TEXT NOT NULL, fields TEXT NOT NULL,
+    UNIQUE (list_id, external_id));
+CREATE TABLE IF NOT EXISTS admin_jobs (job_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    list_id INTEGER NOT NULL, skill_id TEXT NOT NULL, file_name TEXT NOT NULL,
+    file TEXT NOT NULL, created REAL NOT NULL, due REAL NOT NULL,
+    complete INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0,
+    valid INTEGER, invalid INTEGER, errors TEXT, completed REAL);
+CREATE TABLE IF NOT EXISTS admin_dnc_groups (id TEXT PRIMARY KEY, name TEXT NOT NULL,
+    active INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS admin_dnc_scrub (group_id TEXT NOT NULL, skill_id TEXT NOT NULL,
+    PRIMARY KEY (group_id, skill_id));
+CREATE TABLE IF NOT EXISTS admin_dnc_records (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id TEXT NOT NULL, phone TEXT NOT NULL, expired_date TEXT,
+    UNIQUE (group_id, phone));
+"""
+_TABLES = (
+    "admin_meta",
+    "admin_keys",
+    "admin_apps",
+    "admin_skills",
+    "admin_lists",
+    "admin_records",
+    "admin_jobs",
+    "admin_dnc_groups",
+    "admin_dnc_scrub",
+    "admin_dnc_records",
+)
+MAX_RECORD_CHARS = 512
+
+
+def national_digits(number: str) -> str | None:
+    """A phone number as CXone keeps it: NANP numbers as 10 digits, others as digits with
+    the country code; None when it is not a possible number."""
+    text = number.strip()
+    try:
+        parsed = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    if parsed.country_code == 1:
+        return str(parsed.national_number)
+    return f"{parsed.country_code}{parsed.national_number}"
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    """An upload job as stored."""
+
+    job_id: int
+    list_id: int
+    complete: bool
+    cancelled: bool
+    created: float
+    completed: float | None
+    valid: int | None
+    invalid: int | None
+    errors: list[dict[str, Any]]
+
+    def view(self) -> dict[str, Any]:
+        """The job as ``GET /lists/call-lists/jobs/{id}`` shows it. ``validRecords``,
+        ``invalidRecords`` and ``errorResults`` are this sandbox's (inferred) additions."""
+        body: dict[str, Any] = {
+            "jobId": str(self.job_id),
+            "listId": self.list_id,
+            "isComplete": self.complete,
+            "isCancelled": self.cancelled,
+            "startDate": _iso(self.created),
+            "completedDate": _iso(self.completed) if self.completed else None,
+        }
+        if self.complete:
+            body.update(
+                validRecords=self.valid, invalidRecords=self.invalid, errorResults=self.errors
+            )
+        return body
+
+
+def _iso(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class AdminStore:
+    """The Admin dialect's tables over a :class:`SandboxStore`'s connection."""
+
+    def __init__(self, store: SandboxStore) -> None:
+        self.base = store
+        self._conn: sqlite3.Connection = store._conn
+        with store._lock:
+            self._conn.executescript(_SCHEMA)
+
+    def _rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.base._lock:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    # -- seed ----------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Forget the whole Admin tenant."""
+        with self.base.transaction():
+            for table in _TABLES:
+                self._conn.execute(f"DELETE FROM {table}")
+
+    def apply_seed(self, seed: AdminSeed) -> None:
+        """Upsert the seed's keys, applications, skills and DNC groups (records added)."""
+        c = self._conn
+        with self.base.transaction():
+            self._set_meta("tenant_id", seed.tenant_id)
+            self._set_meta("system_limit", str(seed.system_limit))
+            self._set_meta("job_delay_ms", str(seed.job_delay_ms))
+            c.executemany(
+                "INSERT OR REPLACE INTO admin_keys VALUES (?, ?)",
+                [(k.id, k.secret) for k in seed.access_keys],
+            )
+            c.executemany(
+                "INSERT OR REPLACE INTO admin_apps VALUES (?, ?)",
+                [(a.client_id, a.client_secret) for a in seed.applications],
+            )
+            c.executemany(
+                "INSERT OR REPLACE INTO admin_skills VALUES (?, ?)",
+                [(s.id, s.name) for s in seed.skills],
+            )
+            for group in seed.dnc_groups:
+                c.execute(
+                    "INSERT OR REPLACE INTO admin_dnc_groups VALUES (?, ?, ?)",
+                    (group.id, group.name, int(group.active)),
+                )
+                c.executemany(
+                    "INSERT OR IGNORE INTO admin_dnc_scrub VALUES (?, ?)",
+                    [(group.id, s) for s in group.scrubbed_skills],
+                )
+                self.add_dnc_records(group.id, [(p, None) for p in group.records])
+
+    def _set_meta(self, name: str, value: str) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO admin_meta VALUES (?, ?)", (name, value))
+
+    def meta(self, name: str, default: str = "") -> str:
+        """A tenant setting (``tenant_id``, ``system_limit``, ``job_delay_ms``)."""
+        rows = self._rows("SELECT value FROM admin_meta WHERE name = ?", [name])
+        return str(rows[0][0]) if rows else default
+
+    def set_job_delay(self, seconds: float) -> None:
+        """Jobs uploaded from now on complete ``seconds`` after their upload."""
+        with self.base.transaction():
+            self._set_meta("job_delay_ms", str(int(seconds * 1000)))
+
+    def system_limit(self) -> int:
+        """The most active records (calling and DNC together) the tenant may hold."""
+        return int(self.meta("system_limit", str(SYSTEM_LIMIT)))
+
+    # -- credentials and skills ----------------------------------------------------------
+
+    def access_key_secret(self, key_id: str) -> str | None:
+        """The secret of access key ``key_id``, or None."""
+        rows = self._rows("SELECT secret FROM admin_keys WHERE id = ?", [key_id])
+        return str(rows[0][0]) if rows else None
+
+    def application_secret(self, client_id: str) -> str | None:
+        """The secret of the registered application ``client_id``, or None."""
+        rows = self._rows("SELECT secret FROM admin_apps WHERE client_id = ?", [client_id])
+        return str(rows[0][0]) if rows else None
+
+    def skill(self, skill_id: str) -> dict[str, Any] | None:
+        """The skill as ``GET /skills/{id}`` shows it, or None."""
+        rows = self._rows("SELECT id, name FROM admin_skills WHERE id = ?", [skill_id])
+        if not rows:
+            return None
+        sid, name = rows[0]
+        return {"skillId": _num(sid), "skillName": name, "isActive": True, "mediaType": 4}
+
+    # -- calling lists -------------------------------------------------------------------
+
+    def active_records(self) -> int:
+        """Calling records in every list plus every DNC record."""
+        rows = self._rows(
+            "SELECT (SELECT COUNT(*) FROM admin_records) + (SELECT COUNT(*) FROM admin_dnc_records)"
+        )
+        return int(rows[0][0])
+
+    def create_list(self, name: str, definition: dict[str, Any], now: str) -> int | None:
+        """A new list's id, or None when the name is taken."""
+        with self.base.transaction():
+            try:
+                cur = self._conn.execute(
+                    "INSERT INTO admin_lists (name, definition, invalid_records, create_date)"
+                    " VALUES (?, ?, 0, ?)",
+                    (name, json.dumps(definition), now),
+                )
+            except sqlite3.IntegrityError:
+                return None
+            return int(cur.lastrowid or 0)
+
+    def list_row(self, ref: str, *, by_name: bool = False) -> dict[str, Any] | None:
+        """A list's entry as ``GET /lists/call-lists`` shows it, by id (or by name)."""
+        column = "name" if by_name else "list_id"
+        rows = self._rows(
+            "SELECT list_id, name, definition, invalid_records, create_date, upload_date"
+            f" FROM admin_lists WHERE {column} = ?",
+            [ref],
+        )
+        return self._list_view(rows[0]) if rows else None
+
+    def lists(self) -> list[dict[str, Any]]:
+        """Every list's entry, by id."""
+        rows = self._rows(
+            "SELECT list_id, name, definition, invalid_records, create_date, upload_date"
+            " FROM admin_lists ORDER BY list_id"
+        )
+        return [self._list_view(r) for r in rows]
+
+    def _list_view(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        list_id, name, definition, invalid, created, uploaded = row
+        (valid,) = self._rows("SELECT COUNT(*) FROM admin_records WHERE list_id = ?", [list_id])[0]
+        return {
+            "listId": list_id,
+            "listName": name,
+            "status": "Active",
+            "totalRecords": int(valid) + int(invalid),
+            "validRecords": int(valid),
+            "invalidRecords": int(invalid),
+            "finalizedRecords": 0,
+            "createDate": created,
+            "uploadDate": uploaded,
+            "externalIdColumn": json.loads(definition).get("externalIdColumn"),
+        }
+
+    def definition(self, list_id: int) -> dict[str, Any]:
+        """The list definition a list was created with."""
+        rows = self._rows("SELECT definition FROM admin_lists WHERE list_id = ?", [list_id])
+        return dict(json.loads(rows[0][0])) if rows else {}
+
+    def records(self, list_id: int, skip: int = 0, top: int = -1) -> list[dict[str, Any]]:
+        """A page of the list's records: ``externalId`` and the file's columns **(inferred
+        shape)**, in first-upload order."""
+        rows = self._rows(
+            "SELECT external_id, fields FROM admin_records WHERE list_id = ?"
+            " ORDER BY seq LIMIT ? OFFSET ?",
+            [list_id, top, skip],
+        )
+        return [{"externalId": ext, **json.loads(fields)} for ext, fields in rows]
+
+    def remove_records(self, list_id: int, external_ids: list[str]) -> list[str]:
+        """Delete records by external id; returns the ids that were not in the list."""
+        missing = []
+        with self.base.transaction():
+            for ext in external_ids:
+                cur = self._conn.execute(
+                    "DELETE FROM admin_records WHERE list_id = ? AND external_id = ?",
+                    (list_id, ext),
+                )
+                if cur.rowcount == 0:
+                    missing.append(ext)
+        return missing
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def add_job(self, list_id: int, skill_id: str, file_name: str, text: str, now: float) -> int:
+        """Queue an upload job due ``job_delay_ms`` from ``now``; returns its id."""
+        delay = int(self.meta("job_delay_ms", "200")) / 1000
+        with self.base.transaction():
+            cur = self._conn.execute(
+                "INSERT INTO admin_jobs (list_id, skill_id, file_name, file, created, due)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (list_id, skill_id, file_name, text, now, now + delay),
+            )
+            return int(cur.lastrowid or 0)
+
+    def job(self, job_id: str) -> JobRow | None:
+        """The job ``job_id``, or None."""
+        if not job_id.isdigit():
+            return None
+        rows = self._rows(
+            "SELECT job_id, list_id, complete, cancelled, created, completed, valid, invalid,"
+            " errors FROM admin_jobs WHERE job_id = ?",
+            [int(job_id)],
+        )
+        if not rows:
+            return None
+        jid, lid, complete, cancelled, created, completed, valid, invalid, errors = rows[0]
+        return JobRow(
+            jid,
+            lid,
+            bool(complete),
+            bool(cancelled),
+            created,
+            completed,
+            valid,
+            invalid,
+            json.loads(errors) if errors else [],
+        )
+
+    def job_count(self) -> int:
+        """How many upload jobs were ever accepted."""
+        return int(self._rows("SELECT COUNT(*) FROM admin_jobs")[0][0])
+
+    def cancel_job(self, job_id: int) -> bool:
+        """Cancel a job that has not completed; False when it already had."""
+        with self.base.transaction():
+            cur = self._conn.execute(
+                "UPDATE admin_jobs SET cancelled = 1 WHERE job_id = ? AND complete = 0",
+                (job_id,),
+            )
+            return cur.rowcount > 0
+
+    def settle(self, now: float) -> None:
+        """Apply every job due by ``now``, oldest first."""
+        with self.base.transaction():
+            due = self._conn.execute(
+                "SELECT job_id, list_id, file FROM admin_jobs WHERE complete = 0"
+                " AND cancelled = 0 AND due <= ? ORDER BY job_id",
+                (now,),
+            ).fetchall()
+            for job_id, list_id, text in due:
+                self._apply(job_id, list_id, text, now)
+
+    def _apply(self, job_id: int, list_id: int, text: str, now: float) -> None:
+        definition = self.definition(list_id)
+        valid, errors = _validate(text, definition)
+        self._conn.executemany(
+            "INSERT INTO admin_records (list_id, external_id, fields) VALUES (?, ?, ?)"
+            " ON CONFLICT (list_id, external_id) DO UPDATE SET fields = excluded.fields",
+            [(list_id, ext, json.dumps(fields)) for ext, fields in valid],
+        )
+        self._conn.execute(
+            "UPDATE admin_lists SET invalid_records = invalid_records + ?, upload_date = ?"
+            " WHERE list_id = ?",
+            (len(errors), _iso(now), list_id),
+        )
+        self._conn.execute(
+            "UPDATE admin_jobs SET complete = 1, valid = ?, invalid = ?, errors = ?,"
+            " completed = ?, file = '' WHERE job_id = ?",
+            (len(valid), len(errors), json.dumps(errors), now, job_id),
+        )
+
+    # -- DNC -----------------------------------------------------------------------------
+
+    def dnc_groups(self) -> list[dict[str, Any]]:
+        """Every DNC group as ``GET /dnc-groups`` shows it."""
+        rows = self._rows("SELECT id, name, active FROM admin_dnc_groups ORDER BY id")
+        return [
+            {"dncGroupId": _num(gid), "dncGroupName": name, "isActive": bool(active)}
+            for gid, name, active in rows
+        ]
+
+    def has_dnc_group(self, group_id: str) -> bool:
+        """Whether the group exists."""
+        return bool(self._rows("SELECT 1 FROM admin_dnc_groups WHERE id = ?", [group_id]))
+
+    def scrubbed_skills(self, group_id: str) -> list[str]:
+        """The skills scrubbed against the group."""
+        rows = self._rows(
+            "SELECT skill_id FROM admin_dnc_scrub WHERE group_id = ? ORDER BY skill_id", [group_id]
+        )
+        return [str(r[0]) for r in rows]
+
+    def dnc_records(self, group_id: str, skip: int = 0, top: int = -1) -> tuple[list[str], int]:
+        """A page of the group's numbers (as stored: national digits) and their total."""
+        rows = self._rows(
+            "SELECT phone FROM admin_dnc_records WHERE group_id = ? ORDER BY seq LIMIT ? OFFSET ?",
+            [group_id, top, skip],
+        )
+        (total,) = self._rows(
+            "SELECT COUNT(*) FROM admin_dnc_records WHERE group_id = ?", [group_id]
+        )[0]
+        return [str(r[0]) for r in rows], int(total)
+
+    def add_dnc_records(
+        self, group_id: str, records: list[tuple[str, str | None]]
+    ) -> list[dict[str, Any]]:
+        """Add numbers to a group; one ``{"success", "phoneNumber", "error"}`` per record."""
+        results = []
+        with self.base.transaction():
+            for raw, expired in records:
+                digits = national_digits(raw)
+                if digits is None:
+                    results.append(
+                        {"success": False, "phoneNumber": raw, "error": "Invalid phone number"}
+                    )
+                    continue
+                cur = self._conn.execute(
+                    "INSERT OR IGNORE INTO admin_dnc_records (group_id, phone, expired_date)"
+                    " VALUES (?, ?, ?)",
+                    (group_id, digits, expired),
+                )
+                error = None if cur.rowcount else "Phone number already exists in the group"
+                results.append({"success": error is None, "phoneNumber": raw, "error": error})
+        return results
+
+    def search_dnc(self, phone: str) -> list[dict[str, Any]]:
+        """The groups holding ``phone``."""
+        digits = national_digits(phone) or phone
+        rows = self._rows(
+            "SELECT group_id, phone FROM admin_dnc_records WHERE phone = ? ORDER BY group_id",
+            [digits],
+        )
+        return [{"dncGroupId": _num(g), "phoneNumber": p} for g, p in rows]
+
+
+def _num(value: str) -> int | str:
+    return int(value) if str(value).isdigit() else value
+
+
+def _validate(
+    text: str, definition: dict[str, Any]
+) -> tuple[list[tuple[str, dict[str, str]]], list[dict[str, Any]]]:
+    """The file's valid records (external id, columns) and an error per invalid one."""
+    ext_column = str(definition.get("externalIdColumn") or "")
+    phones = [
+        str(m.get("fieldValue"))
+        for m in definition.get("destinationMappings", [])
+        if isinstance(m, dict) and m.get("fieldValue")
+    ]
+    reader = csv.DictReader(io.StringIO(text))
+    lines = text.splitlines()
+    valid: list[tuple[str, dict[str, str]]] = []
+    errors: list[dict[str, Any]] = []
+    for number, row in enumerate(reader, start=1):
+        fields = {k: v or "" for k, v in row.items() if k is not None}
+        ext = fields.get(ext_column, "").strip()
+        reason = _record_problem(ext, fields, phones, lines[number] if number < len(lines) else "")
+        if reason is None:
+            valid.append((ext, fields))
+        else:
+            errors.append({"rowNumber": number, "externalId": ext or None, "reason": reason})
+    return valid, errors
+
+
+def _record_problem(ext: str, fields: dict[str, str], phones: list[str], line: str) -> str | None:
+    if len(line) > MAX_RECORD_CHARS:
+        return f"record longer than {MAX_RECORD_CHARS} characters"
+    if not ext:
+        return "missing external id"
+    numbers = [fields.get(p, "").strip() for p in phones]
+    if not any(numbers):
+        return "no phone number"
+    for column, value in zip(phones, numbers, strict=True):
+        if value and national_digits(value) is None:
+            return f"invalid phone number in {column}"
+    return None
