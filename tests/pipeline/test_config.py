@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
+from importlib import resources
 
 import pytest
 from pydantic import ValidationError
@@ -83,9 +83,8 @@ def test_unknown_region_is_refused() -> None:
 
 
 def test_example_config_loads_and_spells_out_the_defaults() -> None:
-    """examples/cxlist.toml is valid and its commented rules are the built-in ones."""
-    path = Path(__file__).parents[2] / "examples" / "cxlist.toml"
-    text = path.read_text(encoding="utf-8")
+    """The `cxlist init` template is valid and its commented rules are the built-in ones."""
+    text = (resources.files("cxlist.templates") / "cxlist.toml").read_text(encoding="utf-8")
     config = load_config(tomllib.loads(text))
     assert [rule.id for rule in config.lists] == ["L-HOT", "L-1"]
     assert config.scoring == PipelineConfig().scoring

@@ -55,7 +55,7 @@ def init(
     if path.exists() and not force:
         console.print(f"{path} exists; use --force to overwrite it")
         raise typer.Exit(2)
-    template = resources.files("cxlist.demo") / "cxlist.example.toml"
+    template = resources.files("cxlist.templates") / "cxlist.toml"
     path.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
     console.print(f"wrote {path}")
 

@@ -1,0 +1,1 @@
+"""Files cxlist writes for its users (`cxlist init`)."""
