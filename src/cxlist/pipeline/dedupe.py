@@ -122,4 +122,5 @@ class DedupeStage:
         winner = winner.scatter(ranked["row"] - 1, ranked["_winner"])
         frame = frame.with_columns(winner)
         reason = pl.format("duplicate of row {} ({} {})", "duplicate_of", "key_name", "key")
-        return dispose(frame, "DUPLICATE", pl.col("duplicate_of").is_not_null(), reason)
+        marked = dispose(frame, "DUPLICATE", pl.col("duplicate_of").is_not_null(), reason)
+        return marked.drop("_recency", strict=False)

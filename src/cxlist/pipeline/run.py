@@ -29,6 +29,7 @@ from cxlist.pipeline.validate import NormalizeStage, ValidateStage
 __all__ = ["run_pipeline"]
 
 Progress = Callable[[str, int], None]
+BATCH_ROWS = 1_000_000  # rows per slice for the row-by-row stages (bounds their scratch memory)
 _LEADING = (
     "row",
     "disposition",
@@ -89,6 +90,26 @@ def _index(
     return index.with_dnc_files(files, default_region=region) if files else index
 
 
+def _run_in_batches(
+    frame: pl.DataFrame, stages: Sequence[Stage], stats: list[StageStat], report: Progress
+) -> pl.DataFrame:
+    """Run row-by-row stages over slices of ``BATCH_ROWS`` rows, so that their scratch
+    columns exist for one slice at a time; the stats add up over the slices."""
+    seconds = dict.fromkeys((stage.name for stage in stages), 0.0)
+    parts: list[pl.DataFrame] = []
+    for offset in range(0, max(frame.height, 1), BATCH_ROWS):
+        part = frame.slice(offset, BATCH_ROWS)
+        for stage in stages:
+            started = perf_counter()
+            part = stage(part)
+            seconds[stage.name] += perf_counter() - started
+        parts.append(part)
+    for stage in stages:
+        stats.append(StageStat(stage.name, frame.height, seconds[stage.name]))
+        report(stage.name, frame.height)
+    return pl.concat(parts, how="vertical") if len(parts) > 1 else parts[0]
+
+
 def _finish(frame: pl.DataFrame, send_fields: Sequence[str]) -> pl.DataFrame:
     frame = frame.with_columns(pl.col("disposition").fill_null("PENDING"))
     fields = [c for c in frame.columns if c not in _LEADING and not c.startswith("_")]
@@ -129,16 +150,19 @@ def run_pipeline(
     index = _index(suppressions, settings, dnc_files, now)
     stats.append(StageStat("suppression_index", len(index), perf_counter() - started))
     report("suppression_index", len(index))
-    stages: list[Stage] = [
+    row_local: list[Stage] = [
         NormalizeStage(settings.normalize),
         ValidateStage(mapping, send_fields, settings.validate_.rules),
         SuppressStage(index, settings.suppress.by),
         ScoreStage(settings.scoring),
+    ]
+    frame = _run_in_batches(frame, row_local, stats, report)
+    whole: list[Stage] = [
         DedupeStage(settings.dedupe),
         assign,
         CapacityStage(settings.capacity, campaigns or {}),
     ]
-    for stage in stages:
+    for stage in whole:
         started = perf_counter()
         frame = stage(frame)
         stats.append(StageStat(stage.name, frame.height, perf_counter() - started))

@@ -35,12 +35,12 @@ def dispose(frame: pl.DataFrame, disposition: str, hit: pl.Expr, reason: pl.Expr
     """``frame`` with the rows still in play where ``hit`` holds given ``disposition``.
 
     ``reason`` is evaluated on those rows only (so it may be costly text formatting).
-    ``frame`` must carry ``row`` = 1..height in order.
     """
     chosen = (
         frame.lazy()
+        .with_row_index("_at")
         .filter(in_play() & hit.fill_null(False))
-        .select((pl.col("row") - 1).alias("_at"), reason.cast(pl.String).alias("_why"))
+        .select("_at", reason.cast(pl.String).alias("_why"))
         .collect()
     )
     if chosen.height == 0:

@@ -122,7 +122,8 @@ class ValidateStage:
         first: pl.Expr = pl.lit(None, dtype=pl.String)
         for condition, reason in reversed(checks):
             first = pl.when(condition.fill_null(False)).then(reason).otherwise(first)
-        return dispose(frame, "REJECTED", pl.any_horizontal(fails), first)
+        checked = dispose(frame, "REJECTED", pl.any_horizontal(fails), first)
+        return checked.drop("_phone_raw", "_phone_ok", "_email_raw", "_email_ok")
 
 
 def _quoted(value: pl.Expr) -> pl.Expr:
