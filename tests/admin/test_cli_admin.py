@@ -31,7 +31,9 @@ def contacts_with_extras(path: Path, rows: int) -> Path:
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
     """Run ``cxlist ARGS`` to the end with the access key in the environment."""
-    return subprocess.run(cxlist(*args), env=cli_env(), capture_output=True, timeout=timeout)
+    return subprocess.run(
+        cxlist(*args), env=cli_env(), capture_output=True, timeout=timeout, check=False
+    )
 
 
 def results_of(workspace: Path) -> pl.DataFrame:
@@ -139,12 +141,14 @@ def test_sigkill_while_polling_then_resume_polls_the_same_job(
     while journaled_job(ws) is None and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     job = journaled_job(ws)
-    assert job is not None and proc.poll() is None, "the run never waited on a job"
+    assert job is not None, "the run never waited on a job"
+    assert proc.poll() is None, "the run ended before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     assert sandbox.calls["admin_upload"] == 1
     stored = admin_state(sandbox).store.job(job)
-    assert stored is not None and not stored.complete
+    assert stored is not None
+    assert not stored.complete
 
     conn = sqlite3.connect(ws / "cxlist.db")
     (run_id,) = conn.execute("SELECT run_id FROM runs").fetchone()
@@ -171,7 +175,7 @@ def test_run_signs_in_as_a_registered_application(
     done = subprocess.run(
         cxlist("run", str(contacts), "-c", str(config), "-w", str(tmp_path / "ws"),
                "--campaign", "4242", "--list", LIST, "-q"),
-        env=env, capture_output=True, timeout=60,
+        env=env, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode()
     assert len(list_records(sandbox, LIST)) == 20
