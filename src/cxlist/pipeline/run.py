@@ -56,7 +56,16 @@ def _load(source: Path | str | pl.DataFrame, config: PipelineConfig) -> pl.DataF
 
 
 def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
-    cleaned = [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in frame.columns]
+    """Blanks trimmed and blank cells made missing, plus ``row``, ``disposition``, ``reason``.
+
+    Only columns that hold a value with surrounding blanks are rewritten: the others are kept
+    as they are (no copy of their text).
+    """
+    padded = frame.select(
+        pl.col(c).str.contains(r"^\s|\s$|^$").any().alias(c) for c in frame.columns
+    )
+    dirty = [c for c in frame.columns if padded[c][0]]
+    cleaned = [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in dirty]
     return frame.with_columns(cleaned).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row"),
         pl.lit(None, dtype=pl.String).alias("disposition"),
@@ -142,7 +151,9 @@ def run_pipeline(
     report("read", raw.height)
     started = perf_counter()
     mapped, mapping = map_columns(raw, settings.columns)
+    del raw  # the mapped frame shares its columns; keep one reference only
     frame = _prepare(mapped)
+    del mapped
     stats.append(StageStat("map", frame.height, perf_counter() - started))
     report("map", frame.height)
     send_fields = _send_fields(mapping)
