@@ -91,3 +91,10 @@ def test_golden_normalized_values() -> None:
     assert rows[11]["timezone_source"] == "state"
     assert rows[13]["key"] == "solo@example.org"
     assert rows[6]["email"] == "No-Calls@example.com"
+
+
+def test_small_batches_give_the_same_result(monkeypatch) -> None:
+    """Running the row-by-row stages in slices of 3 rows changes nothing."""
+    whole = _run()
+    monkeypatch.setattr("cxlist.pipeline.run.BATCH_ROWS", 3)
+    assert _run().equals(whole)
