@@ -16,7 +16,7 @@ from cxlist.api.backend import Campaign
 from cxlist.errors import ConfigError, PlanError
 from cxlist.pipeline.config import CapacityConfig, ListRule
 from cxlist.pipeline.expressions import compile_expression, parse_expression
-from cxlist.pipeline.stages import dispose, in_play
+from cxlist.pipeline.stages import dispose, in_play, nulls
 
 __all__ = ["AssignStage", "CapacityStage"]
 
@@ -96,7 +96,7 @@ class CapacityStage:
             .filter(pl.col("_rank") >= pl.col("_room"))
             .collect()
         )
-        over = pl.Series("_over", [None] * frame.height, dtype=pl.String)
+        over = nulls("_over", frame.height, pl.String)
         reason = pl.format("campaign {} is full: room for {} new items", "campaign_id", "_room")
         over = over.scatter(ranked["row"] - 1, ranked.select(reason).to_series())
         marked = frame.with_columns(over)

@@ -18,7 +18,7 @@ import polars as pl
 
 from cxlist.errors import ConfigError
 from cxlist.pipeline.config import DedupeConfig
-from cxlist.pipeline.stages import dispose, in_play
+from cxlist.pipeline.stages import dispose, in_play, nulls
 
 __all__ = ["DedupeStage", "recency"]
 
@@ -118,7 +118,7 @@ class DedupeStage:
             .filter(pl.col("_winner") != pl.col("row"))
             .collect()
         )
-        winner = pl.Series("duplicate_of", [None] * frame.height, dtype=pl.Int64)
+        winner = nulls("duplicate_of", frame.height, pl.Int64)
         winner = winner.scatter(ranked["row"] - 1, ranked["_winner"])
         frame = frame.with_columns(winner)
         reason = pl.format("duplicate of row {} ({} {})", "duplicate_of", "key_name", "key")

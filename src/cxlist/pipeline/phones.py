@@ -16,6 +16,8 @@ import phonenumbers
 import polars as pl
 from phonenumbers import PhoneMetadata
 
+from cxlist.pipeline.stages import nulls
+
 __all__ = ["E164", "country_pattern", "nanp_pattern", "normalize_phones"]
 
 E164 = r"^\+[1-9][0-9]{7,14}$"
@@ -122,7 +124,7 @@ def _country_code(digits: pl.Expr) -> pl.Expr:
 
 def _world_valid(frame: pl.DataFrame) -> pl.Series:
     """True where a ``+`` number outside NANP matches its country's libphonenumber patterns."""
-    valid = pl.Series("_world_ok", [False] * frame.height)
+    valid = pl.repeat(False, frame.height, eager=True).alias("_world_ok")
     world = (
         frame.select("_plain", "_plus", "_digits")
         .with_row_index("_i")
@@ -145,7 +147,7 @@ def _split_extension(frame: pl.DataFrame) -> pl.DataFrame:
     """``_base`` (the number) and ``_ext`` (an extension), parsed only where a marker appears."""
     marked = frame["_raw"].str.contains(r"[A-Za-z#]").fill_null(False)
     base = frame["_raw"].clone()
-    ext = pl.Series("_ext", [None] * frame.height, dtype=pl.String)
+    ext = nulls("_ext", frame.height, pl.String)
     if bool(marked.any()):
         at = marked.arg_true()
         subset = base.gather(at)

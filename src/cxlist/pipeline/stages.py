@@ -11,7 +11,7 @@ from typing import Protocol
 
 import polars as pl
 
-__all__ = ["DISPOSITIONS", "Stage", "dispose", "in_play"]
+__all__ = ["DISPOSITIONS", "Stage", "dispose", "in_play", "nulls"]
 
 DISPOSITIONS = ("REJECTED", "SUPPRESSED", "DUPLICATE", "OVER_CAPACITY", "PENDING")
 
@@ -24,6 +24,11 @@ class Stage(Protocol):
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The table after this stage; never fewer rows than it was given."""
         ...
+
+
+def nulls(name: str, length: int, dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
+    """A Series of ``length`` nulls, built without a Python list."""
+    return pl.repeat(None, length, dtype=dtype, eager=True).alias(name)
 
 
 def in_play() -> pl.Expr:

@@ -22,7 +22,7 @@ from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.mapping import map_columns
 from cxlist.pipeline.phones import E164, normalize_phones
 from cxlist.pipeline.read import read_table
-from cxlist.pipeline.stages import dispose
+from cxlist.pipeline.stages import dispose, nulls
 
 __all__ = ["SuppressStage", "SuppressionIndex", "read_dnc_file"]
 
@@ -124,7 +124,7 @@ class SuppressionIndex:
         by_phone = _lookup(phones, self.phones, "phone_number")
         by_email = _lookup(emails.str.to_lowercase(), self.emails, "email")
         found = pl.concat([by_phone, by_email]).unique("_at", keep="first", maintain_order=True)
-        reason = pl.Series("suppressed", [None] * phones.len(), dtype=pl.String)
+        reason = nulls("suppressed", phones.len(), pl.String)
         return reason.scatter(found["_at"], found["_why"])
 
 
@@ -178,7 +178,7 @@ def read_dnc_file(path: Path | str, *, default_region: str = "US") -> Suppressio
     if source.suffix.lower() in (".csv", ".tsv") and _HEADER_HINT.search(first):
         frame, _ = map_columns(read_table(source), {})
         size = frame.height
-        none = pl.Series([None] * size, dtype=pl.String)
+        none = nulls("", size, pl.String)
         phones = frame["phone_number"] if "phone_number" in frame.columns else none
         emails = frame["email"] if "email" in frame.columns else none
     else:
@@ -214,7 +214,7 @@ class SuppressStage:
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with rows still in play whose phone or email is suppressed marked so."""
-        none = pl.Series([None] * frame.height, dtype=pl.String)
+        none = nulls("", frame.height, pl.String)
         phones = (
             frame["phone_number"]
             if "phone_number" in self.by and "phone_number" in frame.columns

@@ -17,7 +17,7 @@ from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.expressions import compile_expression, parse_expression
 from cxlist.pipeline.mapping import ColumnMapping
 from cxlist.pipeline.phones import normalize_phones
-from cxlist.pipeline.stages import dispose
+from cxlist.pipeline.stages import dispose, nulls
 from cxlist.pipeline.timezones import resolve_timezones
 
 __all__ = ["MAX_VALUE", "NormalizeStage", "ValidateStage"]
@@ -43,7 +43,7 @@ class NormalizeStage:
         Emails are normalized on a second thread while phones and time zones are worked out
         (polars releases the GIL, so the two share the machine's cores).
         """
-        empty = pl.Series([None] * frame.height, dtype=pl.String)
+        empty = nulls("", frame.height, pl.String)
         raw_phone = frame["phone_number"] if "phone_number" in frame.columns else empty
         raw_email = frame["email"] if "email" in frame.columns else empty
         with ThreadPoolExecutor(max_workers=1) as pool:
