@@ -24,15 +24,16 @@ from typing import Any
 
 import polars as pl
 
-from cxlist.api.backend import Backend, Campaign, PlannedItem, Suppression
+from cxlist.api.backend import Backend, Campaign, Suppression
 from cxlist.errors import ConfigError, PlanError, RunError
 from cxlist.pipeline import PipelineConfig, PipelineResult, run_pipeline
 from cxlist.report.results import RunMetrics, apply_outcomes, compute_metrics, write_summary
 from cxlist.report.webhook import DeliveryReport
 from cxlist.run_report import RunReporter
 from cxlist.settings import Settings
-from cxlist.upload.engine import ListTarget, UploadEngine, UploadProgress
+from cxlist.upload.engine import UploadEngine, UploadProgress
 from cxlist.upload.journal import Journal
+from cxlist.upload.plan_items import items_for_rows, plan_targets
 from cxlist.workspace import Workspace
 
 __all__ = ["RunEvents", "RunOutcome", "Target", "open_backend", "resume_run", "start_run"]
@@ -235,11 +236,10 @@ async def _upload(
     events: RunEvents,
 ) -> RunOutcome:
     plan = pl.read_parquet(run_dir / "plan.parquet")
-    items = _planned_items(plan)
     done = journal.outcomes(run_id)
-    reopen = journal.open_attempts(run_id)
-    in_flight = {row for attempt in reopen for row in attempt.rows}
-    targets = _targets(plan, items, skip=done.keys() | in_flight)
+    reopen = [(a, items_for_rows(plan, a.rows)) for a in journal.open_attempts(run_id)]
+    in_flight = {row for attempt, _ in reopen for row in attempt.rows}
+    targets = plan_targets(plan, skip_rows=done.keys() | in_flight)
     journal.update_run(run_id, status="UPLOADING")
     engine = UploadEngine(
         backend,
@@ -253,7 +253,7 @@ async def _upload(
     )
     started = time.monotonic()
     try:
-        report = await engine.upload(targets, reopen=reopen, items_by_row=items)
+        report = await engine.upload(targets, reopen=reopen)
     finally:
         journal.add_upload_time(run_id, time.monotonic() - started)
     reporter.uploaded(report)
@@ -268,39 +268,6 @@ async def _upload(
         closed_campaigns=report.closed_campaigns,
         webhook_report=outcome.webhook_report,
     )
-
-
-def _planned_items(plan: pl.DataFrame) -> dict[int, PlannedItem]:
-    fixed = {"row", "list_id", "campaign_id", "key_name", "key", "priority"}
-    send = [c for c in plan.columns if c not in fixed]
-    texts = plan.select(
-        "row", "key_name", "key", "priority", *(pl.col(c).cast(pl.String) for c in send)
-    )
-    items: dict[int, PlannedItem] = {}
-    for values in texts.iter_rows():
-        row, key_name, key, priority, *fields = values
-        items[int(row)] = PlannedItem(
-            row=int(row),
-            key_name=str(key_name),
-            key_value=str(key),
-            fields={name: value for name, value in zip(send, fields, strict=True) if value},
-            priority=int(priority),
-        )
-    return items
-
-
-def _targets(
-    plan: pl.DataFrame, items: Mapping[int, PlannedItem], *, skip: Any
-) -> list[ListTarget]:
-    targets = []
-    for (list_id, campaign_id), group in plan.group_by(
-        "list_id", "campaign_id", maintain_order=True
-    ):
-        rows: Sequence[int] = group.get_column("row").to_list()
-        todo = [items[row] for row in rows if row not in skip]
-        if todo:
-            targets.append(ListTarget(str(list_id), str(campaign_id), todo))
-    return targets
 
 
 def _finish(

@@ -57,6 +57,10 @@ def items(n: int, *, start: int = 0, bad: Sequence[int] = ()) -> list[PlannedIte
     return out
 
 
+def target(batch: list[PlannedItem], list_id: str = "L-1") -> ListTarget:
+    return ListTarget(list_id, "C-1", iter(batch), len(batch))
+
+
 @pytest.fixture
 def journal(tmp_path: Path) -> Iterator[Journal]:
     ws = Workspace(tmp_path / "ws")
@@ -93,7 +97,7 @@ def test_every_item_lands_once_and_is_confirmed_row_by_row(journal: Journal) -> 
     """2,500 items in 1,000-item chunks: each row CREATED with the server's item id."""
     batch = items(2500)
     with serve_in_thread(seed(), None) as sb:
-        report = upload(sb, journal, [ListTarget("L-1", "C-1", batch)], concurrency=4)
+        report = upload(sb, journal, [target(batch)], concurrency=4)
         keys = stored_keys(sb, "L-1")
     outcomes = journal.outcomes(RUN)
     assert report.progress.landed == 2500
@@ -108,8 +112,8 @@ def test_conflicts_are_recorded_and_the_rest_of_the_chunk_lands(journal: Journal
     """409 under REJECT: only the named items are CONFLICT; the others are re-sent and land."""
     batch = items(50)
     with serve_in_thread(seed(), None) as sb:
-        upload(sb, journal, [ListTarget("L-1", "C-1", batch[10:20])])
-        upload(sb, journal, [ListTarget("L-1", "C-1", batch)])
+        upload(sb, journal, [target(batch[10:20])])
+        upload(sb, journal, [target(batch)])
         keys = stored_keys(sb, "L-1")
     outcomes = journal.outcomes(RUN)
     assert len(keys) == 50
@@ -124,7 +128,7 @@ def test_invalid_items_fail_with_the_server_message_and_the_rest_land(journal: J
     """400 validation_failed: named items FAILED with the server's reason, the others CREATED."""
     batch = items(30, bad=(3, 17))
     with serve_in_thread(seed(), None) as sb:
-        report = upload(sb, journal, [ListTarget("L-1", "C-1", batch)])
+        report = upload(sb, journal, [target(batch)])
         keys = stored_keys(sb, "L-1")
     outcomes = journal.outcomes(RUN)
     assert report.progress.failed == 2
@@ -150,7 +154,7 @@ def test_too_large_chunks_are_split_until_they_fit(journal: Journal) -> None:
         base = open_backend(settings_for(sb))
         assert isinstance(base, V2Backend)
         backend = _OverLimits(base.client)
-        report = upload(sb, journal, [ListTarget("L-1", "C-1", batch)], backend=backend)
+        report = upload(sb, journal, [target(batch)], backend=backend)
         keys = stored_keys(sb, "L-1")
     assert len(keys) == 3000
     assert report.progress.landed == 3000
@@ -161,9 +165,7 @@ def test_capacity_closes_the_campaign_and_the_rest_is_over_capacity(journal: Jou
     """422 capacity_exceeded: sending to the campaign stops; unsent rows are OVER_CAPACITY."""
     batch = items(2500)
     with serve_in_thread(seed(max_list_size=1500), None) as sb:
-        report = upload(
-            sb, journal, [ListTarget("L-1", "C-1", batch)], concurrency=1, chunk_size=500
-        )
+        report = upload(sb, journal, [target(batch)], concurrency=1, chunk_size=500)
         keys = stored_keys(sb, "L-1")
     outcomes = journal.outcomes(RUN)
     created = [r for r, o in outcomes.items() if o.disposition == "CREATED"]
@@ -179,7 +181,7 @@ def test_faults_never_yield_a_false_success(journal: Journal) -> None:
     batch = items(4000)
     faults = Faults(fail_429=0.1, fail_503=0.1, drop_after=0.05, drop_before=0.05, seed=7)
     with serve_in_thread(seed(), faults) as sb:
-        upload(sb, journal, [ListTarget("L-1", "C-1", batch)], chunk_size=250)
+        upload(sb, journal, [target(batch)], chunk_size=250)
         keys = stored_keys(sb, "L-1")
     outcomes = journal.outcomes(RUN)
     landed = {r for r, o in outcomes.items() if o.disposition == "CREATED"}
@@ -201,9 +203,7 @@ def test_retries_exhausted_leave_the_rows_failed_and_the_attempt_open(tmp_path: 
         async def go() -> Any:
             b = open_backend(settings_for(sb, max_attempts=3))
             try:
-                return await UploadEngine(b, journal, RUN).upload(
-                    [ListTarget("L-1", "C-1", items(5))]
-                )
+                return await UploadEngine(b, journal, RUN).upload([target(items(5))])
             finally:
                 await b.aclose()
 
@@ -246,9 +246,7 @@ def test_reopened_attempt_is_resent_under_its_key_and_applied_once(journal: Jour
         async def resume() -> Any:
             b = open_backend(settings_for(sb))
             try:
-                return await UploadEngine(b, journal, RUN).upload(
-                    [], reopen=[attempt], items_by_row={i.row: i for i in batch}
-                )
+                return await UploadEngine(b, journal, RUN).upload([], reopen=[(attempt, batch)])
             finally:
                 await b.aclose()
 
@@ -281,7 +279,7 @@ def test_stop_leaves_unsent_rows_without_outcome(journal: Journal) -> None:
                     chunk_size=100,
                     on_progress=on_progress,
                     stop=stop,
-                ).upload([ListTarget("L-1", "C-1", batch)])
+                ).upload([target(batch)])
             finally:
                 await b.aclose()
 
@@ -291,3 +289,23 @@ def test_stop_leaves_unsent_rows_without_outcome(journal: Journal) -> None:
     assert report.interrupted
     assert stored == len(outcomes) < 3000
     assert journal.open_attempts(RUN) == []
+
+
+def test_lists_are_merged_highest_priority_first(journal: Journal) -> None:
+    """With one worker, chunks go out by priority across lists, not list after list."""
+    low = [i for i in items(300) if i.priority <= 5]
+    high = [i for i in items(300, start=1000) if i.priority > 5]
+    low.sort(key=lambda i: -i.priority)
+    high.sort(key=lambda i: -i.priority)
+    with serve_in_thread(seed(), None) as sb:
+        upload(
+            sb,
+            journal,
+            [target(low, "L-1"), target(high, "L-2")],
+            concurrency=1,
+            chunk_size=25,
+        )
+    lists = [a.list_id for a in journal.attempts(RUN)]
+    first_low = lists.index("L-1")
+    assert set(lists[:first_low]) == {"L-2"}
+    assert first_low >= len(high) // 25 - 1

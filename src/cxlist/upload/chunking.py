@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from cxlist.api.backend import ChunkLimits, PlannedItem
 
@@ -14,7 +14,7 @@ ENVELOPE_BYTES = 64
 
 
 def chunk_items(
-    items: Sequence[PlannedItem],
+    items: Iterable[PlannedItem],
     limits: ChunkLimits,
     item_size: Callable[[PlannedItem], int],
     *,

@@ -1,7 +1,9 @@
 """The upload engine: turns planned items into server-confirmed outcomes, one row at a time.
 
-Chunks go out highest priority first from a shared queue served by ``concurrency`` workers;
-the backend's client paces and throttles the actual requests. Each chunk's answer decides
+Chunks go out highest priority first (lists merged by priority), drawn lazily by
+``concurrency`` workers, so only the chunks in flight are held in memory; resends (the rest
+of a chunk after a 409 or 400, the halves of a 413, reopened attempts) go before fresh
+chunks. The backend's client paces and throttles the actual requests. Each chunk's answer decides
 what happens to every one of its rows:
 
 ========================  ===================================================================
@@ -23,10 +25,11 @@ anything else             FAILED with the reason
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cxlist.api.backend import AddItemsResult, Backend, PlannedItem
@@ -47,11 +50,16 @@ LANDED = frozenset({"CREATED", "UPDATED", "SKIPPED"})
 
 @dataclass(frozen=True, slots=True)
 class ListTarget:
-    """The items bound for one list, in send order (highest priority first)."""
+    """The ``count`` items bound for one list, in send order (highest priority first).
+
+    ``items`` may be lazy: the engine draws from it only as requests go out, so memory holds
+    the chunks in flight, not the whole list.
+    """
 
     list_id: str
     campaign_id: str
-    items: Sequence[PlannedItem]
+    items: Iterable[PlannedItem]
+    count: int
 
 
 @dataclass(slots=True)
@@ -132,7 +140,10 @@ class UploadEngine:
         self._on_chunk = on_chunk
         self._stop = stop or asyncio.Event()
         self._closed: dict[str, str] = {}
-        self._queue: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
+        self._again: list[_Queued] = []
+        self._fresh: Iterator[_Chunk] = iter(())
+        self._turn = asyncio.Condition()
+        self._in_flight = 0
         self._order = itertools.count()
         self._progress = UploadProgress(total=0)
         self._started = 0.0
@@ -141,67 +152,65 @@ class UploadEngine:
         self,
         targets: Sequence[ListTarget],
         *,
-        reopen: Sequence[Attempt] = (),
-        items_by_row: Mapping[int, PlannedItem] | None = None,
+        reopen: Sequence[tuple[Attempt, Sequence[PlannedItem]]] = (),
     ) -> UploadReport:
-        """Send every target's items, after re-sending ``reopen`` attempts (resume).
-
-        ``items_by_row`` finds the items of reopened attempts. Returns when every chunk has a
-        recorded answer, or when ``stop`` is set and the requests in flight have finished.
-        """
-        reopened_rows = sum(len(a.rows) for a in reopen)
-        self._progress = UploadProgress(total=sum(len(t.items) for t in targets) + reopened_rows)
+        """Send every target's items, after re-sending ``reopen`` attempts (resume) with their
+        items. Returns when every chunk has a recorded answer, or when ``stop`` is set and the
+        requests in flight have finished (the rest is left unsent)."""
+        total = sum(t.count for t in targets) + sum(len(items) for _, items in reopen)
+        self._progress = UploadProgress(total=total)
         self._started = time.monotonic()
-        for attempt in reopen:
-            lookup = items_by_row or {}
-            items = [lookup[row] for row in attempt.rows]
-            self._put(_Chunk(attempt.list_id, attempt.campaign_id, items, attempt))
-        for target in targets:
-            for items in chunk_items(
-                target.items,
-                self._backend.limits,
-                self._backend.item_size,
-                max_items=self._chunk_size,
-            ):
-                self._put(_Chunk(target.list_id, target.campaign_id, items))
+        for attempt, items in reopen:
+            self._put(_Chunk(attempt.list_id, attempt.campaign_id, list(items), attempt))
+        self._fresh = heapq.merge(*(self._chunks(t) for t in targets), key=lambda c: c.rank)
         workers = [asyncio.create_task(self._work()) for _ in range(self._concurrency)]
+        watcher = asyncio.create_task(self._wake_on_stop())
         try:
-            await self._drain(workers)
+            await asyncio.gather(*workers)
         finally:
+            watcher.cancel()
             for worker in workers:
                 worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await asyncio.gather(watcher, *workers, return_exceptions=True)
         seconds = time.monotonic() - self._started
         self._progress.elapsed = seconds
         return UploadReport(self._progress, seconds, self._stop.is_set(), dict(self._closed))
 
-    async def _drain(self, workers: list[asyncio.Task[None]]) -> None:
-        joined = asyncio.create_task(self._queue.join())
-        stopped = asyncio.create_task(self._stop.wait())
-        try:
-            await asyncio.wait([joined, stopped], return_when=asyncio.FIRST_COMPLETED)
-            if self._stop.is_set():
-                # Let in-flight chunks finish; queued ones stay unsent (PENDING).
-                await asyncio.gather(*workers, return_exceptions=True)
-        finally:
-            joined.cancel()
-            stopped.cancel()
+    def _chunks(self, target: ListTarget) -> Iterator[_Chunk]:
+        limits, size = self._backend.limits, self._backend.item_size
+        for items in chunk_items(target.items, limits, size, max_items=self._chunk_size):
+            yield _Chunk(target.list_id, target.campaign_id, items)
 
     def _put(self, chunk: _Chunk) -> None:
-        self._queue.put_nowait((chunk.rank, next(self._order), chunk))
+        heapq.heappush(self._again, (chunk.rank, next(self._order), chunk))
+
+    def _next(self) -> _Chunk | None:
+        """The next chunk to send: follow-ups (resends, halves) first, then fresh ones."""
+        if self._again:
+            return heapq.heappop(self._again)[2]
+        return next(self._fresh, None)
+
+    async def _wake_on_stop(self) -> None:
+        await self._stop.wait()
+        async with self._turn:
+            self._turn.notify_all()
 
     async def _work(self) -> None:
-        while not self._stop.is_set():
-            try:
-                _, _, chunk = await asyncio.wait_for(self._queue.get(), timeout=0.1)
-            except TimeoutError:
-                continue
-            try:
-                if self._stop.is_set():
+        while True:
+            async with self._turn:
+                chunk = None if self._stop.is_set() else self._next()
+                while chunk is None and self._in_flight and not self._stop.is_set():
+                    await self._turn.wait()  # a chunk in flight may still queue follow-ups
+                    chunk = None if self._stop.is_set() else self._next()
+                if chunk is None:
                     return
+                self._in_flight += 1
+            try:
                 await self._send(chunk)
             finally:
-                self._queue.task_done()
+                async with self._turn:
+                    self._in_flight -= 1
+                    self._turn.notify_all()
                 self._report()
 
     def _report(self) -> None:

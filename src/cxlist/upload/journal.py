@@ -268,11 +268,17 @@ class Journal:
 
     def open_attempts(self, run_id: str) -> list[Attempt]:
         """Attempts whose answer is not known for sure: they must be sent again on resume."""
-        rows = self._conn.execute(
+        return self.attempts(run_id, states=OPEN_STATES)
+
+    def attempts(self, run_id: str, *, states: Sequence[str] = ()) -> list[Attempt]:
+        """A run's attempts in the order they were made, optionally only those in ``states``."""
+        sql = (
             "SELECT attempt_id, list_id, campaign_id, idempotency_key, rows, state, job_id"
-            " FROM attempts WHERE run_id = ? AND state IN (?, ?) ORDER BY attempt_id",
-            (run_id, *OPEN_STATES),
-        ).fetchall()
+            " FROM attempts WHERE run_id = ?"
+        )
+        if states:
+            sql += f" AND state IN ({', '.join('?' * len(states))})"
+        rows = self._conn.execute(sql + " ORDER BY attempt_id", (run_id, *states)).fetchall()
         return [
             Attempt(a, lst, camp, key, _unpack(blob), state, job)
             for a, lst, camp, key, blob, state, job in rows
