@@ -22,6 +22,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Self
 
 import phonenumbers
 
@@ -101,6 +102,12 @@ class AdminBackend:
         self._lists_lock = asyncio.Lock()
         self._dnc: dict[str, list[str]] = {}
         self._scrubbing: dict[str, list[str]] = {}
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     @property
     def dialect(self) -> str:
