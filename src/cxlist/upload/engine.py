@@ -10,7 +10,8 @@ what happens to every one of its rows:
 answer                    what happens
 ========================  ===================================================================
 200                       each item CREATED / UPDATED / SKIPPED as the server says; an item
-                          the server says nothing about is FAILED, never assumed landed
+                          the server says nothing about is FAILED, never assumed landed; an
+                          item in ``failures`` (a job that refused it) is FAILED with the reason
 409 conflict              named items CONFLICT; the rest go out again as a new chunk
 400 validation_failed     named items FAILED with the server's message; the rest go again
 413 payload too large     the chunk is split in two and both halves go again
