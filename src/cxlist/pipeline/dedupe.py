@@ -36,19 +36,29 @@ def recency(values: pl.Series) -> pl.Series:
 
     The date format is chosen once, as the one that reads most of the first 1,000 values.
     """
-    text = values.cast(pl.String).str.strip_chars()
-    sample = text.drop_nulls().head(1000)
+    column = values.name or "_value"
+    expression = recency_expression(values, column)
+    return values.to_frame(column).select(expression).to_series()
+
+
+def recency_expression(values: pl.Series, column: str) -> pl.Expr:
+    """The :func:`recency` of ``column`` as an expression, its date format read from ``values``."""
+    text = pl.col(column).cast(pl.String).str.strip_chars()
     numbers = text.cast(pl.Float64, strict=False)
+    sample = values.cast(pl.String).drop_nulls().head(1000).str.strip_chars()
     if sample.is_empty() or sample.cast(pl.Float64, strict=False).null_count() == 0:
         return numbers
-    hits = {fmt: _parse(sample, fmt).drop_nulls().len() for fmt in _FORMATS}
+    hits = {
+        fmt: sample.to_frame("_s").select(_parse(pl.col("_s"), fmt)).to_series().drop_nulls().len()
+        for fmt in _FORMATS
+    }
     best = max(_FORMATS, key=lambda fmt: hits[fmt])
     if hits[best] == 0:
         return numbers
-    return pl.select(pl.coalesce(numbers, _parse(text, best))).to_series()
+    return pl.coalesce(numbers, _parse(text, best))
 
 
-def _parse(text: pl.Series, fmt: str) -> pl.Series:
+def _parse(text: pl.Expr, fmt: str) -> pl.Expr:
     moment = text.str.to_datetime(fmt, strict=False, time_zone="UTC", time_unit="us")
     return moment.dt.epoch("s").cast(pl.Float64)
 
@@ -88,9 +98,9 @@ class DedupeStage:
         )
         return frame.select(key_name.alias("key_name"), key.alias("key"))
 
-    def _order(self) -> tuple[list[pl.Expr], list[bool]]:
-        policy, field = self.config.policy, self.config.recency_field
-        newest = pl.col("_recency").fill_null(float("-inf")) if field else pl.lit(0.0)
+    def _order(self, newest: pl.Expr) -> tuple[list[pl.Expr], list[bool]]:
+        policy = self.config.policy
+        newest = newest.fill_null(float("-inf"))
         if policy == "first":
             return [pl.col("row")], [False]
         if policy == "last":
@@ -104,9 +114,9 @@ class DedupeStage:
         self._check(frame)
         frame = frame.with_columns(self.keys(frame))
         field = self.config.recency_field
-        if field is not None:
-            frame = frame.with_columns(recency(frame[field]).alias("_recency"))
-        order, descending = self._order()
+        # parsed on the rows being ranked only, with the format read from the whole column
+        newest = recency_expression(frame[field], field) if field else pl.lit(0.0)
+        order, descending = self._order(newest)
         ranked = (
             frame.lazy()
             .filter(in_play() & pl.col("key").is_not_null())
@@ -122,5 +132,4 @@ class DedupeStage:
         winner = winner.scatter(ranked["row"] - 1, ranked["_winner"])
         frame = frame.with_columns(winner)
         reason = pl.format("duplicate of row {} ({} {})", "duplicate_of", "key_name", "key")
-        marked = dispose(frame, "DUPLICATE", pl.col("duplicate_of").is_not_null(), reason)
-        return marked.drop("_recency", strict=False)
+        return dispose(frame, "DUPLICATE", pl.col("duplicate_of").is_not_null(), reason)

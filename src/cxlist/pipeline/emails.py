@@ -9,6 +9,8 @@ from __future__ import annotations
 import polars as pl
 from email_validator import EmailNotValidError, validate_email
 
+from cxlist.pipeline.stages import trimmed
+
 __all__ = ["normalize_emails"]
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -31,7 +33,7 @@ def normalize_emails(raw: pl.Series) -> pl.DataFrame:
 
     ``valid`` is null for a missing or blank value and false for an address that fails syntax.
     """
-    text = raw.cast(pl.String).str.strip_chars()
+    text = trimmed(raw)
     frame = pl.DataFrame({"_raw": text}).with_columns(
         pl.when(pl.col("_raw") != "").then(pl.col("_raw")).alias("_raw")
     )

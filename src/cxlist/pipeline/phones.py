@@ -16,9 +16,9 @@ import phonenumbers
 import polars as pl
 from phonenumbers import PhoneMetadata
 
-from cxlist.pipeline.stages import nulls
+from cxlist.pipeline.stages import nulls, trimmed
 
-__all__ = ["E164", "country_pattern", "nanp_pattern", "normalize_phones"]
+__all__ = ["E164", "country_rules", "nanp_pattern", "normalize_phones"]
 
 E164 = r"^\+[1-9][0-9]{7,14}$"
 _TYPES = (
@@ -100,19 +100,51 @@ def _slow_path(values: pl.Series, region: str) -> pl.DataFrame:
     )
 
 
+Rule = tuple[str, tuple[int, ...]]  # an anchored pattern and the lengths it allows
+
+
+def _rule(desc: object, fallback: tuple[int, ...] = ()) -> Rule | None:
+    pattern = getattr(desc, "national_number_pattern", None)
+    if not pattern:
+        return None
+    lengths = tuple(getattr(desc, "possible_length", ()) or ()) or fallback
+    return f"^(?:{pattern})$", tuple(n for n in lengths if n > 0)
+
+
 @cache
-def country_pattern(code: int) -> str | None:
-    """A regex matching the valid national numbers of country calling ``code`` (all regions)."""
-    parts: list[str] = []
+def country_rules(code: int) -> tuple[tuple[Rule, tuple[Rule, ...]], ...]:
+    """Per region of country calling ``code``: its general rule and its number types' rules.
+
+    A national number is valid, as libphonenumber has it, when it meets the general rule and
+    one type's rule of some region (a rule: the pattern matches and the length is allowed).
+    """
+    regions = []
     for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code, ()):
         metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
-        for kind in _TYPES:
-            desc = getattr(metadata, kind, None) if metadata is not None else None
-            if desc is not None and desc.national_number_pattern:
-                parts.append(desc.national_number_pattern)
-    if not parts:
-        return None
-    return "^(?:" + "|".join(f"(?:{p})" for p in dict.fromkeys(parts)) + ")$"
+        general = _rule(getattr(metadata, "general_desc", None)) if metadata else None
+        if metadata is None or general is None:
+            continue
+        kinds = [_rule(getattr(metadata, kind, None), general[1]) for kind in _TYPES]
+        regions.append((general, tuple(k for k in kinds if k is not None)))
+    return tuple(regions)
+
+
+def _meets(national: pl.Series, rule: Rule) -> pl.Series:
+    pattern, lengths = rule
+    hit = national.str.contains(pattern)
+    if lengths:
+        hit = hit & national.str.len_bytes().is_in(pl.Series(lengths, dtype=pl.UInt32).implode())
+    return hit
+
+
+def _country_valid(national: pl.Series, code: int) -> pl.Series:
+    valid = pl.repeat(False, national.len(), eager=True)
+    for general, kinds in country_rules(code):
+        typed = pl.repeat(False, national.len(), eager=True)
+        for kind in kinds:
+            typed = typed | _meets(national, kind)
+        valid = valid | (_meets(national, general) & typed)
+    return valid.fill_null(False)
 
 
 def _country_code(digits: pl.Expr) -> pl.Expr:
@@ -123,7 +155,7 @@ def _country_code(digits: pl.Expr) -> pl.Expr:
 
 
 def _world_valid(frame: pl.DataFrame) -> pl.Series:
-    """True where a ``+`` number outside NANP matches its country's libphonenumber patterns."""
+    """True where a ``+`` number outside NANP is valid by its country's libphonenumber rules."""
     valid = pl.repeat(False, frame.height, eager=True).alias("_world_ok")
     world = (
         frame.select("_plain", "_plus", "_digits")
@@ -133,12 +165,9 @@ def _world_valid(frame: pl.DataFrame) -> pl.Series:
         .drop_nulls("_cc")
     )
     for code in world["_cc"].unique().to_list():
-        pattern = country_pattern(int(code))
-        if pattern is None:
-            continue
         rows = world.filter(pl.col("_cc") == code)
         national = rows["_digits"].str.slice(len(code))
-        hits = rows.filter(national.str.contains(pattern))["_i"]
+        hits = rows.filter(_country_valid(national, int(code)))["_i"]
         valid = valid.scatter(hits, True)
     return valid
 
@@ -166,7 +195,7 @@ def normalize_phones(raw: pl.Series, default_region: str = "US") -> pl.DataFrame
     """
     region = default_region.upper()
     local = region in NANP_REGIONS
-    text = raw.cast(pl.String).str.strip_chars()
+    text = trimmed(raw)
     frame = pl.DataFrame({"_raw": text}).with_columns(
         pl.when(pl.col("_raw") != "").then(pl.col("_raw")).alias("_raw")
     )

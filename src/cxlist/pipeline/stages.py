@@ -11,7 +11,7 @@ from typing import Protocol
 
 import polars as pl
 
-__all__ = ["DISPOSITIONS", "Stage", "dispose", "in_play", "nulls"]
+__all__ = ["DISPOSITIONS", "Stage", "dispose", "in_play", "nulls", "trimmed"]
 
 DISPOSITIONS = ("REJECTED", "SUPPRESSED", "DUPLICATE", "OVER_CAPACITY", "PENDING")
 
@@ -29,6 +29,14 @@ class Stage(Protocol):
 def nulls(name: str, length: int, dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
     """A Series of ``length`` nulls, built without a Python list."""
     return pl.repeat(None, length, dtype=dtype, eager=True).alias(name)
+
+
+def trimmed(values: pl.Series) -> pl.Series:
+    """``values`` as text without surrounding blanks; not copied when none has any."""
+    text = values.cast(pl.String)
+    if bool(text.str.contains(r"^\s|\s$").any()):
+        return text.str.strip_chars()
+    return text
 
 
 def in_play() -> pl.Expr:
