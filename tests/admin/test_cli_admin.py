@@ -12,7 +12,14 @@ import polars as pl
 import pytest
 
 from cxlist.sandbox import Faults, RunningSandbox, ScriptedFault
-from tests.admin.conftest import admin_state, cli_env, cxlist, list_records, write_config
+from tests.admin.conftest import (
+    ACCESS_KEY,
+    admin_state,
+    cli_env,
+    cxlist,
+    list_records,
+    write_config,
+)
 from tests.e2e.helpers import write_contacts
 
 LIST = "renewals-admin"
@@ -79,6 +86,9 @@ def test_run_loads_the_call_list_in_several_jobs_with_dnc_and_refused_rows(
     assert suppressed["key"] == "+12015550107"
     assert "DNC group 7" in suppressed["reason"]
     assert sandbox.calls["admin_upload"] == 4  # 151 rows to send, 40 a job
+    secret = ACCESS_KEY["CXONE_ACCESS_KEY_SECRET"]
+    assert secret not in (done.stdout + done.stderr).decode()
+    assert not [p for p in ws.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
     assert admin_state(sandbox).store.job_count() == 4
     assert_agrees_row_by_row(results, sandbox)
 
