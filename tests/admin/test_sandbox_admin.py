@@ -12,8 +12,14 @@ import pytest
 from cxlist.api.admin import AdminClient, AdminClientSettings, CallListDefinition, UploadRequest
 from cxlist.api.admin.shapes import JobStatus
 from cxlist.api.retry import RetryPolicy
-from cxlist.errors import AuthError, CapacityExceededError, ConflictError, NotFoundError
-from cxlist.sandbox import Faults, RunningSandbox, ScriptedFault, serve_in_thread
+from cxlist.errors import (
+    AuthError,
+    CapacityExceededError,
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+)
+from cxlist.sandbox import Faults, RunningSandbox, ScriptedFault, load_seed, serve_in_thread
 from tests.admin.conftest import admin_state
 
 DEFINITION = CallListDefinition(list_name="spring", external_id_column="ExternalId")
@@ -200,3 +206,24 @@ async def test_state_survives_a_restart_and_old_tokens_are_renewed(tmp_path: Pat
         assert stale.headers["CorrelationId"]
         async with client_for(second) as client:
             assert [r["externalId"] for r in await client.list_records(list_id)] == ["A", "D"]
+
+
+async def test_reset_forgets_admin_lists_and_reseeds(sandbox: RunningSandbox) -> None:
+    """/_sandbox/reset drops every calling list and added DNC number and re-applies the seed."""
+    async with client_for(sandbox) as client:
+        await client.create_call_list(DEFINITION)
+        await client.add_dnc_records("7", ["+13125550188"])
+    sandbox.reset()
+    async with client_for(sandbox) as client:
+        assert await client.call_lists() == []
+        assert await client.dnc_records("7") == ["2015550107"]
+
+
+@pytest.mark.parametrize(
+    "admin",
+    [[], {"accessKeys": [{"id": "k"}]}, {"skills": "4242"}, {"systemLimit": -1}],
+)
+def test_a_malformed_admin_seed_is_a_config_error(admin: object) -> None:
+    """Every admin seed entry is checked when the seed is read."""
+    with pytest.raises(ConfigError, match="admin"):
+        load_seed({"admin": admin})
