@@ -72,6 +72,8 @@ def test_counts_add_up_and_mapping_is_shown() -> None:
     assert sum(result.counts.values()) == result.rows_read == 5
     assert result.counts["REJECTED"] == 1
     assert ("Phone", "phone_number", "auto") in result.mapping.describe()
+    assert result.mapping["Phone"] == "phone_number"
+    assert dict(result.mapping)["Notes"] == "Notes"
     assert result.stage_stats[0].stage == "read"
     assert result.stage_stats[-1].stage == "plan"
 

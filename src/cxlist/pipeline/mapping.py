@@ -9,7 +9,7 @@ made valid keeps a marker name and its non-empty values are REJECTED by validati
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -82,8 +82,8 @@ _BY_ALIAS = {alias: name for name, aliases in _ALIASES.items() for alias in alia
 
 
 @dataclass(frozen=True)
-class ColumnMapping:
-    """How each input header was named: ``fields`` maps header → field name, in file order.
+class ColumnMapping(Mapping[str, str]):
+    """How each input header was named: header → field name, in file order (a Mapping).
 
     ``how`` says why (``config``, ``auto`` or ``custom``); ``invalid`` lists the headers whose
     name cannot be an API field name (their field name is a marker, never sent).
@@ -92,6 +92,18 @@ class ColumnMapping:
     fields: dict[str, str]
     how: dict[str, str]
     invalid: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, header: str) -> str:
+        """The field name ``header`` was given."""
+        return self.fields[header]
+
+    def __iter__(self) -> Iterator[str]:
+        """The input headers, in file order."""
+        return iter(self.fields)
+
+    def __len__(self) -> int:
+        """The number of input columns."""
+        return len(self.fields)
 
     def describe(self) -> list[tuple[str, str, str]]:
         """``(header, field, how)`` rows, to show the user."""
