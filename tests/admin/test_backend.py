@@ -50,9 +50,18 @@ def job(complete: bool, **extra: object) -> httpx.Response:
     return httpx.Response(200, json={"jobId": 77, "isComplete": complete, **extra})
 
 
+def list_entry(invalid: int, records: list[dict[str, str]] | None = None) -> httpx.Response:
+    """The answer of GET /lists/call-lists/12: its counts, and records if given."""
+    entry: dict[str, object] = {"listId": 12, "listName": "spring", "invalidRecords": invalid}
+    if records is not None:
+        entry["records"] = records
+    return httpx.Response(200, json={"callingLists": [entry]})
+
+
 def backend(tenant: FakeTenant, sleeps: Sleeps | None = None, **config: object) -> AdminBackend:
     """An AdminBackend on the fake tenant, polling from 1 s."""
     sleeps = sleeps or Sleeps()
+    tenant.routes.setdefault("GET /lists/call-lists/12", [list_entry(0)])
     values: dict[str, object] = {"skill_id": "4242", "poll_interval": 1.0, "poll_max_interval": 3.0}
     values.update(config)
     return AdminBackend(
@@ -288,3 +297,22 @@ def test_settings_select_the_admin_dialect(tmp_path: Path) -> None:
     bare.write_text('[cxone]\ndialect = "admin"\n')
     with pytest.raises(ConfigError, match="skill_id"):
         open_admin_backend(load_settings(bare, env=env))
+
+
+@pytest.mark.parametrize(("after", "failed"), [(1, {2: NO_REASON}), (0, {})])
+async def test_without_job_counts_the_lists_invalid_count_decides_whether_to_look(
+    after: int, failed: dict[int, str]
+) -> None:
+    """A job that gives no counts: if the list's invalidRecords grew during it, records
+    missing from the list are failures; if it did not, the list is not read."""
+    tenant = FakeTenant()
+    tenant.on("GET /lists/call-lists", httpx.Response(200, json=LISTS))
+    tenant.on(UPLOAD, httpx.Response(200, json={"jobId": 77}))
+    tenant.on(JOB, job(True))
+    held = [{"externalId": "+13125550100"}, {"externalId": "+13125550101"}]
+    tenant.on("GET /lists/call-lists/12", list_entry(0), list_entry(after), list_entry(after, held))
+    async with backend(tenant) as b:
+        result = await b.add_items("spring", ITEMS, idempotency_key="k")
+    assert result.failures == failed
+    reads = [r for r in tenant.api_requests() if r.url.path.endswith("/call-lists/12")]
+    assert len(reads) == (3 if after else 2)

@@ -226,11 +226,13 @@ class AdminBackend:
         crash); records the job refused come back in ``failures``, the rest CREATED."""
         target = await self._resolve(list_id)
         status = await self._known_job(job_id) if job_id else None
+        invalid_before = 0  # unknown for a job submitted before a crash: assume none
         if status is None:
+            invalid_before = (await self.client.call_list(target.list_id)).invalid_records
             status = await self._submit(target, items, idempotency_key, on_job)
         if status.cancelled:
             raise ApiError(f"upload job {status.job_id} was cancelled", code="job_cancelled")
-        failures = await self._failures(target, status, items)
+        failures = await self._failures(target, status, items, invalid_before)
         outcomes = tuple(
             ItemOutcome(index=i, status="CREATED", item_id=item.key_value)
             for i, item in enumerate(items)
@@ -290,11 +292,17 @@ class AdminBackend:
             delay = min(delay * 1.5, self.config.poll_max_interval)
 
     async def _failures(
-        self, target: CallList, status: JobStatus, items: Sequence[PlannedItem]
+        self,
+        target: CallList,
+        status: JobStatus,
+        items: Sequence[PlannedItem],
+        invalid_before: int,
     ) -> dict[int, str]:
         """Index -> reason for each record the job refused: by file row or external id from
-        the job's error results; when the job counts more invalid records than it names,
-        the list itself is read and records missing from it are refused without a reason."""
+        the job's error results. When the job counts more invalid records than it names, or
+        gives no counts and the list's ``invalidRecords`` grew past ``invalid_before``
+        **(inferred)**, the list is read and records missing from it are refused without a
+        reason."""
         by_key = {item.key_value: i for i, item in enumerate(items)}
         failures: dict[int, str] = {}
         for error in status.errors:
@@ -303,12 +311,22 @@ class AdminBackend:
                 index = error.row - 1
             if index is not None:
                 failures[index] = f"rejected by CXone: {error.reason}"
-        if (status.invalid_records or 0) > len(failures):
+        if await self._unnamed_invalid(target, status, len(failures), invalid_before):
             held = await self._held_ids(target)
             for i, item in enumerate(items):
                 if item.key_value not in held:
                     failures.setdefault(i, NO_REASON)
         return failures
+
+    async def _unnamed_invalid(
+        self, target: CallList, status: JobStatus, named: int, invalid_before: int
+    ) -> bool:
+        if status.invalid_records is not None:
+            return status.invalid_records > named
+        if named:
+            return False
+        after = (await self.client.call_list(target.list_id)).invalid_records
+        return after > invalid_before
 
     async def _held_ids(self, target: CallList) -> set[str]:
         column = self.config.columns.external_id
