@@ -45,11 +45,17 @@ class AssignStage:
             matched = compile_expression(expression, frame.schema)
             list_id = pl.when(matched).then(pl.lit(rule.id)).otherwise(list_id)
             campaign = pl.when(matched).then(pl.lit(rule.campaign)).otherwise(campaign)
-        kept = pl.col("disposition").fill_null("") != "REJECTED"
-        return frame.with_columns(
-            pl.when(kept).then(list_id).cast(pl.String).alias("list_id"),
-            pl.when(kept).then(campaign).cast(pl.String).alias("campaign_id"),
+        kept = (pl.col("disposition") != "REJECTED").fill_null(True)
+        # worked out on a narrow lazy query, then attached: the wide frame is not copied
+        assigned = (
+            frame.lazy()
+            .select(
+                pl.when(kept).then(list_id).cast(pl.String).alias("list_id"),
+                pl.when(kept).then(campaign).cast(pl.String).alias("campaign_id"),
+            )
+            .collect()
         )
+        return frame.with_columns(assigned["list_id"], assigned["campaign_id"])
 
 
 class CapacityStage:
