@@ -1,4 +1,4 @@
-"""The public surface of ``import cxlist`` is deliberate: adding or removing a name is a decision."""
+"""The public surface of ``import cxlist`` is deliberate: each added or removed name is a choice."""
 
 from __future__ import annotations
 
