@@ -1,4 +1,4 @@
-"""The local CXone emulator (v2 dialect): an ASGI app over SQLite with fault injection.
+"""The local CXone emulator (the v2 and Admin dialects): an ASGI app over SQLite with faults.
 
 In a test or a demo::
 
