@@ -58,14 +58,9 @@ def _load(source: Path | str | pl.DataFrame, config: PipelineConfig) -> pl.DataF
 def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
     """Blanks trimmed and blank cells made missing, plus ``row``, ``disposition``, ``reason``.
 
-    Only columns that hold a value with surrounding blanks are rewritten: the others are kept
-    as they are (no copy of their text).
+    (Trimming every column is cheaper than finding the columns that need it.)
     """
-    padded = frame.select(
-        pl.col(c).str.contains(r"^\s|\s$|^$").any().alias(c) for c in frame.columns
-    )
-    dirty = [c for c in frame.columns if padded[c][0]]
-    cleaned = [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in dirty]
+    cleaned = [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in frame.columns]
     return frame.with_columns(cleaned).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row"),
         pl.lit(None, dtype=pl.String).alias("disposition"),
