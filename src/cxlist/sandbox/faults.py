@@ -18,8 +18,10 @@ from typing import Any, Literal
 from cxlist.errors import ConfigError
 
 __all__ = [
+    "ADMIN_ENDPOINTS",
     "ENDPOINTS",
     "FAULT_ACTIONS",
+    "V2_ENDPOINTS",
     "FaultDecision",
     "FaultInjector",
     "Faults",
@@ -27,7 +29,7 @@ __all__ = [
     "TokenBucket",
 ]
 
-ENDPOINTS = (
+V2_ENDPOINTS = (
     "token",
     "campaign",
     "suppressions",
@@ -35,7 +37,9 @@ ENDPOINTS = (
     "add_items",
     "read_items",
     "purge",
-    # the Admin dialect (cxlist.sandbox.admin.routes)
+)
+#: The Admin dialect's endpoints (served by cxlist.sandbox.admin.routes).
+ADMIN_ENDPOINTS = (
     "admin_token",
     "admin_discovery",
     "admin_skill",
@@ -51,6 +55,7 @@ ENDPOINTS = (
     "admin_dnc_add",
     "admin_dnc_search",
 )
+ENDPOINTS = V2_ENDPOINTS + ADMIN_ENDPOINTS
 FAULT_ACTIONS = (
     "drop_before",
     "drop_after",

@@ -35,24 +35,8 @@ from cxlist.sandbox.admin.tokens import AdminTokens
 from cxlist.sandbox.app import _enter, _finish, _sandbox, _status_fault
 from cxlist.sandbox.store import SandboxStore
 
-__all__ = ["ADMIN_ENDPOINTS", "AdminState", "admin_routes"]
+__all__ = ["AdminState", "admin_routes"]
 
-ADMIN_ENDPOINTS = (
-    "admin_token",
-    "admin_discovery",
-    "admin_skill",
-    "admin_lists",
-    "admin_create_list",
-    "admin_list",
-    "admin_upload",
-    "admin_job",
-    "admin_cancel_job",
-    "admin_remove",
-    "admin_dnc_groups",
-    "admin_dnc_records",
-    "admin_dnc_add",
-    "admin_dnc_search",
-)
 _VERSION = re.compile(r"^[vV](\d+)\.0$")
 _MAX_VERSION = 34
 _TTL = 3600
