@@ -28,12 +28,12 @@ def _check_unicode(value: str) -> str | None:
     return str(checked.normalized)
 
 
-def normalize_emails(raw: pl.Series) -> pl.DataFrame:
+def normalize_emails(raw: pl.Series, *, trimmed_already: bool = False) -> pl.DataFrame:
     """One row per input value: ``email`` (normalized, null when missing or invalid), ``valid``.
 
     ``valid`` is null for a missing or blank value and false for an address that fails syntax.
     """
-    text = trimmed(raw)
+    text = raw.cast(pl.String) if trimmed_already else trimmed(raw)
     frame = pl.DataFrame({"_raw": text}).with_columns(
         pl.when(pl.col("_raw") != "").then(pl.col("_raw")).alias("_raw")
     )

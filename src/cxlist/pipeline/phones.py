@@ -185,17 +185,20 @@ def _split_extension(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(base.alias("_base"), ext)
 
 
-def normalize_phones(raw: pl.Series, default_region: str = "US") -> pl.DataFrame:
+def normalize_phones(
+    raw: pl.Series, default_region: str = "US", *, trimmed_already: bool = False
+) -> pl.DataFrame:
     """One row per input value: ``e164`` (null when missing or invalid), ``extension``, ``valid``.
 
     ``valid`` is null where the input is missing or blank, false where it is not a valid
     number for libphonenumber. Numbers without ``+`` are read in ``default_region``.
     Settled without libphonenumber calls: NANP-shaped numbers (valid or not), too-short
     local numbers, and ``+`` numbers that match their country's patterns.
+    ``trimmed_already`` skips looking for surrounding blanks.
     """
     region = default_region.upper()
     local = region in NANP_REGIONS
-    text = trimmed(raw)
+    text = raw.cast(pl.String) if trimmed_already else trimmed(raw)
     frame = pl.DataFrame({"_raw": text}).with_columns(
         pl.when(pl.col("_raw") != "").then(pl.col("_raw")).alias("_raw")
     )

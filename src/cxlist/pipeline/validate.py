@@ -47,8 +47,9 @@ class NormalizeStage:
         raw_phone = frame["phone_number"] if "phone_number" in frame.columns else empty
         raw_email = frame["email"] if "email" in frame.columns else empty
         with ThreadPoolExecutor(max_workers=1) as pool:
-            emails_job = pool.submit(normalize_emails, raw_email)
-            phones = normalize_phones(raw_phone, self.config.default_region)
+            # run_pipeline has trimmed every value already
+            emails_job = pool.submit(normalize_emails, raw_email, trimmed_already=True)
+            phones = normalize_phones(raw_phone, self.config.default_region, trimmed_already=True)
             frame = frame.with_columns(
                 raw_phone.alias("_phone_raw"),
                 phones["valid"].alias("_phone_ok"),
