@@ -94,13 +94,10 @@ class ValidateStage:
                 f"column {_shown(header)!r}: not a valid API field name (A-Z, a-z, 0-9, _; 1..64)"
             )
             checks.append((pl.col(self.mapping.fields[header]).is_not_null(), pl.lit(text)))
-        for field in self.send_fields:
-            if field in frame.columns and frame.schema[field] == pl.String:
-                size = pl.col(field).str.len_chars()
-                text = f"column {self._column(field)!r}: value over 1,024 characters ({{}})"
-                # a value of at most 1,024 bytes has at most 1,024 characters: cheap test first
-                long = (pl.col(field).str.len_bytes() > MAX_VALUE) & (size > MAX_VALUE)
-                checks.append((long, pl.format(text, size)))
+        for field in self._long_fields(frame):
+            size = pl.col(field).str.len_chars()
+            text = f"column {self._column(field)!r}: value over 1,024 characters ({{}})"
+            checks.append((size > MAX_VALUE, pl.format(text, size)))
         neither = pl.col("_phone_ok").is_null() & pl.col("_email_ok").is_null()
         checks.append((neither, pl.lit("no phone_number and no email")))
         checks.append(self._invalid("phone_number", "_phone_ok", "_phone_raw"))
@@ -110,6 +107,14 @@ class ValidateStage:
             matched = compile_expression(expression, frame.schema)
             checks.append((matched, pl.lit(rule.reason or f"rule {rule.name}")))
         return checks
+
+    def _long_fields(self, frame: pl.DataFrame) -> list[str]:
+        """The text fields holding a value of over 1,024 bytes (only they can be too long)."""
+        text = [f for f in self.send_fields if frame.schema.get(f) == pl.String]
+        if not text or frame.height == 0:
+            return []
+        longest = frame.select(pl.col(f).str.len_bytes().max() for f in text).row(0)
+        return [f for f, size in zip(text, longest, strict=True) if (size or 0) > MAX_VALUE]
 
     def _invalid(self, field: str, ok: str, raw: str) -> tuple[pl.Expr, pl.Expr]:
         column = repr(self._column(field))
