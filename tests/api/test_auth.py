@@ -8,8 +8,10 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from cxlist.api import ALL_SCOPES, ClientCredentials
+from cxlist.api.admin import AccessKeyGrant, AdminAuth
 from cxlist.errors import AuthError, ServerError, TransportError, UnauthorizedError
 
 from .fakes import CLIENT_ID, SECRET, TOKEN_URL, FakeClock, FakeCxone, make_client, reply
@@ -208,3 +210,19 @@ def test_secret_not_in_repr_of_settings_or_auth() -> None:
     assert SECRET not in str(client.settings)
     assert SECRET not in repr(client.auth)
     assert SECRET not in repr(client)
+
+
+async def test_sync_clients_are_refused_naming_the_auth_class() -> None:
+    """Both token flows share one base; the refusal still names the class in use."""
+    http = httpx.AsyncClient()
+    grant = AccessKeyGrant(TOKEN_URL, "AKID", SecretStr(SECRET))
+    flows = {
+        "ClientCredentials": ClientCredentials(
+            http=http, token_url=TOKEN_URL, client_id="x", client_secret=SECRET
+        ),
+        "AdminAuth": AdminAuth(http=http, grant=grant),
+    }
+    for name, auth in flows.items():
+        with pytest.raises(TypeError, match=f"^{name} works with httpx.AsyncClient only$"):
+            next(auth.sync_auth_flow(httpx.Request("GET", "https://example.test/")))
+    await http.aclose()

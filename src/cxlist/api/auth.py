@@ -1,10 +1,13 @@
-"""OAuth 2.0 client credentials (RFC 6749 §4.4) as an :class:`httpx.Auth` flow.
+"""Bearer tokens as an :class:`httpx.Auth` flow, and OAuth 2.0 client credentials
+(RFC 6749 §4.4) as one way to get them.
 
-The flow attaches a cached bearer token to each request. The token is fetched once and
-shared: concurrent requests that find it missing or about to expire wait on one lock, and
-only the first of them asks the token endpoint (single flight). A 401 from the API drops
-the token that was used, fetches a new one (again single flight) and sends the request
-once more; a second 401 is returned to the caller as it is.
+:class:`CachedTokenAuth` attaches a cached bearer token to each request. The token is
+fetched once and shared: concurrent requests that find it missing or about to expire wait
+on one lock, and only the first of them asks the token endpoint (single flight). A 401
+from the API drops the token that was used, fetches a new one (again single flight) and
+sends the request once more; a second 401 is returned to the caller as it is. Subclasses
+say only how a token is fetched: :class:`ClientCredentials` here, and
+:class:`~cxlist.api.admin.auth.AdminAuth` for the Admin dialect.
 
 The client id and secret travel in the form body (default) or as HTTP Basic
 authentication, never in the URL. No message raised here contains the secret.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +29,15 @@ from pydantic import SecretStr
 
 from cxlist.errors import ApiError, AuthError, TransportError, error_from_response
 
-__all__ = ["ALL_SCOPES", "ClientCredentials", "Token"]
+__all__ = [
+    "ALL_SCOPES",
+    "REDACTED",
+    "CachedTokenAuth",
+    "ClientCredentials",
+    "Token",
+    "json_object_or_empty",
+    "token_lifetime",
+]
 
 ALL_SCOPES: tuple[str, ...] = (
     "campaigns:read",
@@ -35,7 +47,8 @@ ALL_SCOPES: tuple[str, ...] = (
     "data:write",
 )
 
-_REDACTED = "***"
+REDACTED = "***"
+"""What stands in a message where a secret would have been."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,16 +60,16 @@ class Token:
     scopes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
-        return f"Token(value={_REDACTED!r}, expires_at={self.expires_at!r}, scopes={self.scopes!r})"
+        return f"Token(value={REDACTED!r}, expires_at={self.expires_at!r}, scopes={self.scopes!r})"
 
 
-class ClientCredentials(httpx.Auth):
-    """Bearer tokens from the client-credentials grant, cached and refreshed.
+class CachedTokenAuth(httpx.Auth, ABC):
+    """Bearer tokens cached and refreshed ahead of expiry, renewed once on a 401.
 
     ``http`` sends the token requests (sent without any auth of their own). ``clock``
     returns seconds (monotonic by default); a token counts as expired ``refresh_margin``
-    seconds before the end of its ``expires_in``. ``use_basic_auth`` sends the client id
-    and secret as HTTP Basic instead of in the form body.
+    seconds before its ``expires_at``. ``token_requests`` counts the fetches. Subclasses
+    implement :meth:`_fetch_token`. Works with ``httpx.AsyncClient`` only.
     """
 
     requires_request_body = True
@@ -65,34 +78,19 @@ class ClientCredentials(httpx.Auth):
         self,
         *,
         http: httpx.AsyncClient,
-        token_url: str,
-        client_id: str,
-        client_secret: SecretStr | str,
-        scopes: Sequence[str] = ALL_SCOPES,
-        use_basic_auth: bool = False,
         refresh_margin: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
-        self._token_url = token_url
-        self._client_id = client_id
-        self._secret = (
-            client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
-        )
-        self._scopes = tuple(scopes)
-        self._use_basic_auth = use_basic_auth
         self._margin = refresh_margin
         self._clock = clock
         self._token: Token | None = None
         self._lock = asyncio.Lock()
         self.token_requests = 0
 
-    def __repr__(self) -> str:
-        return f"ClientCredentials(token_url={self._token_url!r}, client_id={self._client_id!r})"
-
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         """Refuse: this flow fetches tokens asynchronously and works with AsyncClient only."""
-        raise TypeError("ClientCredentials works with httpx.AsyncClient only")
+        raise TypeError(f"{type(self).__name__} works with httpx.AsyncClient only")
         yield request  # pragma: no cover
 
     async def async_auth_flow(
@@ -115,34 +113,81 @@ class ClientCredentials(httpx.Auth):
             return current
         async with self._lock:
             current = self._token
-            if current is not None and self._is_fresh(current):
-                return current
-            self._token = await self._fetch()
-            return self._token
+            if current is None or not self._is_fresh(current):
+                self._token = current = await self._renew()
+            return current
 
     async def refresh(self, *, stale: Token) -> Token:
         """A token other than ``stale``: fetched now unless another caller already replaced it."""
         async with self._lock:
             current = self._token
-            if current is not None and current is not stale and self._is_fresh(current):
-                return current
-            self._token = await self._fetch()
-            return self._token
+            if current is None or current is stale or not self._is_fresh(current):
+                self._token = current = await self._renew()
+            return current
 
     def _is_fresh(self, token: Token) -> bool:
         return self._clock() < token.expires_at - self._margin
 
-    async def _fetch(self) -> Token:
+    async def _renew(self) -> Token:
+        """Count the fetch, read the clock, and fetch (the caller holds the lock)."""
         self.token_requests += 1
-        requested_at = self._clock()
+        return await self._fetch_token(self._clock())
+
+    @abstractmethod
+    async def _fetch_token(self, requested_at: float) -> Token:
+        """A new token from the token endpoint; ``requested_at`` is the clock reading taken
+        just before asking, from which ``expires_in`` counts."""
+
+    async def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, dict[str, Any]]:
+        """Send a token request (without auth) and read its JSON object body.
+
+        An httpx failure becomes a :class:`~cxlist.errors.TransportError`: the API request
+        has not been sent yet, so nothing can have been applied.
+        """
         try:
-            response = await self._http.send(self._token_request(), auth=None)
+            response = await self._http.send(request, auth=None)
         except httpx.HTTPError as exc:
-            # The API request has not been sent yet, so nothing can have been applied.
             raise TransportError(
                 f"token request failed: {type(exc).__name__}", response_lost=False
             ) from None
-        body = _json_or_empty(response)
+        return response, json_object_or_empty(response)
+
+
+class ClientCredentials(CachedTokenAuth):
+    """Bearer tokens from the client-credentials grant, cached and refreshed.
+
+    ``http`` sends the token requests (sent without any auth of their own). ``clock``
+    returns seconds (monotonic by default); a token counts as expired ``refresh_margin``
+    seconds before the end of its ``expires_in``. ``use_basic_auth`` sends the client id
+    and secret as HTTP Basic instead of in the form body.
+    """
+
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        token_url: str,
+        client_id: str,
+        client_secret: SecretStr | str,
+        scopes: Sequence[str] = ALL_SCOPES,
+        use_basic_auth: bool = False,
+        refresh_margin: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(http=http, refresh_margin=refresh_margin, clock=clock)
+        self._token_url = token_url
+        self._client_id = client_id
+        self._secret = (
+            client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
+        )
+        self._scopes = tuple(scopes)
+        self._use_basic_auth = use_basic_auth
+
+    def __repr__(self) -> str:
+        return f"ClientCredentials(token_url={self._token_url!r}, client_id={self._client_id!r})"
+
+    async def _fetch_token(self, requested_at: float) -> Token:
+        response, body = await self._exchange(self._token_request())
         if response.status_code != 200:
             raise self._token_error(response, body)
         return self._parse_token(body, requested_at, response)
@@ -191,23 +236,29 @@ class ClientCredentials(httpx.Auth):
                 code="invalid_token_response",
                 request_id=response.headers.get("X-Request-Id"),
             )
-        expires_in = body.get("expires_in")
-        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3600.0
+        lifetime = token_lifetime(body)
         granted = body.get("scope")
         scopes = tuple(granted.split()) if isinstance(granted, str) else self._scopes
         return Token(value=value, expires_at=requested_at + lifetime, scopes=scopes)
 
     def _scrub(self, text: str) -> str:
         secret = self._secret.get_secret_value()
-        return text.replace(secret, _REDACTED) if secret else text
+        return text.replace(secret, REDACTED) if secret else text
 
     def _scrub_body(self, body: dict[str, Any]) -> dict[str, Any]:
         return {k: self._scrub(v) if isinstance(v, str) else v for k, v in body.items()}
 
 
-def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
+def json_object_or_empty(response: httpx.Response) -> dict[str, Any]:
+    """The response's JSON body when it is an object, else ``{}``."""
     try:
         data = response.json()
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def token_lifetime(body: dict[str, Any]) -> float:
+    """Seconds a token response's ``expires_in`` grants; 3600 when it gives no number."""
+    expires_in = body.get("expires_in")
+    return float(expires_in) if isinstance(expires_in, int | float) else 3600.0

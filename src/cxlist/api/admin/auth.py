@@ -18,12 +18,11 @@ sends the request once more. The tenant id is read from the token's JWT claims
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
 import time
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote_plus
@@ -31,7 +30,13 @@ from urllib.parse import quote_plus
 import httpx
 from pydantic import SecretStr
 
-from cxlist.api.auth import Token
+from cxlist.api.auth import (
+    REDACTED,
+    CachedTokenAuth,
+    Token,
+    json_object_or_empty,
+    token_lifetime,
+)
 from cxlist.errors import ApiError, AuthError, TransportError, error_from_response
 
 __all__ = [
@@ -46,7 +51,6 @@ __all__ = [
 
 ACCESS_KEY_PATH = "/authentication/v1/token/access-key"
 OPENID_PATH = "/.well-known/openid-configuration"
-_REDACTED = "***"
 
 
 def jwt_claims(token: str) -> dict[str, Any]:
@@ -153,7 +157,7 @@ class PasswordGrant:
             response = await http.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
             raise TransportError(f"OpenID discovery failed: {type(exc).__name__}") from None
-        body = _json_or_empty(response)
+        body = json_object_or_empty(response)
         endpoint = body.get("token_endpoint")
         if response.status_code != 200 or not isinstance(endpoint, str) or not endpoint:
             raise AuthError(
@@ -169,11 +173,10 @@ class PasswordGrant:
         return (self.client_secret.get_secret_value(), self.access_key_secret.get_secret_value())
 
 
-class AdminAuth(httpx.Auth):
+class AdminAuth(CachedTokenAuth):
     """Bearer tokens from a :class:`TokenGrant`, cached, refreshed ahead of expiry, and
-    renewed once on a 401. Works with ``httpx.AsyncClient`` only."""
-
-    requires_request_body = True
+    renewed once on a 401 (all of that from :class:`~cxlist.api.auth.CachedTokenAuth`).
+    Works with ``httpx.AsyncClient`` only."""
 
     def __init__(
         self,
@@ -183,77 +186,24 @@ class AdminAuth(httpx.Auth):
         refresh_margin: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._http = http
+        super().__init__(http=http, refresh_margin=refresh_margin, clock=clock)
         self._grant = grant
-        self._margin = refresh_margin
-        self._clock = clock
-        self._token: Token | None = None
-        self._lock = asyncio.Lock()
-        self.token_requests = 0
 
     def __repr__(self) -> str:
         return f"AdminAuth(grant={self._grant!r})"
-
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
-        """Refuse: tokens are fetched asynchronously."""
-        raise TypeError("AdminAuth works with httpx.AsyncClient only")
-        yield request  # pragma: no cover
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        """Send ``request`` with a bearer token; on a 401 renew it once and send again."""
-        token = await self.token()
-        request.headers["Authorization"] = f"Bearer {token.value}"
-        response = yield request
-        if response.status_code == 401:
-            token = await self.refresh(stale=token)
-            request.headers["Authorization"] = f"Bearer {token.value}"
-            yield request
-
-    async def token(self) -> Token:
-        """A token good for at least ``refresh_margin`` more seconds (one fetch at a time)."""
-        current = self._token
-        if current is not None and self._is_fresh(current):
-            return current
-        async with self._lock:
-            current = self._token
-            if current is None or not self._is_fresh(current):
-                self._token = current = await self._fetch()
-            return current
-
-    async def refresh(self, *, stale: Token) -> Token:
-        """A token other than ``stale``, fetched now unless another caller already did."""
-        async with self._lock:
-            current = self._token
-            if current is None or current is stale or not self._is_fresh(current):
-                self._token = current = await self._fetch()
-            return current
 
     async def tenant_id(self) -> str | None:
         """The tenant id claimed by the current token."""
         return tenant_id_of((await self.token()).value)
 
-    def _is_fresh(self, token: Token) -> bool:
-        return self._clock() < token.expires_at - self._margin
-
-    async def _fetch(self) -> Token:
-        self.token_requests += 1
-        requested_at = self._clock()
-        request = await self._grant.request(self._http)
-        try:
-            response = await self._http.send(request, auth=None)
-        except httpx.HTTPError as exc:
-            raise TransportError(f"token request failed: {type(exc).__name__}") from None
-        body = _json_or_empty(response)
+    async def _fetch_token(self, requested_at: float) -> Token:
+        response, body = await self._exchange(await self._grant.request(self._http))
         if response.status_code != 200:
             raise self._refused(response, body)
         value = body.get("access_token")
         if not isinstance(value, str) or not value:
             raise AuthError("token response has no access_token", status=200, code="no_token")
-        expires_in = body.get("expires_in")
-        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3600.0
-        return Token(value=value, expires_at=requested_at + lifetime)
+        return Token(value=value, expires_at=requested_at + token_lifetime(body))
 
     def _refused(self, response: httpx.Response, body: dict[str, Any]) -> ApiError:
         status = response.status_code
@@ -271,13 +221,5 @@ class AdminAuth(httpx.Auth):
     def _scrub(self, text: str) -> str:
         for secret in self._grant.secrets():
             if secret:
-                text = text.replace(secret, _REDACTED)
+                text = text.replace(secret, REDACTED)
         return text
-
-
-def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
