@@ -56,5 +56,5 @@ class ScoreStage:
         for add in self._adds(work):
             total = total + add.cast(pl.Int64)
         score = total.clip(self.config.min, self.config.max).alias("score")
-        scored = work.select(score)["score"]
+        scored = work.lazy().select(score).collect()["score"]  # lazy: shared parts run once
         return frame.with_columns(scored, (scored // 10).alias("priority"))

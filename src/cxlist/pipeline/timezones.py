@@ -15,7 +15,7 @@ from functools import cache
 import polars as pl
 from phonenumbers.tzdata import TIMEZONE_DATA
 
-__all__ = ["resolve_timezones", "state_zones"]
+__all__ = ["place_zones", "resolve_timezones", "state_zones"]
 
 _NY, _CHI, _DEN, _LA = (
     "America/New_York",
@@ -337,13 +337,10 @@ def _by_state(frame: pl.DataFrame) -> pl.Series | None:
     return key.replace_strict(table, default=None, return_dtype=pl.String)
 
 
-def resolve_timezones(frame: pl.DataFrame, default_timezone: str | None = None) -> pl.DataFrame:
-    """``timezone`` and ``timezone_source`` for every row of ``frame``.
+def place_zones(frame: pl.DataFrame) -> dict[str, pl.Series]:
+    """Zones from the ``timezone``, ``zip`` and ``state`` columns present, by source name.
 
-    Reads the optional columns ``timezone`` (an IANA name), ``zip``, ``state``, ``country`` and
-    ``phone_number`` (E.164). Sources: ``explicit``, ``zip``, ``state``, ``phone``, ``default``;
-    both null when nothing gives a zone and there is no default. ZIP and state count only for
-    rows whose ``country`` is empty or the US.
+    ZIP and state count only for rows whose ``country`` is empty or the US.
     """
     us = _is_us(frame)
     found: dict[str, pl.Series] = {}
@@ -354,6 +351,23 @@ def resolve_timezones(frame: pl.DataFrame, default_timezone: str | None = None) 
     ):
         if series is not None:
             found[name] = series if us is None or name == "explicit" else series.set(~us, None)
+    return found
+
+
+def resolve_timezones(
+    frame: pl.DataFrame,
+    default_timezone: str | None = None,
+    *,
+    places: dict[str, pl.Series] | None = None,
+) -> pl.DataFrame:
+    """``timezone`` and ``timezone_source`` for every row of ``frame``.
+
+    Reads the optional columns ``timezone`` (an IANA name), ``zip``, ``state``, ``country`` and
+    ``phone_number`` (E.164). Sources: ``explicit``, ``zip``, ``state``, ``phone``, ``default``;
+    both null when nothing gives a zone and there is no default. ``places`` is
+    :func:`place_zones` of ``frame`` when the caller has it already.
+    """
+    found = dict(places) if places is not None else place_zones(frame)
     if "phone_number" in frame.columns:
         found["phone"] = _phone_zones(frame["phone_number"])
     order = list(found)

@@ -18,7 +18,7 @@ from cxlist.pipeline.expressions import compile_expression, parse_expression
 from cxlist.pipeline.mapping import ColumnMapping
 from cxlist.pipeline.phones import normalize_phones
 from cxlist.pipeline.stages import dispose, nulls
-from cxlist.pipeline.timezones import resolve_timezones
+from cxlist.pipeline.timezones import place_zones, resolve_timezones
 
 __all__ = ["MAX_VALUE", "NormalizeStage", "ValidateStage"]
 
@@ -37,10 +37,16 @@ class NormalizeStage:
     def __init__(self, config: NormalizeConfig) -> None:
         self.config = config
 
+    @staticmethod
+    def _emails_and_places(
+        raw_email: pl.Series, frame: pl.DataFrame
+    ) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+        return normalize_emails(raw_email, trimmed_already=True), place_zones(frame)
+
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with normalized phone/email, ``timezone`` and ``timezone_source``.
 
-        Emails are normalized on a second thread while phones and time zones are worked out
+        Emails and the ZIP/state zones are worked out on a second thread while phones are
         (polars releases the GIL, so the two share the machine's cores).
         """
         empty = nulls("", frame.height, pl.String)
@@ -48,7 +54,7 @@ class NormalizeStage:
         raw_email = frame["email"] if "email" in frame.columns else empty
         with ThreadPoolExecutor(max_workers=1) as pool:
             # run_pipeline has trimmed every value already
-            emails_job = pool.submit(normalize_emails, raw_email, trimmed_already=True)
+            side = pool.submit(self._emails_and_places, raw_email, frame)
             phones = normalize_phones(raw_phone, self.config.default_region, trimmed_already=True)
             frame = frame.with_columns(
                 raw_phone.alias("_phone_raw"),
@@ -56,8 +62,8 @@ class NormalizeStage:
                 phones["e164"].alias("phone_number"),
                 phones["extension"].alias("phone_extension"),
             )
-            zones = resolve_timezones(frame, self.config.default_timezone)
-            emails = emails_job.result()
+            emails, places = side.result()
+        zones = resolve_timezones(frame, self.config.default_timezone, places=places)
         return frame.with_columns(
             raw_email.alias("_email_raw"),
             emails["valid"].alias("_email_ok"),
