@@ -117,16 +117,19 @@ class DedupeStage:
         # parsed on the rows being ranked only, with the format read from the whole column
         newest = recency_expression(frame[field], field) if field else pl.lit(0.0)
         order, descending = self._order(newest)
+        needed = ["row", "key_name", "key", "score", *([field] if field else [])]
+        playing = (
+            frame.lazy().filter(in_play() & pl.col("key").is_not_null()).select(needed).collect()
+        )
+        # only keys seen twice need ranking; a hash collision only adds rows to rank
+        repeated = playing.filter(pl.col("key").hash().is_duplicated())
         ranked = (
-            frame.lazy()
-            .filter(in_play() & pl.col("key").is_not_null())
-            # only keys seen twice need ranking; a hash collision only adds rows to rank
-            .filter(pl.col("key").hash().is_duplicated())
-            .select("row", "key_name", "key", *[e.alias(f"_o{i}") for i, e in enumerate(order)])
+            repeated.select(
+                "row", "key_name", "key", *[e.alias(f"_o{i}") for i, e in enumerate(order)]
+            )
             .sort([f"_o{i}" for i in range(len(order))], descending=descending)
             .with_columns(pl.col("row").first().over("key_name", "key").alias("_winner"))
             .filter(pl.col("_winner") != pl.col("row"))
-            .collect()
         )
         winner = nulls("duplicate_of", frame.height, pl.Int64)
         winner = winner.scatter(ranked["row"] - 1, ranked["_winner"])
