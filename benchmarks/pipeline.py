@@ -40,7 +40,9 @@ def _hash(base: pl.Expr, seed: int) -> pl.Expr:
     return base.hash(seed=seed)
 
 
-def generate(rows: int, folder: Path, seed: int = 7) -> tuple[Path, Path]:
+def generate(
+    rows: int, folder: Path, seed: int = 7, suppressions: int | None = None
+) -> tuple[Path, Path]:
     """Write ``contacts.csv`` and ``suppressions.parquet`` into ``folder``; return both paths."""
     i = pl.int_range(rows, dtype=pl.Int64)
     frame = pl.select(i.alias("i"))
@@ -98,7 +100,7 @@ def generate(rows: int, folder: Path, seed: int = 7) -> tuple[Path, Path]:
     csv_path = folder / "contacts.csv"
     frame.drop("i", "id", "_e164", "_suppressed").write_csv(csv_path)
     suppressed = frame.filter(pl.col("_suppressed")).select(pl.col("_e164").alias("phone"))
-    size = max(100_000, rows // 20)
+    size = suppressions or max(100_000, rows // 20)
     filler = pl.select(
         pl.format(
             "+1{}", (pl.int_range(size, dtype=pl.Int64) + 3_105_550_000).cast(pl.String)
@@ -207,6 +209,9 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="reuse/keep generated files here")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--suppressions", type=int, help="suppression entries (default: max(100k, 5%% of rows))"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs; the fastest is shown")
     parser.add_argument(
         "--max-list-size", type=int, help="campaign capacity (default: 2 x rows, no trimming)"
@@ -220,7 +225,7 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if not (folder / "contacts.csv").exists() or args.folder is None:
             started = time.perf_counter()
-            generate(args.rows, folder)
+            generate(args.rows, folder, suppressions=args.suppressions)
             print(
                 f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f}s",
                 file=sys.stderr,
