@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 
 from cxlist.api.backend import Backend, Campaign, Suppression
-from cxlist.errors import ConfigError, PlanError, RunError
+from cxlist.errors import ConfigError, CxlistError, PlanError, RunError
 from cxlist.pipeline import PipelineConfig, PipelineResult, run_pipeline
 from cxlist.report.results import RunMetrics, apply_outcomes, compute_metrics, write_summary
 from cxlist.report.webhook import DeliveryReport
@@ -36,7 +36,15 @@ from cxlist.upload.journal import Journal
 from cxlist.upload.plan_items import items_for_rows, plan_targets
 from cxlist.workspace import Workspace
 
-__all__ = ["RunEvents", "RunOutcome", "Target", "open_backend", "resume_run", "start_run"]
+__all__ = [
+    "RunEvents",
+    "RunOutcome",
+    "Target",
+    "open_backend",
+    "resume_run",
+    "run_settings",
+    "start_run",
+]
 
 BackendFactory = Callable[[Settings], Backend]
 
@@ -121,30 +129,23 @@ async def start_run(
     events = events or RunEvents()
     config = pipeline_config(settings, target)
     workspace = Workspace(settings.run.workspace)
+    backend = _open(settings, backend_factory)  # a config error stops here, before any record
     journal = Journal(workspace.connect())
     run_id = new_run_id()
     reporter = RunReporter(workspace, settings, run_id)
-    reporter.flush_webhooks()
-    journal.create_run(
-        run_id,
-        command="plan" if dry_run else "run",
-        dialect=settings.cxone.dialect,
-        input_path=str(source.resolve()),
-        input_sha256=file_sha256(source),
-        settings=_stored_settings(settings, target),
-    )
-    backend = _open(settings, backend_factory)
     try:
-        campaigns, suppressions = await _fetch_context(backend, config)
+        reporter.flush_webhooks()
+        journal.create_run(
+            run_id,
+            command="plan" if dry_run else "run",
+            dialect=settings.cxone.dialect,
+            input_path=str(source.resolve()),
+            input_sha256=file_sha256(source),
+            settings=_stored_settings(settings, target),
+        )
         try:
-            result = run_pipeline(
-                source,
-                config,
-                suppressions=suppressions,
-                campaigns=campaigns,
-                on_progress=events.on_stage,
-            )
-        except PlanError as err:
+            result = await _plan(backend, config, source, events)
+        except CxlistError as err:
             journal.update_run(run_id, status="FAILED", message=str(err), finished_at=_now())
             reporter.failed(str(err))
             raise
@@ -161,6 +162,17 @@ async def start_run(
         return replace(outcome, mapping=result.mapping.describe())
     finally:
         await backend.aclose()
+        journal.close()
+
+
+async def _plan(
+    backend: Backend, config: PipelineConfig, source: Path, events: RunEvents
+) -> PipelineResult:
+    """Fetch the campaigns' capacity and suppressions, then run the pipeline."""
+    campaigns, suppressions = await _fetch_context(backend, config)
+    return run_pipeline(
+        source, config, suppressions=suppressions, campaigns=campaigns, on_progress=events.on_stage
+    )
 
 
 async def resume_run(
@@ -175,20 +187,47 @@ async def resume_run(
     events = events or RunEvents()
     workspace = Workspace(settings.run.workspace)
     journal = Journal(workspace.connect())
-    record = journal.run(run_id)
-    if record.command != "run":
-        raise RunError(f"run {run_id} was a dry run (plan); start a new run to upload")
-    run_dir = workspace.run_dir(run_id)
-    if not (run_dir / "plan.parquet").exists():
-        raise RunError(f"run {run_id} has no plan (it failed before planning): start it again")
-    reporter = RunReporter(workspace, settings, run_id)
-    reporter.resumed()
-    reporter.flush_webhooks()
-    backend = _open(settings, backend_factory)
     try:
+        run_dir = _resumable(journal, workspace, run_id, settings)
+        backend = _open(settings, backend_factory)
+    except BaseException:
+        journal.close()
+        raise
+    reporter = RunReporter(workspace, settings, run_id)
+    try:
+        reporter.resumed()
+        reporter.flush_webhooks()
         return await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
     finally:
         await backend.aclose()
+        journal.close()
+
+
+def _resumable(journal: Journal, workspace: Workspace, run_id: str, settings: Settings) -> Path:
+    """The run's folder, once it is clear the run can be resumed with these settings."""
+    record = journal.run(run_id)
+    if record.command != "run":
+        raise RunError(f"run {run_id} was a dry run (plan); start a new run to upload")
+    if record.dialect != settings.cxone.dialect:
+        raise ConfigError(
+            f"run {run_id} used the {record.dialect} dialect, the settings say"
+            f" {settings.cxone.dialect}: resume it with the settings it ran with"
+        )
+    run_dir = workspace.run_dir(run_id)
+    if not (run_dir / "plan.parquet").exists():
+        raise RunError(f"run {run_id} has no plan (it failed before planning): start it again")
+    return run_dir
+
+
+def run_settings(workspace: Path, run_id: str) -> dict[str, Any]:
+    """The settings a run started with, as cxlist.toml data without secrets."""
+    journal = Journal(Workspace(workspace).connect())
+    try:
+        settings = journal.run(run_id).settings
+    finally:
+        journal.close()
+    settings.setdefault("run", {})["workspace"] = str(workspace)
+    return settings
 
 
 def _open(settings: Settings, factory: BackendFactory | None) -> Backend:
@@ -299,9 +338,10 @@ def _finish(
 
 
 def _stored_settings(settings: Settings, target: Target | None) -> dict[str, Any]:
+    """The run's settings as cxlist.toml data, the target folded into its ``[[lists]]``."""
     data = settings.public()
     if target is not None:
-        data["target"] = {"campaign_id": target.campaign_id, "list_id": target.list_id}
+        data["lists"] = [{"id": target.list_id, "campaign": target.campaign_id, "default": True}]
     return data
 
 

@@ -8,6 +8,7 @@ validated by the pipeline.
 
 from __future__ import annotations
 
+import copy
 import os
 import tomllib
 from collections.abc import Mapping
@@ -145,12 +146,12 @@ class Settings(BaseModel):
     pipeline: dict[str, Any] = Field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
-        """The settings as data fit to store or log: every secret left out."""
-        data = self.model_dump(mode="json", exclude={"pipeline"})
+        """The settings as data fit to store or log, in the shape of cxlist.toml (so
+        ``load_settings(base=...)`` reads them back): every secret left out."""
+        data = self.model_dump(mode="json", exclude={"pipeline"}, exclude_none=True)
         for name in ("client_secret", "access_key_secret"):
             data["cxone"].pop(name, None)
-        data["pipeline"] = self.pipeline
-        return data
+        return {**copy.deepcopy(self.pipeline), **data}
 
 
 _OWN_SECTIONS = ("cxone", "admin", "upload", "run", "webhooks")
@@ -159,15 +160,17 @@ _OWN_SECTIONS = ("cxone", "admin", "upload", "run", "webhooks")
 def load_settings(
     path: Path | None = None,
     *,
+    base: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Settings:
-    """Build settings from a TOML file (optional), the environment, then ``overrides``.
+    """Build settings from a TOML file (or ``base``, data of the same shape, when there is no
+    file), then the environment, then ``overrides``.
 
     ``overrides`` maps section to values (``{"upload": {"concurrency": 4}}``); None values are
     ignored, so unset flags do not hide the file or the environment.
     """
-    data = _read_toml(path) if path is not None else {}
+    data = _read_toml(path) if path is not None else copy.deepcopy(dict(base or {}))
     _refuse_secrets(data, str(path))
     sections: dict[str, Any] = {name: data.pop(name) for name in _OWN_SECTIONS if name in data}
     sections["pipeline"] = data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -93,19 +93,21 @@ WEBHOOK_SECRET_ENV = "CXLIST_WEBHOOK_SECRET"  # noqa: S105 (a variable's name, n
 def settings_from(
     config: Path | None,
     *,
+    base: Mapping[str, Any] | None = None,
     workspace: Path | None = None,
     concurrency: int | None = None,
     chunk_size: int | None = None,
     webhook: str | None = None,
 ) -> Settings:
-    """Settings from the file (or ./cxlist.toml), the environment, then these flags."""
-    if config is None and Path("cxlist.toml").is_file():
+    """Settings from the file (else ``base``, else ./cxlist.toml), the environment, then
+    these flags."""
+    if config is None and base is None and Path("cxlist.toml").is_file():
         config = Path("cxlist.toml")
     overrides: dict[str, dict[str, Any]] = {
         "run": {"workspace": workspace},
         "upload": {"concurrency": concurrency, "chunk_size": chunk_size},
     }
-    settings = load_settings(config, overrides=overrides)
+    settings = load_settings(config, base=base, overrides=overrides)
     if webhook:
         from cxlist.settings import WebhookSettings
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -162,17 +162,24 @@ def resume(
     webhook: WebhookOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Finish what an interrupted or partly failed run left undone."""
-    from cxlist.run import resume_run
+    """Finish what an interrupted or partly failed run left undone.
+
+    Without --config, the run's own settings (as stored when it started, secrets excepted)
+    are the base; the environment and these flags still override them.
+    """
+    from cxlist.run import resume_run, run_settings
 
     with failing_cleanly():
-        settings = settings_from(
-            config,
-            workspace=workspace,
-            concurrency=concurrency,
-            chunk_size=chunk_size,
-            webhook=webhook,
-        )
+        flags: dict[str, Any] = {
+            "workspace": workspace,
+            "concurrency": concurrency,
+            "chunk_size": chunk_size,
+            "webhook": webhook,
+        }
+        settings = settings_from(config, **flags)
+        if config is None:
+            stored = run_settings(settings.run.workspace, run_id)
+            settings = settings_from(None, base=stored, **flags)
         drive(lambda events: resume_run(run_id, settings, events=events), quiet=quiet)
 
 

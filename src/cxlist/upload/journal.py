@@ -135,6 +135,10 @@ class Journal:
         self._conn = conn
         self._conn.executescript(_SCHEMA)
 
+    def close(self) -> None:
+        """Close the connection; the journal must not be used afterwards."""
+        self._conn.close()
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         self._conn.execute("BEGIN IMMEDIATE")
