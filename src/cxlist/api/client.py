@@ -8,9 +8,11 @@ Sending is layered, one short method each::
             └── _single  one HTTP exchange through httpx, with the OAuth flow
                          (cxlist.api.auth: bearer token, one refresh-and-resend on 401)
 
-Every error answer becomes a :mod:`cxlist.errors` class through ``error_from_response``
-with the ``X-Request-Id``; httpx exceptions become :class:`~cxlist.errors.TransportError`
-at the boundary, with ``response_lost`` set when the request may have reached the server.
+The three lower layers are :class:`~cxlist.api.transport.LayeredClient`'s, shared with the
+Admin client. Every error answer becomes a :mod:`cxlist.errors` class through
+``error_from_response`` with the ``X-Request-Id``; httpx exceptions become
+:class:`~cxlist.errors.TransportError` at the boundary, with ``response_lost`` set when the
+request may have reached the server.
 """
 
 from __future__ import annotations
@@ -20,15 +22,13 @@ import json
 import random as _random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self, TypeVar
-from urllib.parse import quote
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from cxlist.api.auth import ALL_SCOPES, ClientCredentials
-from cxlist.api.limiter import AdaptiveLimiter, LimiterStats
+from cxlist.api.limiter import LimiterStats
 from cxlist.api.models import (
     AddItemsReply,
     AddItemsResponse,
@@ -39,16 +39,20 @@ from cxlist.api.models import (
     StoredItem,
     SuppressionModel,
 )
-from cxlist.api.retry import Retrier, RetryPolicy, parse_retry_after
-from cxlist.errors import ApiError, TransportError, error_from_response
+from cxlist.api.retry import RetryPolicy
+from cxlist.api.transport import (
+    MAX_PAGES,
+    NOT_SENT,
+    NOT_SENT_LOCAL,
+    LayeredClient,
+    build_http,
+    path_segment,
+)
+from cxlist.errors import ApiError
 
 __all__ = ["V2Client", "V2Settings", "encode_items"]
 
 M = TypeVar("M", bound=BaseModel)
-
-_MAX_PAGES = 100_000
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-_NOT_SENT_LOCAL = (httpx.LocalProtocolError, httpx.ProxyError)
 
 
 class V2Settings(BaseModel):
@@ -90,7 +94,7 @@ def encode_items(items: Sequence[Mapping[str, Any]]) -> bytes:
     return json.dumps({"items": list(items)}, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-class V2Client:
+class V2Client(LayeredClient[ClientCredentials]):
     """One tenant over one ``httpx.AsyncClient`` whose pool matches the concurrency.
 
     ``transport`` replaces the network (tests pass ``httpx.MockTransport``). ``sleep``,
@@ -109,10 +113,7 @@ class V2Client:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
-        self._wall_clock = wall_clock
-        size = settings.max_concurrency
-        self._http = httpx.AsyncClient(
-            base_url=settings.resolved_base_url(),
+        http = build_http(
             transport=transport,
             timeout=httpx.Timeout(
                 connect=settings.connect_timeout,
@@ -120,39 +121,33 @@ class V2Client:
                 write=settings.write_timeout,
                 pool=settings.pool_timeout,
             ),
-            limits=httpx.Limits(max_connections=size + 1, max_keepalive_connections=size + 1),
-            headers={"Accept": "application/json"},
+            size=settings.max_concurrency,
+            base_url=settings.resolved_base_url(),
         )
-        self.auth = ClientCredentials(
-            http=self._http,
-            token_url=settings.resolved_token_url(),
-            client_id=settings.client_id,
-            client_secret=settings.client_secret,
-            scopes=settings.scopes,
-            use_basic_auth=settings.use_basic_auth,
-            refresh_margin=settings.token_refresh_margin,
+        super().__init__(
+            http=http,
+            auth=ClientCredentials(
+                http=http,
+                token_url=settings.resolved_token_url(),
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                scopes=settings.scopes,
+                use_basic_auth=settings.use_basic_auth,
+                refresh_margin=settings.token_refresh_margin,
+                clock=clock,
+            ),
+            retry=settings.retry,
+            size=settings.max_concurrency,
+            request_id_header="X-Request-Id",
+            not_sent=NOT_SENT + NOT_SENT_LOCAL,
+            sleep=sleep,
+            random=random,
             clock=clock,
+            wall_clock=wall_clock,
         )
-        self.retrier = Retrier(settings.retry, sleep=sleep, random=random, clock=clock)
-        self.limiter = AdaptiveLimiter(size, clock=wall_clock, sleep=sleep)
 
     def __repr__(self) -> str:
         return f"V2Client(base_url={self.settings.resolved_base_url()!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
 
     def stats(self) -> LimiterStats:
         """The limiter's current limit and counters, for progress reporting."""
@@ -162,12 +157,12 @@ class V2Client:
 
     async def campaign(self, campaign_id: str) -> CampaignModel:
         """The campaign ``campaign_id``; raises NotFoundError when there is none."""
-        response = await self._send("GET", f"/api/v2/campaigns/{_segment(campaign_id)}")
+        response = await self._send("GET", f"/api/v2/campaigns/{path_segment(campaign_id)}")
         return _parse(CampaignModel, response)
 
     async def list_info(self, list_id: str) -> ListModel:
         """The list ``list_id`` with its duplicate policy and dedup key."""
-        response = await self._send("GET", f"/api/v2/lists/{_segment(list_id)}")
+        response = await self._send("GET", f"/api/v2/lists/{path_segment(list_id)}")
         return _parse(ListModel, response)
 
     async def suppressions(self, status: str | None = None) -> list[SuppressionModel]:
@@ -200,7 +195,7 @@ class V2Client:
             raise ValueError("an Idempotency-Key has 1 to 255 characters")
         response = await self._send(
             "POST",
-            f"/api/v2/lists/{_segment(list_id)}/items",
+            f"/api/v2/lists/{path_segment(list_id)}/items",
             content=encode_items(items_json),
             idempotency_key=idempotency_key,
         )
@@ -216,21 +211,21 @@ class V2Client:
         """One page of the list's stored items (pages start at 1)."""
         params = {"page": page, "pageSize": page_size or self.settings.page_size}
         response = await self._send(
-            "GET", f"/api/v2/lists/{_segment(list_id)}/items", params=params
+            "GET", f"/api/v2/lists/{path_segment(list_id)}/items", params=params
         )
         return _page(response, StoredItem)
 
     async def read_items(self, list_id: str) -> list[StoredItem]:
         """Every stored item of the list, all pages."""
         params: dict[str, str | int] = {"pageSize": self.settings.page_size}
-        path = f"/api/v2/lists/{_segment(list_id)}/items"
+        path = f"/api/v2/lists/{path_segment(list_id)}/items"
         return [
             item async for page in self._pages(path, params, StoredItem) for item in page.entries
         ]
 
     async def purge(self, list_id: str) -> int:
         """Delete every item of the list; returns how many the server deleted."""
-        response = await self._send("DELETE", f"/api/v2/lists/{_segment(list_id)}/items")
+        response = await self._send("DELETE", f"/api/v2/lists/{path_segment(list_id)}/items")
         return _parse(PurgeResponse, response).deleted
 
     # ----- paging ------------------------------------------------------------------------
@@ -241,7 +236,7 @@ class V2Client:
         url: str | httpx.URL = path
         query: dict[str, str | int] | None = params
         seen: set[str] = set()
-        for _ in range(_MAX_PAGES):
+        for _ in range(MAX_PAGES):
             response = await self._send("GET", url, params=query)
             page = _page(response, model)
             yield page
@@ -251,9 +246,9 @@ class V2Client:
                 raise ApiError(f"paging loops back to {page.next_url}", status=response.status_code)
             seen.add(page.next_url)
             url, query = page.next_url, None
-        raise ApiError(f"more than {_MAX_PAGES} pages at {path}")
+        raise ApiError(f"more than {MAX_PAGES} pages at {path}")
 
-    # ----- the layers --------------------------------------------------------------------
+    # ----- the top layer -----------------------------------------------------------------
 
     async def _send(
         self,
@@ -273,54 +268,6 @@ class V2Client:
             method, url, params=dict(params) if params else None, content=content, headers=headers
         )
         return await self._retrying(request, has_idempotency_key=idempotency_key is not None)
-
-    async def _retrying(
-        self, request: httpx.Request, *, has_idempotency_key: bool
-    ) -> httpx.Response:
-        return await self.retrier.run(
-            lambda: self._limited(request),
-            method=request.method,
-            has_idempotency_key=has_idempotency_key,
-        )
-
-    async def _limited(self, request: httpx.Request) -> httpx.Response:
-        response = await self.limiter.run(lambda: self._single(request))
-        if response.is_success:
-            return response
-        raise self._error_for(response)
-
-    async def _single(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await self._http.send(request, auth=self.auth)
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, request) from exc
-
-    def _error_for(self, response: httpx.Response) -> ApiError:
-        return error_from_response(
-            response.status_code,
-            _json_or_none(response),
-            request_id=response.headers.get("X-Request-Id"),
-            retry_after=parse_retry_after(response.headers.get("Retry-After"), self._wall_clock()),
-        )
-
-
-def _transport_error(exc: httpx.HTTPError, request: httpx.Request) -> TransportError:
-    """An httpx failure as a TransportError; ``response_lost`` unless it surely was not sent."""
-    lost = not isinstance(exc, _NOT_SENT + _NOT_SENT_LOCAL)
-    where = f"{request.method} {request.url.path}"
-    return TransportError(f"{type(exc).__name__} on {where}", response_lost=lost)
-
-
-def _segment(value: str) -> str:
-    """``value`` escaped for use as one URL path segment."""
-    return quote(value, safe="")
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _parse(model: type[M], response: httpx.Response) -> M:

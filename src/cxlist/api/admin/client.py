@@ -1,10 +1,11 @@
 """The async client for the CXone Admin API (``api-admin.md``).
 
-Sending is layered like the v2 client, reusing its parts::
+Sending is layered like the v2 client, through the same
+:class:`~cxlist.api.transport.LayeredClient`::
 
-    _send            one logical call: absolute URL on the tenant's API base, built once
-    └── Retrier      cxlist.api.retry: 429/5xx/lost connections, Retry-After honoured
-        └── AdaptiveLimiter  cxlist.api.limiter: concurrency and pacing after 429s
+    _json            one logical call: absolute URL on the tenant's API base, built once
+    └── _retrying    cxlist.api.retry: 429/5xx/lost connections, Retry-After honoured
+        └── _limited cxlist.api.limiter: concurrency and pacing after 429s
             └── _single  one exchange through httpx with AdminAuth (renew once on 401)
 
 The API base is ``{api_endpoint}/incontactapi/services/{version}``: ``api_endpoint`` is the
@@ -21,8 +22,7 @@ import base64
 import random as _random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Literal, Self
-from urllib.parse import quote
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -50,15 +50,20 @@ from cxlist.api.admin.shapes import (
     read_remove,
     read_upload,
 )
-from cxlist.api.limiter import AdaptiveLimiter
-from cxlist.api.retry import Retrier, RetryPolicy, parse_retry_after
-from cxlist.errors import ApiError, ConfigError, TransportError, error_from_response
+from cxlist.api.retry import RetryPolicy
+from cxlist.api.transport import (
+    MAX_PAGES,
+    NOT_SENT,
+    LayeredClient,
+    build_http,
+    json_or_none,
+    path_segment,
+)
+from cxlist.errors import ApiError, ConfigError
 
 __all__ = ["AdminClient", "AdminClientSettings", "CallListDefinition", "UploadRequest"]
 
 CONFIGURATION_PATH = "/.well-known/cxone-configuration"
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-_MAX_PAGES = 100_000
 
 
 class AdminClientSettings(BaseModel):
@@ -126,7 +131,7 @@ class UploadRequest(BaseModel):
     default_time_zone: str | None = None
 
 
-class AdminClient:
+class AdminClient(LayeredClient[AdminAuth]):
     """One tenant over one ``httpx.AsyncClient``; see the module docstring for the layers.
 
     ``transport`` replaces the network in tests; ``sleep``, ``random``, ``clock`` and
@@ -144,37 +149,33 @@ class AdminClient:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
-        self._wall_clock = wall_clock
-        size = settings.max_concurrency
-        self._http = httpx.AsyncClient(
+        http = build_http(
             transport=transport,
             timeout=httpx.Timeout(settings.timeout, connect=10.0),
-            limits=httpx.Limits(max_connections=size + 1, max_keepalive_connections=size + 1),
-            headers={"Accept": "application/json"},
+            size=settings.max_concurrency,
         )
-        self.auth = AdminAuth(
-            http=self._http,
-            grant=_grant(settings),
-            refresh_margin=settings.token_refresh_margin,
+        super().__init__(
+            http=http,
+            auth=AdminAuth(
+                http=http,
+                grant=_grant(settings),
+                refresh_margin=settings.token_refresh_margin,
+                clock=clock,
+            ),
+            retry=settings.retry,
+            size=settings.max_concurrency,
+            request_id_header="CorrelationId",
+            not_sent=NOT_SENT,
+            sleep=sleep,
+            random=random,
             clock=clock,
+            wall_clock=wall_clock,
         )
-        self.retrier = Retrier(settings.retry, sleep=sleep, random=random, clock=clock)
-        self.limiter = AdaptiveLimiter(size, clock=wall_clock, sleep=sleep)
         self._base: str | None = None
         self._base_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"AdminClient(api_url={self.settings.api_url!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
 
     # ----- where the tenant is -------------------------------------------------------------
 
@@ -196,8 +197,8 @@ class AdminClient:
             raise ConfigError("the access token carries no tenantId claim: set [admin] api_url")
         url = self.settings.discovery_url.rstrip("/") + CONFIGURATION_PATH
         request = self._http.build_request("GET", url, params={"tenantId": tenant})
-        response = await self.retrier.run(lambda: self._checked(request, auth=False), method="GET")
-        body = _json_or_none(response)
+        response = await self._retrying(request, auth=False)
+        body = json_or_none(response)
         endpoint = body.get("api_endpoint") if isinstance(body, dict) else None
         if not isinstance(endpoint, str) or not endpoint:
             raise ApiError("cxone-configuration gave no api_endpoint", code="discovery_failed")
@@ -237,21 +238,21 @@ class AdminClient:
             body["expirationDate"] = request.expiration_date
         if request.default_time_zone:
             body["defaultTimeZone"] = request.default_time_zone
-        path = f"/lists/call-lists/{_segment(list_id)}/upload"
+        path = f"/lists/call-lists/{path_segment(list_id)}/upload"
         return read_upload(await self._json("POST", path, json=body, repeatable=True))
 
     async def job(self, job_id: str) -> JobStatus:
         """The upload job's state (and, where the server gives them, per-record errors)."""
-        return read_job(await self._json("GET", f"/lists/call-lists/jobs/{_segment(job_id)}"))
+        return read_job(await self._json("GET", f"/lists/call-lists/jobs/{path_segment(job_id)}"))
 
     async def cancel_job(self, job_id: str) -> None:
         """Cancel an upload job."""
-        await self._json("DELETE", f"/lists/call-lists/jobs/{_segment(job_id)}")
+        await self._json("DELETE", f"/lists/call-lists/jobs/{path_segment(job_id)}")
 
     async def call_list(self, list_id: str) -> CallList:
         """One list's entry with its counts (no records)."""
         head, _ = read_list_records(
-            await self._json("GET", f"/lists/call-lists/{_segment(list_id)}")
+            await self._json("GET", f"/lists/call-lists/{path_segment(list_id)}")
         )
         if head is None:
             raise ApiError(f"list {list_id}: the answer has no listId", code="malformed_response")
@@ -259,29 +260,29 @@ class AdminClient:
 
     async def list_records(self, list_id: str) -> list[dict[str, Any]]:
         """Every record of the list, paged with ``skip``/``top``."""
-        path = f"/lists/call-lists/{_segment(list_id)}"
+        path = f"/lists/call-lists/{path_segment(list_id)}"
         found: list[dict[str, Any]] = []
         top = self.settings.page_size
-        for page in range(_MAX_PAGES):
+        for page in range(MAX_PAGES):
             params: dict[str, str | int] = {"includeRecords": "true", "skip": page * top}
             params["top"] = top
             _, records = read_list_records(await self._json("GET", path, params=params))
             found.extend(records)
             if len(records) < top:
                 return found
-        raise ApiError(f"more than {_MAX_PAGES} pages of list {list_id}")
+        raise ApiError(f"more than {MAX_PAGES} pages of list {list_id}")
 
     async def remove_prospects(self, list_name: str, external_ids: Sequence[str]) -> RemoveResult:
         """Remove records by external id from the list named ``list_name``."""
         body = {"prospectsToRemove": [{"externalId": e} for e in external_ids]}
-        path = f"/lists/call-lists/{_segment(list_name)}/removeProspects"
+        path = f"/lists/call-lists/{path_segment(list_name)}/removeProspects"
         return read_remove(await self._json("DELETE", path, json=body))
 
     # ----- skills and DNC groups -----------------------------------------------------------
 
     async def skill(self, skill_id: str) -> dict[str, Any]:
         """The skill's entry (``{"skillId", "skillName", ...}``), flat or in a list."""
-        body = await self._json("GET", f"/skills/{_segment(skill_id)}")
+        body = await self._json("GET", f"/skills/{path_segment(skill_id)}")
         data = body if isinstance(body, dict) else {}
         for wrapper in ("skills", "resultSet"):
             inner = data.get(wrapper)
@@ -297,7 +298,7 @@ class AdminClient:
 
     async def scrubbed_skills(self, group_id: str) -> list[str]:
         """The ids of the skills scrubbed against a group **(inferred shape)**."""
-        body = await self._json("GET", f"/dnc-groups/{_segment(group_id)}/scrubbed-skills")
+        body = await self._json("GET", f"/dnc-groups/{path_segment(group_id)}/scrubbed-skills")
         data = body if isinstance(body, dict) else {}
         inner = data.get("resultSet", data)
         skills = inner.get("skills", []) if isinstance(inner, dict) else []
@@ -305,27 +306,27 @@ class AdminClient:
 
     async def dnc_records(self, group_id: str) -> list[str]:
         """Every phone number of a DNC group as text, paged with ``skip``/``top``."""
-        path = f"/dnc-groups/{_segment(group_id)}/records"
+        path = f"/dnc-groups/{path_segment(group_id)}/records"
         found: list[str] = []
         top = self.settings.page_size
-        for page in range(_MAX_PAGES):
+        for page in range(MAX_PAGES):
             params = {"skip": page * top, "top": top}
             batch = read_dnc_records(await self._json("GET", path, params=params))
             found.extend(batch.phones)
             if len(batch.raw) < top:
                 return found
-        raise ApiError(f"more than {_MAX_PAGES} pages of DNC group {group_id}")
+        raise ApiError(f"more than {MAX_PAGES} pages of DNC group {group_id}")
 
     async def add_dnc_records(
         self, group_id: str, phones: Sequence[str], *, expired_date: str | None = None
     ) -> list[DncAddResult]:
         """Add numbers to a DNC group; one result per number (each may fail on its own)."""
         records = [{"phoneNumber": p, "expiredDate": expired_date} for p in phones]
-        path = f"/dnc-groups/{_segment(group_id)}/records"
+        path = f"/dnc-groups/{path_segment(group_id)}/records"
         body = await self._json("POST", path, json={"dncGroupRecords": records})
         return read_dnc_add(body, phones)
 
-    # ----- the layers ----------------------------------------------------------------------
+    # ----- the top layer -------------------------------------------------------------------
 
     async def _json(
         self,
@@ -338,34 +339,8 @@ class AdminClient:
     ) -> Any:
         url = await self.api_base() + path
         request = self._http.build_request(method, url, params=params, json=json)
-        response = await self.retrier.run(
-            lambda: self._checked(request, auth=True),
-            method=method,
-            has_idempotency_key=repeatable,
-        )
-        return _json_or_none(response)
-
-    async def _checked(self, request: httpx.Request, *, auth: bool) -> httpx.Response:
-        response = await self.limiter.run(lambda: self._single(request, auth=auth))
-        if response.is_success:
-            return response
-        raise self._error_for(response)
-
-    async def _single(self, request: httpx.Request, *, auth: bool) -> httpx.Response:
-        try:
-            return await self._http.send(request, auth=self.auth if auth else None)
-        except httpx.HTTPError as exc:
-            lost = not isinstance(exc, _NOT_SENT)
-            where = f"{request.method} {request.url.path}"
-            raise TransportError(f"{type(exc).__name__} on {where}", response_lost=lost) from exc
-
-    def _error_for(self, response: httpx.Response) -> ApiError:
-        return error_from_response(
-            response.status_code,
-            _json_or_none(response),
-            request_id=response.headers.get("CorrelationId"),
-            retry_after=parse_retry_after(response.headers.get("Retry-After"), self._wall_clock()),
-        )
+        response = await self._retrying(request, has_idempotency_key=repeatable)
+        return json_or_none(response)
 
 
 def _grant(settings: AdminClientSettings) -> TokenGrant:
@@ -384,18 +359,5 @@ def _grant(settings: AdminClientSettings) -> TokenGrant:
     )
 
 
-def _segment(value: str) -> str:
-    return quote(value, safe="")
-
-
 def _number_or_text(value: str) -> int | str:
     return int(value) if value.isdigit() else value
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    if response.status_code == 204 or not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return None
