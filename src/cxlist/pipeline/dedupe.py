@@ -118,11 +118,15 @@ class DedupeStage:
         newest = recency_expression(frame[field], field) if field else pl.lit(0.0)
         order, descending = self._order(newest)
         needed = ["row", "key_name", "key", "score", *([field] if field else [])]
-        playing = (
-            frame.lazy().filter(in_play() & pl.col("key").is_not_null()).select(needed).collect()
+        # only keys seen twice need ranking: hashes compared over every row (a superset of the
+        # rows in play; a collision only adds rows to rank), then the few candidates kept
+        repeated_key = frame.get_column("key").hash().is_duplicated()
+        repeated = (
+            frame.lazy()
+            .select(*needed, "disposition", repeated_key.alias("_repeated"))
+            .filter(in_play() & pl.col("key").is_not_null() & pl.col("_repeated"))
+            .collect()
         )
-        # only keys seen twice need ranking; a hash collision only adds rows to rank
-        repeated = playing.filter(pl.col("key").hash().is_duplicated())
         ranked = (
             repeated.select(
                 "row", "key_name", "key", *[e.alias(f"_o{i}") for i, e in enumerate(order)]
