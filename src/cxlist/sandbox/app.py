@@ -86,13 +86,15 @@ def _problem(status: int, code: str, message: str, **headers: str) -> JSONRespon
     return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
 
 
-def _sandbox(request: Request) -> SandboxState:
+def sandbox_state(request: Request) -> SandboxState:
+    """The sandbox state behind a request's app (for the dialects' route handlers)."""
     state: SandboxState = request.app.state.sandbox
     return state
 
 
-async def _enter(request: Request, endpoint: str) -> FaultDecision:
-    state = _sandbox(request)
+async def enter_call(request: Request, endpoint: str) -> FaultDecision:
+    """Count a call to ``endpoint``, apply the latency, and decide its fault (if any)."""
+    state = sandbox_state(request)
     call = state.injector.count(endpoint)
     latency = state.injector.faults.latency_ms
     if latency:
@@ -103,7 +105,8 @@ async def _enter(request: Request, endpoint: str) -> FaultDecision:
     return decision
 
 
-def _status_fault(decision: FaultDecision, oauth: bool = False) -> Response | None:
+def fault_response(decision: FaultDecision, oauth: bool = False) -> Response | None:
+    """The error answer a status fault calls for, or None when the call goes ahead."""
     if decision.action is None or not decision.action.isdigit():
         return None
     status = int(decision.action)
@@ -124,20 +127,21 @@ def _status_fault(decision: FaultDecision, oauth: bool = False) -> Response | No
 
 async def token_endpoint(request: Request) -> Response:
     """``POST /as/token.oauth2``: client credentials; only scripted faults apply."""
-    decision = await _enter(request, "token")
+    decision = await enter_call(request, "token")
     if decision.action == "drop_before":
         return Response(status_code=204)
-    faulted = _status_fault(decision, oauth=True)
+    faulted = fault_response(decision, oauth=True)
     if faulted is not None:
         return faulted
-    response = await _sandbox(request).tokens.grant(
-        request, _sandbox(request).injector.faults.token_ttl
+    response = await sandbox_state(request).tokens.grant(
+        request, sandbox_state(request).injector.faults.token_ttl
     )
-    _finish(request, decision)
+    finish_call(request, decision)
     return response
 
 
-def _finish(request: Request, decision: FaultDecision) -> None:
+def finish_call(request: Request, decision: FaultDecision) -> None:
+    """After the call was applied: drop its connection if the fault says drop_after."""
     if decision.action == "drop_after":
         request.scope[_FLAGS].drop = True
 
@@ -154,10 +158,10 @@ def api_endpoint(
     """Wrap ``handler`` with faults, bearer auth, the rate limit and the scope check."""
 
     async def serve(request: Request) -> Response:
-        decision = await _enter(request, endpoint)
+        decision = await enter_call(request, endpoint)
         if decision.action == "drop_before":
             return Response(status_code=204)
-        state = _sandbox(request)
+        state = sandbox_state(request)
         token = _bearer(request)
         issued = state.tokens.check(token) if token else None
         if token is None or issued is None:
@@ -173,7 +177,7 @@ def api_endpoint(
         response = _gate(decision, wait, issued.scopes, scope)
         if response is None:
             response = await handler(request, issued.client_id)
-            _finish(request, decision)
+            finish_call(request, decision)
         response.headers.update(limit_headers)
         return response
 
@@ -187,7 +191,7 @@ def _gate(
         return _problem(
             429, "rate_limited", "over the client's request rate", **{"Retry-After": str(wait)}
         )
-    faulted = _status_fault(decision)
+    faulted = fault_response(decision)
     if faulted is not None:
         return faulted
     if scope not in scopes:
@@ -216,12 +220,12 @@ def _items_route() -> Callable[[Request], Awaitable[Response]]:
 
 
 async def _get_faults(request: Request) -> Response:
-    injector = _sandbox(request).injector
+    injector = sandbox_state(request).injector
     return JSONResponse({"faults": injector.faults.to_json(), "calls": injector.calls})
 
 
 async def _set_faults(request: Request) -> Response:
-    state = _sandbox(request)
+    state = sandbox_state(request)
     try:
         data = json.loads(await request.body() or b"{}")
         if not isinstance(data, dict):
@@ -234,7 +238,7 @@ async def _set_faults(request: Request) -> Response:
 
 
 async def _reset(request: Request) -> Response:
-    _sandbox(request).reset()
+    sandbox_state(request).reset()
     return JSONResponse({"reset": True})
 
 

@@ -128,9 +128,20 @@ class SandboxStore:
             finally:
                 self._depth = 0
 
-    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read, under the store's lock (for this and other dialects' tables)."""
         with self._lock:
             return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def add_schema(self, script: str) -> None:
+        """Create another dialect's tables in this database (``CREATE ... IF NOT EXISTS``)."""
+        with self._lock:
+            self._conn.executescript(script)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The database, for writes inside :meth:`transaction` (which holds the lock)."""
+        return self._conn
 
     # -- seeding ---------------------------------------------------------------------
 
@@ -189,7 +200,7 @@ class SandboxStore:
 
     def client(self, client_id: str) -> ClientRecord | None:
         """The OAuth client ``client_id``, or None."""
-        rows = self._rows("SELECT id, secret, scopes FROM clients WHERE id = ?", [client_id])
+        rows = self.query("SELECT id, secret, scopes FROM clients WHERE id = ?", [client_id])
         if not rows:
             return None
         cid, secret, scopes = rows[0]
@@ -197,7 +208,7 @@ class SandboxStore:
 
     def list_record(self, list_id: str) -> ListRecord | None:
         """The list ``list_id``, or None."""
-        rows = self._rows(
+        rows = self.query(
             "SELECT id, campaign_id, name, duplicate_policy, dedup_key FROM lists WHERE id = ?",
             [list_id],
         )
@@ -205,7 +216,7 @@ class SandboxStore:
 
     def list_size(self, list_id: str) -> int:
         """How many items ``list_id`` holds."""
-        return int(self._rows("SELECT COUNT(*) FROM items WHERE list_id = ?", [list_id])[0][0])
+        return int(self.query("SELECT COUNT(*) FROM items WHERE list_id = ?", [list_id])[0][0])
 
     def list_view(self, list_id: str) -> dict[str, Any] | None:
         """The list as ``GET /api/v2/lists/{id}`` shows it, or None."""
@@ -223,7 +234,7 @@ class SandboxStore:
 
     def campaign_size(self, campaign_id: str) -> int:
         """How many items all the lists of ``campaign_id`` hold together."""
-        rows = self._rows(
+        rows = self.query(
             "SELECT COUNT(*) FROM items WHERE list_id IN"
             " (SELECT id FROM lists WHERE campaign_id = ?)",
             [campaign_id],
@@ -232,12 +243,12 @@ class SandboxStore:
 
     def campaign_max_size(self, campaign_id: str) -> int | None:
         """The campaign's ``maxListSize``, or None when it has none (or does not exist)."""
-        rows = self._rows("SELECT max_list_size FROM campaigns WHERE id = ?", [campaign_id])
+        rows = self.query("SELECT max_list_size FROM campaigns WHERE id = ?", [campaign_id])
         return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def campaign_view(self, campaign_id: str) -> dict[str, Any] | None:
         """The campaign as ``GET /api/v2/campaigns/{id}`` shows it, or None."""
-        rows = self._rows(
+        rows = self.query(
             "SELECT id, name, status, max_list_size FROM campaigns WHERE id = ?", [campaign_id]
         )
         if not rows:
@@ -245,7 +256,7 @@ class SandboxStore:
         cid, name, status, max_size = rows[0]
         list_ids = [
             r[0]
-            for r in self._rows("SELECT id FROM lists WHERE campaign_id = ? ORDER BY id", [cid])
+            for r in self.query("SELECT id FROM lists WHERE campaign_id = ? ORDER BY id", [cid])
         ]
         view: dict[str, Any] = {
             "id": cid,
@@ -263,8 +274,8 @@ class SandboxStore:
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of suppressions (optionally of one status) and the total that match."""
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        total = int(self._rows(f"SELECT COUNT(*) FROM suppressions {where}", params)[0][0])
-        rows = self._rows(
+        total = int(self.query(f"SELECT COUNT(*) FROM suppressions {where}", params)[0][0])
+        rows = self.query(
             "SELECT id, phone_number, email_address, status, source, expires_at FROM"
             f" suppressions {where} ORDER BY seq LIMIT ? OFFSET ?",
             [*params, limit, offset],
@@ -273,7 +284,7 @@ class SandboxStore:
 
     def items(self, list_id: str, offset: int = 0, limit: int = -1) -> list[dict[str, Any]]:
         """The stored items of ``list_id`` in creation order, as ``GET .../items`` shows them."""
-        rows = self._rows(
+        rows = self.query(
             "SELECT item_id, dedup_keys, fields, priority, created_at, updated_at FROM items"
             " WHERE list_id = ? ORDER BY seq LIMIT ? OFFSET ?",
             [list_id, limit, offset],
@@ -298,7 +309,7 @@ class SandboxStore:
         for start in range(0, len(values), _IN_CHUNK):
             chunk = values[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
-            for name, value, item_id in self._rows(
+            for name, value, item_id in self.query(
                 f"SELECT key_name, key_value, item_id FROM items WHERE list_id = ?"
                 f" AND key_value IN ({marks})",
                 [list_id, *chunk],
@@ -309,7 +320,7 @@ class SandboxStore:
 
     def idempotency_record(self, client_id: str, key: str) -> IdempotencyRecord | None:
         """The stored answer for ``(client_id, key)``, or None."""
-        rows = self._rows(
+        rows = self.query(
             "SELECT body_hash, status, body, created_at FROM idempotency"
             " WHERE client_id = ? AND key = ?",
             [client_id, key],
@@ -318,7 +329,7 @@ class SandboxStore:
 
     def idempotency_count(self) -> int:
         """How many idempotency records are stored."""
-        return int(self._rows("SELECT COUNT(*) FROM idempotency")[0][0])
+        return int(self.query("SELECT COUNT(*) FROM idempotency")[0][0])
 
     # -- writes ----------------------------------------------------------------------
 

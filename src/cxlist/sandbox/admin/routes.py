@@ -32,7 +32,7 @@ from starlette.routing import Route
 from cxlist.sandbox.admin.seed import AdminSeed
 from cxlist.sandbox.admin.store import AdminStore
 from cxlist.sandbox.admin.tokens import AdminTokens
-from cxlist.sandbox.app import _enter, _finish, _sandbox, _status_fault
+from cxlist.sandbox.app import enter_call, fault_response, finish_call, sandbox_state
 from cxlist.sandbox.store import SandboxStore
 
 __all__ = ["AdminState", "admin_routes"]
@@ -74,7 +74,7 @@ class AdminState:
 
 
 def _admin(request: Request) -> AdminState:
-    state: AdminState = _sandbox(request).admin
+    state: AdminState = sandbox_state(request).admin
     return state
 
 
@@ -122,14 +122,14 @@ def _int_param(request: Request, name: str, default: int) -> int | None:
 
 def _token_route(endpoint: str, grant: Callable[[Request], Awaitable[Response]]) -> Any:
     async def serve(request: Request) -> Response:
-        decision = await _enter(request, endpoint)
+        decision = await enter_call(request, endpoint)
         if decision.action == "drop_before":
             return Response(status_code=204)
-        faulted = _status_fault(decision, oauth=True)
+        faulted = fault_response(decision, oauth=True)
         if faulted is not None:
             return faulted
         response = await grant(request)
-        _finish(request, decision)
+        finish_call(request, decision)
         return response
 
     return serve
@@ -189,17 +189,17 @@ async def _openid(request: Request) -> Response:
 
 
 async def _cxone_configuration(request: Request) -> Response:
-    decision = await _enter(request, "admin_discovery")
+    decision = await enter_call(request, "admin_discovery")
     if decision.action == "drop_before":
         return Response(status_code=204)
-    faulted = _status_fault(decision)
+    faulted = fault_response(decision)
     if faulted is not None:
         return faulted
     tenant = request.query_params.get("tenantId")
     if not tenant or tenant != _admin(request).store.meta("tenant_id"):
         return _message(404, "unknown tenantId")
     base = str(request.base_url).rstrip("/")
-    _finish(request, decision)
+    finish_call(request, decision)
     return _json({"api_endpoint": base, "area": "na1", "cluster": "sandbox", "domain": "local"})
 
 
@@ -212,13 +212,13 @@ def admin_endpoint(
     """Wrap ``handler`` with faults, the version check, bearer auth and the rate limit."""
 
     async def serve(request: Request) -> Response:
-        decision = await _enter(request, endpoint)
+        decision = await enter_call(request, endpoint)
         if decision.action == "drop_before":
             return Response(status_code=204)
         version = _VERSION.match(request.path_params.get("version", ""))
         if version is None or int(version.group(1)) > _MAX_VERSION:
             return _message(404, "unknown API version")
-        admin, sandbox = _admin(request), _sandbox(request)
+        admin, sandbox = _admin(request), sandbox_state(request)
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         claims = admin.tokens.check(token) if token else None
@@ -230,11 +230,11 @@ def admin_endpoint(
         response: Response | None = None
         if wait is not None:
             response = _message(429, "too many requests", {"Retry-After": str(wait)})
-        response = response or _status_fault(decision)
+        response = response or fault_response(decision)
         if response is None:
             admin.store.settle(admin.tokens.clock())
             response = await handler(request, admin)
-            _finish(request, decision)
+            finish_call(request, decision)
         response.headers.update(limit_headers)
         return response
 

@@ -120,13 +120,11 @@ class AdminStore:
 
     def __init__(self, store: SandboxStore) -> None:
         self.base = store
-        self._conn: sqlite3.Connection = store._conn
-        with store._lock:
-            self._conn.executescript(_SCHEMA)
+        self._conn: sqlite3.Connection = store.connection
+        store.add_schema(_SCHEMA)
 
     def _rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.base._lock:
-            return self._conn.execute(sql, tuple(params)).fetchall()
+        return self.base.query(sql, params)
 
     # -- seed ----------------------------------------------------------------------------
 
