@@ -31,11 +31,12 @@ from cxlist.errors import ApiError, AuthError, TransportError, error_from_respon
 
 __all__ = [
     "ALL_SCOPES",
-    "REDACTED",
     "CachedTokenAuth",
     "ClientCredentials",
     "Token",
     "json_object_or_empty",
+    "redact",
+    "redact_values",
     "token_lifetime",
 ]
 
@@ -47,8 +48,7 @@ ALL_SCOPES: tuple[str, ...] = (
     "data:write",
 )
 
-REDACTED = "***"
-"""What stands in a message where a secret would have been."""
+_REDACTED = "***"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ class Token:
     scopes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
-        return f"Token(value={REDACTED!r}, expires_at={self.expires_at!r}, scopes={self.scopes!r})"
+        return f"Token(value={_REDACTED!r}, expires_at={self.expires_at!r}, scopes={self.scopes!r})"
 
 
 class CachedTokenAuth(httpx.Auth, ABC):
@@ -211,18 +211,20 @@ class ClientCredentials(CachedTokenAuth):
         status = response.status_code
         if status == 429 or status >= 500:
             # Transient: mapped like any API answer so that the retry layer may try again.
-            return error_from_response(status, self._scrub_body(body), request_id=request_id)
+            return error_from_response(
+                status, redact_values(body, self._secrets()), request_id=request_id
+            )
         code = body.get("error") if isinstance(body.get("error"), str) else None
         description = body.get("error_description")
         text = f"token request refused: {code or 'no error code'} (HTTP {status})"
         if isinstance(description, str) and description:
             text += f": {description}"
         return AuthError(
-            self._scrub(text),
+            redact(text, self._secrets()),
             status=status,
             code=code,
             request_id=request_id,
-            body=self._scrub_body(body),
+            body=redact_values(body, self._secrets()),
         )
 
     def _parse_token(
@@ -241,12 +243,8 @@ class ClientCredentials(CachedTokenAuth):
         scopes = tuple(granted.split()) if isinstance(granted, str) else self._scopes
         return Token(value=value, expires_at=requested_at + lifetime, scopes=scopes)
 
-    def _scrub(self, text: str) -> str:
-        secret = self._secret.get_secret_value()
-        return text.replace(secret, REDACTED) if secret else text
-
-    def _scrub_body(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {k: self._scrub(v) if isinstance(v, str) else v for k, v in body.items()}
+    def _secrets(self) -> tuple[str]:
+        return (self._secret.get_secret_value(),)
 
 
 def json_object_or_empty(response: httpx.Response) -> dict[str, Any]:
@@ -262,3 +260,16 @@ def token_lifetime(body: dict[str, Any]) -> float:
     """Seconds a token response's ``expires_in`` grants; 3600 when it gives no number."""
     expires_in = body.get("expires_in")
     return float(expires_in) if isinstance(expires_in, int | float) else 3600.0
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with each non-empty secret of ``secrets`` replaced by ``"***"``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, _REDACTED)
+    return text
+
+
+def redact_values(body: dict[str, Any], secrets: Sequence[str]) -> dict[str, Any]:
+    """``body`` with :func:`redact` applied to each of its text values."""
+    return {k: redact(v, secrets) if isinstance(v, str) else v for k, v in body.items()}

@@ -31,10 +31,10 @@ import httpx
 from pydantic import SecretStr
 
 from cxlist.api.auth import (
-    REDACTED,
     CachedTokenAuth,
     Token,
     json_object_or_empty,
+    redact_values,
     token_lifetime,
 )
 from cxlist.errors import ApiError, AuthError, TransportError, error_from_response
@@ -208,7 +208,7 @@ class AdminAuth(CachedTokenAuth):
     def _refused(self, response: httpx.Response, body: dict[str, Any]) -> ApiError:
         status = response.status_code
         request_id = response.headers.get("CorrelationId")
-        clean = {k: self._scrub(v) if isinstance(v, str) else v for k, v in body.items()}
+        clean = redact_values(body, self._grant.secrets())
         if status == 429 or status >= 500:
             return error_from_response(status, clean, request_id=request_id)
         code = clean.get("error") if isinstance(clean.get("error"), str) else None
@@ -217,9 +217,3 @@ class AdminAuth(CachedTokenAuth):
         if isinstance(said, str) and said:
             text += f": {said}"
         return AuthError(text, status=status, code=code, request_id=request_id, body=clean)
-
-    def _scrub(self, text: str) -> str:
-        for secret in self._grant.secrets():
-            if secret:
-                text = text.replace(secret, REDACTED)
-        return text
