@@ -54,6 +54,7 @@ from cxlist.api.retry import RetryPolicy
 from cxlist.api.transport import (
     MAX_PAGES,
     NOT_SENT,
+    NOT_SENT_LOCAL,
     LayeredClient,
     build_http,
     json_or_none,
@@ -165,7 +166,7 @@ class AdminClient(LayeredClient[AdminAuth]):
             retry=settings.retry,
             size=settings.max_concurrency,
             request_id_header="CorrelationId",
-            not_sent=NOT_SENT,
+            not_sent=NOT_SENT + NOT_SENT_LOCAL,
             sleep=sleep,
             random=random,
             clock=clock,
