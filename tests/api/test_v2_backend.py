@@ -6,6 +6,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 import cxlist.api
@@ -275,3 +278,25 @@ def test_public_names_are_pinned() -> None:
     )
     for name in cxlist.api.__all__:
         assert hasattr(cxlist.api, name)
+
+
+_TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2FFF), max_size=12)
+
+
+@given(
+    key=_TEXT,
+    fields=st.dictionaries(st.from_regex(r"[a-z_]{1,8}", fullmatch=True), st.none() | _TEXT),
+    priority=st.integers(0, 10),
+)
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_item_size_is_the_exact_length_of_the_encoded_item(
+    key: str, fields: dict[str, str | None], priority: int
+) -> None:
+    """The size used for chunking equals the item's compact JSON bytes (+1 for the comma)."""
+    from cxlist.api.v2 import encoded_item_size
+
+    item = PlannedItem(
+        row=1, key_name="phone_number", key_value=key, fields=fields, priority=priority
+    )
+    wire = json.dumps(item_json(item), separators=(",", ":"), ensure_ascii=False).encode()
+    assert encoded_item_size(item) == len(wire)

@@ -47,6 +47,31 @@ def item_json(item: PlannedItem) -> dict[str, Any]:
     }
 
 
+# The fixed bytes of an item in compact JSON: '{"deduplicationKeys":[' ... '],"fields":['
+# ... '],"priority":' ... '}', and of one {"name":...,"value":...} pair.
+_ITEM_FRAME = len('{"deduplicationKeys":[],"fields":[],"priority":}')
+_PAIR_FRAME = len('{"name":,"value":}')
+
+
+def encoded_item_size(item: PlannedItem) -> int:
+    """The UTF-8 length of ``item_json(item)`` as compact JSON, without encoding the item.
+
+    Equal to ``len(json.dumps(item_json(item), separators=(",", ":"), ensure_ascii=False)
+    .encode())``, and several times faster for the plain ASCII text most contacts are.
+    """
+    pairs = [(item.key_name, item.key_value)]
+    pairs += [(n, v) for n, v in item.fields.items() if v is not None]
+    commas = max(len(pairs) - 2, 0)  # between the fields; the key stands alone
+    size = _ITEM_FRAME + len(str(item.priority)) + len(pairs) * _PAIR_FRAME + commas
+    return size + sum(_json_text_size(n) + _json_text_size(v) for n, v in pairs)
+
+
+def _json_text_size(text: str) -> int:
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text) + 2
+    return len(json.dumps(text, ensure_ascii=False).encode())
+
+
 def _campaign(model: CampaignModel) -> Campaign:
     capacity = model.max_list_size
     if capacity is None:
@@ -101,8 +126,7 @@ class V2Backend:
 
     def item_size(self, item: PlannedItem) -> int:
         """The UTF-8 bytes of the item's JSON as sent, plus one for the separating comma."""
-        encoded = json.dumps(item_json(item), separators=(",", ":"), ensure_ascii=False)
-        return len(encoded.encode()) + 1
+        return encoded_item_size(item) + 1
 
     async def campaign(self, campaign_id: str) -> Campaign:
         """The campaign; capacity is maxListSize, else listCapacity, else 1,000,000."""
