@@ -59,17 +59,22 @@ def encoded_item_size(item: PlannedItem) -> int:
     Equal to ``len(json.dumps(item_json(item), separators=(",", ":"), ensure_ascii=False)
     .encode())``, and several times faster for the plain ASCII text most contacts are.
     """
-    pairs = [(item.key_name, item.key_value)]
-    pairs += [(n, v) for n, v in item.fields.items() if v is not None]
-    commas = max(len(pairs) - 2, 0)  # between the fields; the key stands alone
-    size = _ITEM_FRAME + len(str(item.priority)) + len(pairs) * _PAIR_FRAME + commas
-    return size + sum(_json_text_size(n) + _json_text_size(v) for n, v in pairs)
+    texts = [item.key_name, item.key_value]
+    for name, value in item.fields.items():
+        if value is not None:
+            texts += (name, value)
+    pairs = len(texts) // 2
+    commas = max(pairs - 2, 0)  # between the fields; the key stands alone
+    frame = _ITEM_FRAME + len(str(item.priority)) + pairs * _PAIR_FRAME + commas
+    joined = "".join(texts)
+    if _plain(joined):  # every text is its own length plus two quotes
+        return frame + len(joined) + 2 * len(texts)
+    return frame + sum(len(json.dumps(t, ensure_ascii=False).encode()) for t in texts)
 
 
-def _json_text_size(text: str) -> int:
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return len(text) + 2
-    return len(json.dumps(text, ensure_ascii=False).encode())
+def _plain(text: str) -> bool:
+    """True when JSON writes ``text`` as it is between quotes (no escapes, one byte a char)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
 def _campaign(model: CampaignModel) -> Campaign:
