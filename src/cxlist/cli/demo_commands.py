@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 
 from cxlist.cli.options import WorkspaceOpt, failing_cleanly
-from cxlist.cli.render import console
+from cxlist.cli.render import console, examples_table
 from cxlist.cli.run_commands import drive
 from cxlist.report.audit import verify_chain
-from cxlist.run import start_run
+from cxlist.run import RunOutcome, start_run
 from cxlist.workspace import Workspace
 
 __all__ = ["register"]
@@ -25,7 +25,8 @@ def demo(
     """Start the sandbox with its demo tenant and run the bundled sample file through cxlist."""
     from cxlist.demo import DemoTenant, demo_tenant, sample_file
 
-    def show_tenant(tenant: DemoTenant) -> None:
+    def show_tenant(tenant: DemoTenant, outcome: RunOutcome) -> None:
+        console.print(examples_table(outcome.results_path))
         for list_id in ("L-1", "L-2"):
             size = len(tenant.sandbox.store.items(list_id))
             console.print(f"sandbox list {list_id} now holds {size} contacts")
@@ -43,7 +44,7 @@ def demo(
         drive(
             lambda events: start_run(sample_file(), tenant.settings, events=events),
             quiet=quiet,
-            then=lambda _: show_tenant(tenant),
+            then=lambda outcome: show_tenant(tenant, outcome),
         )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import polars as pl
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "console",
     "err_console",
+    "examples_table",
     "mapping_table",
     "progress_events",
     "runs_table",
@@ -109,6 +112,21 @@ def mapping_table(mapping: Sequence[tuple[str, str, str]]) -> Table:
         table.add_column(name)
     for header, name, how in mapping:
         table.add_row(header, name, how)
+    return table
+
+
+def examples_table(results: Path, per_disposition: int = 2) -> Table:
+    """A few rows of results.csv for each disposition that is not a plain success."""
+    frame = pl.read_csv(results, infer_schema=False)
+    shown = frame.filter(~pl.col("disposition").is_in(["CREATED", "UPDATED", "SKIPPED"]))
+    sample = shown.group_by("disposition", maintain_order=True).head(per_disposition)
+    table = Table(title=f"examples from {results.name}")
+    for name in ("row", "disposition", "key", "reason"):
+        table.add_column(name)
+    for row, disposition, key, reason in sample.select(
+        "row", "disposition", "key", "reason"
+    ).iter_rows():
+        table.add_row(row, disposition, key or "", reason or "")
     return table
 
 
