@@ -94,3 +94,18 @@ def test_bad_input_is_one_clear_line_and_no_traceback(
     assert code == 2, output
     assert "secret" in output
     assert '"x"' not in output
+
+
+def test_demo_runs_the_sample_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cxlist demo`: every sample row settled, the webhook verified, the audit chain intact."""
+    monkeypatch.delenv("CXLIST_DEMO_WEBHOOK_SECRET", raising=False)
+    code, output = invoke({"COLUMNS": "200"}, "demo", "--workspace", str(tmp_path / "ws"), "-q")
+    assert code == 0, output
+    results = last_results(tmp_path / "ws")
+    assert results.height == 81
+    assert "PENDING" not in set(results.get_column("disposition"))
+    assert {"CREATED", "SUPPRESSED", "DUPLICATE", "REJECTED"} <= set(
+        results.get_column("disposition")
+    )
+    assert "signature verified" in output
+    assert "chain intact" in output
