@@ -45,11 +45,23 @@ class DemoTenant:
 
 
 @contextmanager
+def _forgotten(variable: str) -> Iterator[None]:
+    """Remove ``variable`` from the environment when the block ends."""
+    try:
+        yield
+    finally:
+        os.environ.pop(variable, None)
+
+
+@contextmanager
 def demo_tenant(workspace: Path) -> Iterator[DemoTenant]:
     """Start the sandbox with the demo seed on a free loopback port, for the ``with`` block."""
     webhook_secret = secrets.token_hex(16)
     os.environ[DEMO_WEBHOOK_SECRET_ENV] = webhook_secret
-    with serve_in_thread(seed="demo", webhook_secret=webhook_secret) as sandbox:
+    with (
+        _forgotten(DEMO_WEBHOOK_SECRET_ENV),
+        serve_in_thread(seed="demo", webhook_secret=webhook_secret) as sandbox,
+    ):
         env = {
             "CXONE_BASE_URL": sandbox.base_url,
             "CXONE_TOKEN_URL": sandbox.token_url,
