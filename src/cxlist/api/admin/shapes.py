@@ -128,6 +128,7 @@ def _obj(data: Any, what: str) -> dict[str, Any]:
 
 
 def _id(value: Any) -> str | None:
+    """An id or phone number the API may send as text or as an integer, as text."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -282,16 +283,6 @@ def read_dnc_groups(data: Any) -> list[DncGroup]:
     return groups
 
 
-def _phone_text(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
 def read_dnc_records(data: Any) -> DncPage:
     """``{"dncRecords": [...]}`` or ``{"resultSet": {"totalRecords", "dncRecords"}}``;
     phone numbers as text or integers (``phoneNumber``, else ``formattedPhone``)."""
@@ -300,7 +291,7 @@ def read_dnc_records(data: Any) -> DncPage:
     raw = _dicts(inner.get("dncRecords"))
     phones = []
     for entry in raw:
-        phone = _phone_text(entry.get("phoneNumber")) or _phone_text(entry.get("formattedPhone"))
+        phone = _id(entry.get("phoneNumber")) or _id(entry.get("formattedPhone"))
         if phone is not None:
             phones.append(phone)
     return DncPage(phones, _maybe_int(inner.get("totalRecords")), raw)
@@ -314,7 +305,7 @@ def read_dnc_add(data: Any, sent: Sequence[str]) -> list[DncAddResult]:
     inner = _obj(body.get("resultSet"), "add DNC records") if "resultSet" in body else body
     said: dict[str, DncAddResult] = {}
     for entry in _dicts(inner.get("recordResults")):
-        phone = _phone_text(entry.get("phoneNumber"))
+        phone = _id(entry.get("phoneNumber"))
         if phone is None:
             continue
         error = entry.get("error")
