@@ -152,7 +152,7 @@ async def start_run(
         run_dir = workspace.run_dir(run_id)
         _save_plan(result, run_dir)
         journal.update_run(
-            run_id, status="PLANNED", rows_read=result.rows_read, planned=result.plan.height
+            run_id, status="PLANNED", rows_read=result.rows_read, planned=result.planned
         )
         reporter.planned(result)
         if dry_run:

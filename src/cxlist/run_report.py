@@ -80,7 +80,7 @@ class RunReporter:
             self._audit.event(
                 f"stage_{stage.stage}", counts=counts, seconds=round(stage.seconds, 4)
             )
-        per_list = result.plan.group_by("list_id", "campaign_id").len().sort("list_id")
+        per_list = result.plan_counts()
         for list_id, campaign_id, n in per_list.iter_rows():
             self._audit.event("planned", list=list_id, campaign=campaign_id, counts={"rows": n})
 

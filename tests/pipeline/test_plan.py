@@ -150,3 +150,46 @@ def test_bundled_sample_runs_against_the_demo_suppressions() -> None:
     assert result.counts["DUPLICATE"] >= 5
     assert result.counts["REJECTED"] >= 4
     assert result.plan["phone_number"].str.starts_with("+44").any()
+
+
+def test_plan_in_small_batches_is_the_same(tmp_path: Path, monkeypatch) -> None:
+    """Stages and plan run over slices of 2 rows: the same plan, in memory and written."""
+    config = load_config(
+        {
+            "lists": [
+                {"id": "L-B", "campaign": "C-1", "when": 'engagement_rating == "HIGH"'},
+                {"id": "L-A", "campaign": "C-1", "default": True},
+            ]
+        }
+    )
+    table = pl.concat([_rows()] * 3)
+    whole = run_pipeline(table, config)
+    monkeypatch.setattr("cxlist.pipeline.run.BATCH_ROWS", 2)
+    monkeypatch.setattr("cxlist.pipeline.plan.PLAN_BATCH_ROWS", 2)
+    sliced = run_pipeline(table, config)
+    assert sliced.frame.equals(whole.frame)
+    assert sliced.plan.equals(whole.plan)
+    assert sliced.plan["row"].to_list() == [2, 5, 3, 1]
+    assert pl.read_parquet(sliced.write(tmp_path / "run")).equals(whole.plan)
+    assert sliced.planned == whole.plan.height == 4
+    per_list = sliced.plan_counts()
+    assert per_list.rows() == [("L-A", "C-1", 2), ("L-B", "C-1", 2)]
+
+
+def test_an_empty_plan_is_written_with_its_columns(tmp_path: Path) -> None:
+    """No PENDING row: an empty plan, and a plan.parquet with the plan's columns."""
+    frame = pl.DataFrame({"Phone": ["bad", "555-01"], "Notes": ["a", "b"]})
+    result = run_pipeline(frame, PipelineConfig().with_target("L-1", "C-1"))
+    assert result.plan.height == 0
+    assert result.plan.columns[:6] == [
+        "row",
+        "list_id",
+        "campaign_id",
+        "key_name",
+        "key",
+        "priority",
+    ]
+    written = pl.read_parquet(result.write(tmp_path / "run"))
+    assert written.schema == result.plan.schema
+    assert written.height == 0
+    assert result.plan_counts().height == 0

@@ -96,7 +96,11 @@ class DedupeStage:
             .when(email.is_not_null())
             .then(pl.lit("email"))
         )
-        return frame.select(key_name.alias("key_name"), key.alias("key"))
+        used = [*dict.fromkeys([*fields, *(c for c in ("phone_number", "email") if c in frame)])]
+        # the used columns only, made contiguous: an expression over the whole frame would first
+        # copy all of it when its columns are chunked unevenly
+        narrow = frame[used].rechunk()
+        return narrow.select(key_name.alias("key_name"), key.alias("key"))
 
     def _order(self, newest: pl.Expr) -> tuple[list[pl.Expr], list[bool]]:
         policy = self.config.policy

@@ -19,7 +19,7 @@ from cxlist.pipeline.assign import AssignStage, CapacityStage
 from cxlist.pipeline.config import PipelineConfig
 from cxlist.pipeline.dedupe import DedupeStage
 from cxlist.pipeline.mapping import CANONICAL_FIELDS, ColumnMapping, map_columns
-from cxlist.pipeline.plan import PipelineResult, StageStat, build_plan, count_dispositions
+from cxlist.pipeline.plan import PipelineResult, StageStat, count_dispositions
 from cxlist.pipeline.read import read_table
 from cxlist.pipeline.score import ScoreStage
 from cxlist.pipeline.stages import Stage
@@ -107,7 +107,8 @@ def _run_in_batches(
             started = perf_counter()
             part = stage(part)
             seconds[stage.name] += perf_counter() - started
-        parts.append(part)
+        # one chunk per column and part, so that the concatenated columns are cut alike
+        parts.append(part.rechunk())
     for stage in stages:
         stats.append(StageStat(stage.name, frame.height, seconds[stage.name]))
         report(stage.name, frame.height)
@@ -115,9 +116,9 @@ def _run_in_batches(
 
 
 def _finish(frame: pl.DataFrame, send_fields: Sequence[str]) -> pl.DataFrame:
-    frame = frame.with_columns(pl.col("disposition").fill_null("PENDING"))
+    frame = frame.with_columns(frame["disposition"].fill_null("PENDING"))
     fields = [c for c in frame.columns if c not in _LEADING and not c.startswith("_")]
-    return frame.select(*_LEADING, *fields)
+    return frame[[*_LEADING, *fields]]  # not select(): that would copy a frame chunked unevenly
 
 
 def run_pipeline(
@@ -175,14 +176,15 @@ def run_pipeline(
         report(stage.name, frame.height)
     started = perf_counter()
     frame = _finish(frame, send_fields)
-    plan = build_plan(frame, send_fields, [rule.id for rule in settings.lists])
-    stats.append(StageStat("plan", plan.height, perf_counter() - started))
-    report("plan", plan.height)
+    counts = count_dispositions(frame)
+    # the plan itself is built when it is written or asked for (PipelineResult.plan)
+    stats.append(StageStat("plan", counts["PENDING"], perf_counter() - started))
+    report("plan", counts["PENDING"])
     return PipelineResult(
         frame=frame,
-        plan=plan,
         send_fields=send_fields,
         mapping=mapping,
-        counts=count_dispositions(frame),
+        counts=counts,
         stage_stats=stats,
+        list_order=[rule.id for rule in settings.lists],
     )

@@ -119,7 +119,9 @@ class ValidateStage:
         text = [f for f in self.send_fields if frame.schema.get(f) == pl.String]
         if not text or frame.height == 0:
             return []
-        longest = frame.select(pl.col(f).str.len_bytes().max() for f in text).row(0)
+        longest = (
+            frame.lazy().select(pl.col(f).str.len_bytes().max() for f in text).collect().row(0)
+        )
         return [f for f, size in zip(text, longest, strict=True) if (size or 0) > MAX_VALUE]
 
     def _invalid(self, field: str, ok: str, raw: str) -> tuple[pl.Expr, pl.Expr]:
