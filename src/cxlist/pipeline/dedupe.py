@@ -96,11 +96,10 @@ class DedupeStage:
             .when(email.is_not_null())
             .then(pl.lit("email"))
         )
-        used = [*dict.fromkeys([*fields, *(c for c in ("phone_number", "email") if c in frame)])]
-        # the used columns only, made contiguous: an expression over the whole frame would first
-        # copy all of it when its columns are chunked unevenly
-        narrow = frame[used].rechunk()
-        return narrow.select(key_name.alias("key_name"), key.alias("key"))
+        # lazily, then each made one chunk: an eager select over a frame whose columns are
+        # chunked unevenly would first copy all of it
+        keys = frame.lazy().select(key_name.alias("key_name"), key.alias("key")).collect()
+        return pl.DataFrame([keys["key_name"].rechunk(), keys["key"].rechunk()])
 
     def _order(self, newest: pl.Expr) -> tuple[list[pl.Expr], list[bool]]:
         policy = self.config.policy
