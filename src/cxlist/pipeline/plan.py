@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 PLAN_FILE = "plan.parquet"
-PLAN_BATCH_ROWS = 250_000  # rows of the frame per batch the plan is written in
+PLAN_BATCH_ROWS = 1_000_000  # rows of the frame per batch the plan is written in
 RESULTS_FIRST_COLUMNS = (
     "row",
     "disposition",
