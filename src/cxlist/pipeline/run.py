@@ -107,8 +107,9 @@ def _run_in_batches(
             started = perf_counter()
             part = stage(part)
             seconds[stage.name] += perf_counter() - started
-        # one chunk per column and part, so that the concatenated columns are cut alike
-        parts.append(part.rechunk())
+        # one chunk per column and part, so that the concatenated columns are cut alike (an
+        # eager expression over columns cut differently would copy the whole frame first)
+        parts.append(part.rechunk() if frame.height > BATCH_ROWS else part)
     for stage in stages:
         stats.append(StageStat(stage.name, frame.height, seconds[stage.name]))
         report(stage.name, frame.height)
