@@ -216,6 +216,12 @@ def _resumable(journal: Journal, workspace: Workspace, run_id: str, settings: Se
     run_dir = workspace.run_dir(run_id)
     if not (run_dir / "plan.parquet").exists():
         raise RunError(f"run {run_id} has no plan (it failed before planning): start it again")
+    settled = journal.outcomes(run_id)
+    if len(settled) >= record.planned and not journal.open_attempts(run_id):
+        raise RunError(
+            f"run {run_id} has nothing left to send: every planned row has the server's answer"
+            f" (status {record.status}); see {run_dir / 'results.csv'}"
+        )
     return run_dir
 
 

@@ -75,6 +75,11 @@ def test_runs_list_and_show(sandbox: RunningSandbox, tmp_path: Path) -> None:
     code, output = invoke(env, "runs", "show", "no-such-run", "--workspace", str(ws))
     assert code == 6
     assert "no run 'no-such-run'" in output
+    code, output = invoke(env, "resume", run_dir.name, "--workspace", str(ws))
+    assert code == 6
+    assert "nothing left to send" in output
+    assert len(sandbox.webhooks.receipts()) == 0
+    assert len(sandbox.store.items("L-1")) == 10
 
 
 def test_bad_input_is_one_clear_line_and_no_traceback(
