@@ -126,3 +126,20 @@ def test_more_contacts_than_the_campaign_holds_fail_before_anything_is_sent(
     assert code == 4, output
     assert "C-9" in output
     assert item_ids(sandbox, "L-9") == {}
+
+
+def test_a_rate_limited_tenant_is_used_without_a_storm_of_429s(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    """20 requests/s per client: every row lands, and few requests are refused with 429."""
+    sandbox = sandbox_factory(faults=Faults(rate_limit=20, rate_burst=5))
+    contacts = write_contacts(tmp_path / "contacts.csv", 3000)
+    ws = tmp_path / "ws"
+    code, output = run_into(sandbox, ws, contacts, "C-100/L-1", "--chunk-size", "50")
+    assert code == 0, output
+    chunks = 3000 // 50
+    refused = sandbox.calls["add_items"] - chunks
+    assert 0 < refused <= 15  # the limiter met the limit, then paced itself under it
+    results = last_results(ws)
+    assert results.get_column("disposition").unique().to_list() == ["CREATED"]
+    results_match_row_by_row(results, {"L-1": item_ids(sandbox, "L-1")})
