@@ -63,6 +63,21 @@ async def test_refresh_margin_is_configurable() -> None:
     assert len(fake.token_requests) == 2
 
 
+async def test_short_lived_tokens_are_refreshed_at_half_their_life() -> None:
+    """A 5 s token with the 60 s margin is reused for 2.5 s, not fetched for every call."""
+    fake = FakeCxone(expires_in=5)
+    _campaign_route(fake)
+    clock = FakeClock()
+    async with make_client(fake, clock=clock) as client:
+        await client.campaign("C-1")
+        clock.now += 2.4
+        await client.campaign("C-1")
+        assert len(fake.token_requests) == 1
+        clock.now += 0.1
+        await client.campaign("C-1")
+    assert len(fake.token_requests) == 2
+
+
 async def test_fifty_concurrent_calls_make_one_token_request() -> None:
     """Single flight: 50 calls started together share one token request."""
     fake = FakeCxone()

@@ -53,11 +53,13 @@ _REDACTED = "***"
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """A bearer token and the clock reading after which it must not be used."""
+    """A bearer token, the clock reading after which it must not be used, and when it was
+    asked for (so a short-lived token is refreshed at half its life, not never used)."""
 
     value: str
     expires_at: float
     scopes: tuple[str, ...] = ()
+    issued_at: float | None = None
 
     def __repr__(self) -> str:
         return f"Token(value={_REDACTED!r}, expires_at={self.expires_at!r}, scopes={self.scopes!r})"
@@ -68,7 +70,7 @@ class CachedTokenAuth(httpx.Auth, ABC):
 
     ``http`` sends the token requests (sent without any auth of their own). ``clock``
     returns seconds (monotonic by default); a token counts as expired ``refresh_margin``
-    seconds before its ``expires_at``. ``token_requests`` counts the fetches. Subclasses
+    seconds (or half its lifetime, when that is shorter) before its ``expires_at``. ``token_requests`` counts the fetches. Subclasses
     implement :meth:`_fetch_token`. Works with ``httpx.AsyncClient`` only.
     """
 
@@ -126,7 +128,10 @@ class CachedTokenAuth(httpx.Auth, ABC):
             return current
 
     def _is_fresh(self, token: Token) -> bool:
-        return self._clock() < token.expires_at - self._margin
+        margin = self._margin
+        if token.issued_at is not None:  # a token shorter-lived than twice the margin
+            margin = min(margin, (token.expires_at - token.issued_at) / 2)
+        return self._clock() < token.expires_at - margin
 
     async def _renew(self) -> Token:
         """Count the fetch, read the clock, and fetch (the caller holds the lock)."""
@@ -241,7 +246,12 @@ class ClientCredentials(CachedTokenAuth):
         lifetime = token_lifetime(body)
         granted = body.get("scope")
         scopes = tuple(granted.split()) if isinstance(granted, str) else self._scopes
-        return Token(value=value, expires_at=requested_at + lifetime, scopes=scopes)
+        return Token(
+            value=value,
+            expires_at=requested_at + lifetime,
+            scopes=scopes,
+            issued_at=requested_at,
+        )
 
     def _secrets(self) -> tuple[str]:
         return (self._secret.get_secret_value(),)

@@ -203,7 +203,8 @@ class AdminAuth(CachedTokenAuth):
         value = body.get("access_token")
         if not isinstance(value, str) or not value:
             raise AuthError("token response has no access_token", status=200, code="no_token")
-        return Token(value=value, expires_at=requested_at + token_lifetime(body))
+        lifetime = token_lifetime(body)
+        return Token(value=value, expires_at=requested_at + lifetime, issued_at=requested_at)
 
     def _refused(self, response: httpx.Response, body: dict[str, Any]) -> ApiError:
         status = response.status_code
