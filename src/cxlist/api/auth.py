@@ -70,8 +70,9 @@ class CachedTokenAuth(httpx.Auth, ABC):
 
     ``http`` sends the token requests (sent without any auth of their own). ``clock``
     returns seconds (monotonic by default); a token counts as expired ``refresh_margin``
-    seconds (or half its lifetime, when that is shorter) before its ``expires_at``. ``token_requests`` counts the fetches. Subclasses
-    implement :meth:`_fetch_token`. Works with ``httpx.AsyncClient`` only.
+    seconds (or half its lifetime, when that is shorter) before its ``expires_at``.
+    ``token_requests`` counts the fetches. Subclasses implement :meth:`_fetch_token`.
+    Works with ``httpx.AsyncClient`` only.
     """
 
     requires_request_body = True
