@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+from collections import deque
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,10 +52,12 @@ class TokenAuthority:
         self._store = store
         self.clock = clock
         self._tokens: dict[str, IssuedToken] = {}
+        self._ever: deque[str] = deque(maxlen=100_000)  # the most recent, for leak checks
 
     def clear(self) -> None:
         """Forget every token issued so far."""
         self._tokens.clear()
+        self._ever.clear()
 
     def check(self, token: str) -> IssuedToken | None:
         """The live token ``token``, or None when unknown or expired."""
@@ -64,8 +67,9 @@ class TokenAuthority:
         return issued
 
     def issued(self) -> list[str]:
-        """Every token issued and not forgotten (for tests that look for leaks)."""
-        return list(self._tokens)
+        """The tokens issued since the start or the last reset (the last 100,000), revoked
+        and expired ones included (for tests that look for leaks)."""
+        return list(self._ever)
 
     def revoke(self, token: str) -> None:
         """Make ``token`` unknown from now on."""
@@ -101,6 +105,7 @@ class TokenAuthority:
         if len(self._tokens) > 10_000:
             self._tokens = {k: v for k, v in self._tokens.items() if v.expires_at > now}
         token = secrets.token_urlsafe(32)
+        self._ever.append(token)
         self._tokens[token] = IssuedToken(client_id, frozenset(scopes), now + ttl)
         body: dict[str, Any] = {
             "access_token": token,
