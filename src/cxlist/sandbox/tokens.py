@@ -10,8 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from collections import deque
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
