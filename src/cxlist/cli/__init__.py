@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cxlist.cli import demo_commands, report_commands, run_commands
+from cxlist.cli.dnc_commands import dnc_app
 from cxlist.cli.sandbox import sandbox_app
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ run_commands.register(app)
 demo_commands.register(app)
 report_commands.register(app)
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(dnc_app, name="dnc")
 
 
 def main() -> None:

@@ -49,6 +49,7 @@ _ORDER = (
     "OVER_CAPACITY",
     "DUPLICATE",
     "SUPPRESSED",
+    "UNSCRUBBED",
     "REJECTED",
 )
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -24,7 +25,10 @@ from cxlist.pipeline.phones import E164, normalize_phones
 from cxlist.pipeline.read import read_table
 from cxlist.pipeline.stages import dispose, nulls
 
-__all__ = ["SuppressStage", "SuppressionIndex", "read_dnc_file"]
+if TYPE_CHECKING:
+    from cxlist.registry import Scrubber, ScrubResult
+
+__all__ = ["SuppressStage", "SuppressionIndex", "match_registries", "read_dnc_file"]
 
 _SCHEMA = {"value": pl.String, "source": pl.String}
 _NATIONAL_DNC = r"^\s*(\d{3})\s*[,|\t ]\s*(\d{7})\s*$"
@@ -225,3 +229,15 @@ class SuppressStage:
         marked = frame.with_columns(reason.alias("_suppressed"))
         hit = pl.col("_suppressed").is_not_null()
         return dispose(marked, "SUPPRESSED", hit, pl.col("_suppressed")).drop("_suppressed")
+
+
+def match_registries(numbers: pl.Series, scrubber: Scrubber) -> ScrubResult:
+    """Every E.164 number of ``numbers`` looked up in the DNC registries in use, at once.
+
+    The result is per position: ``reason`` names the first registry listing the number and
+    the date of its data (``national DNC registry (2026-11-20)``, null when none does);
+    ``uncovered`` holds the area code of a NANP number that no registry in use covers. Call
+    it once per phone column; nulls (and numbers outside the NANP) are skipped. One
+    vectorized lookup, never a loop over the numbers (see :mod:`cxlist.registry.lookup`).
+    """
+    return scrubber.scrub(numbers)

@@ -29,6 +29,7 @@ __all__ = [
 DISPOSITIONS = (
     "REJECTED",
     "SUPPRESSED",
+    "UNSCRUBBED",
     "DUPLICATE",
     "OVER_CAPACITY",
     "CREATED",
@@ -127,7 +128,8 @@ def compute_metrics(frame: pl.DataFrame, upload_seconds: float) -> RunMetrics:
     for disposition, n in tally.iter_rows():
         counts[str(disposition)] = int(n)
     raw = frame.height
-    unique = raw - counts["REJECTED"] - counts["SUPPRESSED"] - counts["DUPLICATE"]
+    unique = raw - counts["REJECTED"] - counts["SUPPRESSED"] - counts["UNSCRUBBED"]
+    unique -= counts["DUPLICATE"]
     reached_dedupe = unique + counts["DUPLICATE"]
     landed = sum(counts[d] for d in LANDED)
     per_list: dict[str, dict[str, int]] = {}

@@ -1,0 +1,168 @@
+"""Scrubbing: which numbers the registries in use list, which area codes they do not cover,
+and which of the looked-up area codes hold data too old to scrub with.
+
+Numbers are grouped by area code with one radix sort (area codes are small integers), then
+each area code's group is looked up in one gather from its memory-mapped bitmap (or one
+binary search over a sparse area code's sorted numbers): the work is per area code, never
+per number, and only the area codes the numbers touch are read from disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from cxlist.registry.store import AREA_NUMBERS, AreaData, Manifest, RegistryStore
+
+__all__ = ["Registry", "ScrubResult", "Scrubber", "registry_label"]
+
+
+def registry_label(name: str, on: date) -> str:
+    """How results.csv names a registry's data: ``national DNC registry (2026-11-20)``."""
+    return f"{name} DNC registry ({on.isoformat()})"
+
+
+class Registry:
+    """One imported registry, opened for lookups: its manifest, area files mapped on use."""
+
+    def __init__(self, store: RegistryStore, manifest: Manifest) -> None:
+        self.store = store
+        self.manifest = manifest
+        self._maps: dict[int, npt.NDArray[Any]] = {}
+
+    @property
+    def name(self) -> str:
+        """The registry's name (``national``, a state, an internal list)."""
+        return self.manifest.name
+
+    def contains(self, code: int, numbers: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
+        """Which seven-digit ``numbers`` of area code ``code`` the registry lists."""
+        area = self.manifest.areas[code]
+        data = self._maps.get(code)
+        if data is None:
+            data = self.store.numbers(area) if area.sparse else self.store.bits(area)
+            self._maps[code] = data
+        if area.sparse:
+            if data.size == 0:
+                return np.zeros(numbers.size, dtype=bool)
+            at = np.minimum(np.searchsorted(data, numbers), data.size - 1)
+            return np.asarray(data[at] == numbers)
+        return np.asarray((data[numbers >> 3] >> (numbers & 7).astype(np.uint8)) & 1).astype(bool)
+
+
+@dataclass
+class ScrubResult:
+    """The lookup of a Series of numbers, position by position.
+
+    ``reason``: the first registry listing the number, as :func:`registry_label` (else null).
+    ``uncovered``: the area code of a NANP number no registry in use covers (else 0).
+    ``stale``: (registry, area code) looked up whose data is older than allowed: its date.
+    ``used``: per registry name, the area codes looked up in it and their dates.
+    """
+
+    reason: pl.Series
+    uncovered: npt.NDArray[np.int16]
+    stale: dict[tuple[str, int], date] = field(default_factory=dict)
+    used: dict[str, dict[int, date]] = field(default_factory=dict)
+
+
+class Scrubber:
+    """The registries a run checks, in order, and how old their data may be."""
+
+    def __init__(
+        self, registries: Sequence[Registry], *, max_age_days: int = 31, today: date | None = None
+    ) -> None:
+        self.registries = list(registries)
+        self.max_age_days = max_age_days
+        self.today = today or datetime.now(UTC).date()
+        self._labels: dict[str, int] = {}
+
+    @classmethod
+    def open(
+        cls,
+        root: Path,
+        names: Sequence[str] | None = None,
+        *,
+        max_age_days: int = 31,
+        today: date | None = None,
+    ) -> Scrubber:
+        """The registries ``names`` under ``root`` (default: every one imported there).
+
+        A name given but never imported is skipped: its area codes count as not covered.
+        """
+        registries = []
+        for name in names if names is not None else RegistryStore.names(root):
+            store = RegistryStore(root, name)
+            manifest = store.manifest()
+            if manifest is not None:
+                registries.append(Registry(store, manifest))
+        return cls(registries, max_age_days=max_age_days, today=today)
+
+    def is_stale(self, area: AreaData) -> bool:
+        """Whether an area code's data is older than ``max_age_days``."""
+        return (self.today - area.date).days > self.max_age_days
+
+    def scrub(self, numbers: pl.Series) -> ScrubResult:
+        """Look up E.164 ``numbers`` (nulls and non-NANP numbers are skipped)."""
+        nanp = numbers.str.starts_with("+1") & (numbers.str.len_bytes() == 12)
+        values = numbers.str.slice(2).cast(pl.Int64, strict=False)
+        keys = values.zip_with(nanp.fill_null(False), pl.repeat(0, values.len(), eager=True))
+        key = keys.fill_null(0).to_numpy()
+        area = (key // AREA_NUMBERS).astype(np.int16)
+        area[area < 200] = 0
+        local = (key % AREA_NUMBERS).astype(np.uint32)
+        order = np.argsort(area, kind="stable")
+        counts = np.bincount(area, minlength=1000)
+        bounds = np.concatenate(([0], np.cumsum(counts)))
+        found = np.full(key.size, -1, dtype=np.int32)
+        uncovered = np.zeros(key.size, dtype=np.int16)
+        result = ScrubResult(pl.Series(dtype=pl.String), uncovered)
+        for code in (np.flatnonzero(counts[200:]) + 200).tolist():
+            group = order[bounds[code] : bounds[code + 1]]
+            if not self._look_up(code, group, local, found, result):
+                uncovered[group] = code
+        result.reason = self._reasons(found)
+        return result
+
+    def _look_up(
+        self,
+        code: int,
+        group: npt.NDArray[np.int64],
+        local: npt.NDArray[np.uint32],
+        found: npt.NDArray[np.int32],
+        result: ScrubResult,
+    ) -> bool:
+        """Look one area code's numbers up in each registry in turn; False if none covers it."""
+        covered = False
+        for registry in self.registries:
+            area = registry.manifest.areas.get(code)
+            if area is None:
+                continue
+            covered = True
+            result.used.setdefault(registry.name, {})[code] = area.date
+            if self.is_stale(area):
+                result.stale[(registry.name, code)] = area.date
+            hits = registry.contains(code, local[group])
+            found[group[hits]] = self._label(registry_label(registry.name, area.date))
+            group = group[~hits]
+            if group.size == 0:
+                break
+        return covered
+
+    def _label(self, text: str) -> int:
+        return self._labels.setdefault(text, len(self._labels))
+
+    def _reasons(self, found: npt.NDArray[np.int32]) -> pl.Series:
+        reasons = pl.repeat(None, found.size, dtype=pl.String, eager=True)
+        hit = np.flatnonzero(found >= 0)
+        if hit.size == 0:
+            return reasons
+        labels = pl.Series(list(self._labels), dtype=pl.String)
+        return reasons.scatter(hit, labels.gather(found[hit]))
