@@ -101,12 +101,11 @@ class ScrubStage:
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with in-play contacts a registry lists marked SUPPRESSED (and uncovered
         ones UNSCRUBBED when coverage is required)."""
-        playing = frame["disposition"].is_null()
-        none = nulls("", frame.height, pl.String)
-        reason = none
+        playing = frame["disposition"].is_null().to_numpy()
+        reason = nulls("", frame.height, pl.String)
         uncovered = np.zeros(frame.height, dtype=np.int16)
         for column in (c for c in self.phone_columns if c in frame.columns):
-            found = match_registries(frame[column].zip_with(playing, none), self.scrubber)
+            found = match_registries(frame[column], self.scrubber, playing)
             self.report.add(found)
             reason = reason.fill_null(found.reason)
             uncovered = np.where(uncovered == 0, found.uncovered, uncovered)

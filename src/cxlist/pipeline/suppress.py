@@ -13,8 +13,9 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from cxlist.api.backend import Suppression
@@ -231,13 +232,16 @@ class SuppressStage:
         return dispose(marked, "SUPPRESSED", hit, pl.col("_suppressed")).drop("_suppressed")
 
 
-def match_registries(numbers: pl.Series, scrubber: Scrubber) -> ScrubResult:
+def match_registries(
+    numbers: pl.Series, scrubber: Scrubber, where: np.ndarray[Any, np.dtype[np.bool_]] | None = None
+) -> ScrubResult:
     """Every E.164 number of ``numbers`` looked up in the DNC registries in use, at once.
 
     The result is per position: ``reason`` names the first registry listing the number and
     the date of its data (``national DNC registry (2026-11-20)``, null when none does);
     ``uncovered`` holds the area code of a NANP number that no registry in use covers. Call
-    it once per phone column; nulls (and numbers outside the NANP) are skipped. One
-    vectorized lookup, never a loop over the numbers (see :mod:`cxlist.registry.lookup`).
+    it once per phone column; nulls, numbers outside the NANP and positions where ``where``
+    is False (contacts already disposed of) are skipped. One vectorized lookup, never a loop
+    over the numbers (see :mod:`cxlist.registry.lookup`).
     """
-    return scrubber.scrub(numbers)
+    return scrubber.scrub(numbers, where)

@@ -140,7 +140,8 @@ def _apply(
         keys, lines = parse_numbers(data, line, report.bad, skip_header=start)
         touched = _touched(keys)
         for code in touched - arena.full:
-            arena.area(code)[:] = 0
+            if code in arena.dates:  # changed earlier in this import: the full file replaces it
+                arena.area(code)[:] = 0
             arena.full.add(code)
             arena.dates[code] = report.date
         for code in touched:

@@ -23,6 +23,8 @@ from cxlist.registry.store import AREA_NUMBERS, AreaData, Manifest, RegistryStor
 
 __all__ = ["Registry", "ScrubResult", "Scrubber", "registry_label"]
 
+_NANP_BASE = 10_000_000_000  # country code 1 in front of ten digits
+
 
 def registry_label(name: str, on: date) -> str:
     """How results.csv names a registry's data: ``national DNC registry (2026-11-20)``."""
@@ -109,12 +111,15 @@ class Scrubber:
         """Whether an area code's data is older than ``max_age_days``."""
         return (self.today - area.date).days > self.max_age_days
 
-    def scrub(self, numbers: pl.Series) -> ScrubResult:
-        """Look up E.164 ``numbers`` (nulls and non-NANP numbers are skipped)."""
-        nanp = numbers.str.starts_with("+1") & (numbers.str.len_bytes() == 12)
-        values = numbers.str.slice(2).cast(pl.Int64, strict=False)
-        keys = values.zip_with(nanp.fill_null(False), pl.repeat(0, values.len(), eager=True))
-        key = keys.fill_null(0).to_numpy()
+    def scrub(self, numbers: pl.Series, where: npt.NDArray[np.bool_] | None = None) -> ScrubResult:
+        """Look up E.164 ``numbers`` (nulls, non-NANP numbers and, when ``where`` is given,
+        the positions where it is False are skipped)."""
+        # "+12015550123" reads as the integer 12015550123: an E.164 number is NANP exactly
+        # when that integer has 11 digits and starts with 1 (country code 1)
+        key = numbers.cast(pl.Int64, strict=False).fill_null(0).to_numpy() - _NANP_BASE
+        key[(key < 0) | (key >= _NANP_BASE)] = 0
+        if where is not None:
+            key[~where] = 0
         area = (key // AREA_NUMBERS).astype(np.int16)
         area[area < 200] = 0
         local = (key % AREA_NUMBERS).astype(np.uint32)

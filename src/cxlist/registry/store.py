@@ -145,13 +145,10 @@ class RegistryStore:
         of the registry: :meth:`commit` makes it so.
         """
         count = int(np.bitwise_count(bitmap).sum(dtype=np.int64))
-        if count < SPARSE_LIMIT:
-            name = f"{code}-{version}.u32"
-            data = np.flatnonzero(np.unpackbits(bitmap, bitorder="little")).astype("<u4")
-        else:
-            name, data = f"{code}-{version}.bits", bitmap
+        sparse = count < SPARSE_LIMIT
+        name = f"{code}-{version}.u32" if sparse else f"{code}-{version}.bits"
         with (self.folder / name).open("wb") as handle:
-            handle.write(data.tobytes())
+            handle.write(_set_bits(bitmap).tobytes() if sparse else bitmap.tobytes())
             os.fsync(handle.fileno())
         return name, count
 
@@ -171,3 +168,11 @@ class RegistryStore:
         for path in self.folder.glob("*-*.*"):
             if path.suffix in (".bits", ".u32") and path.name not in keep:
                 path.unlink(missing_ok=True)
+
+
+def _set_bits(bitmap: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint32]:
+    """The positions of the set bits, ascending (only the non-zero bytes are unpacked)."""
+    filled = np.flatnonzero(bitmap)
+    bits = np.unpackbits(bitmap[filled][:, None], axis=1, bitorder="little")
+    byte, bit = np.nonzero(bits)
+    return (filled[byte] * 8 + bit).astype("<u4")
