@@ -54,7 +54,8 @@ class ScrubReport:
         }
 
     def registries(self) -> list[dict[str, Any]]:
-        """Per registry used: name, version, import time, and the area codes looked up."""
+        """Per registry used: its name (``registry``), version, import time, and the area
+        codes looked up with the date of each one's data."""
         return [
             {
                 **self.versions[name],
@@ -132,7 +133,7 @@ def _counts(uncovered: np.ndarray[Any, np.dtype[np.int16]]) -> dict[int, int]:
 def _versions(scrubber: Scrubber) -> dict[str, dict[str, Any]]:
     return {
         r.name: {
-            "name": r.name,
+            "registry": r.name,
             "version": r.manifest.version,
             "importedAt": r.manifest.imported_at,
         }
