@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from cxlist.sandbox import RunningSandbox
-from tests.e2e.helpers import invoke, last_results, sandbox_env
+from tests.e2e.helpers import invoke, sandbox_env
 
 TODAY = datetime.now(UTC).date()
 
@@ -33,6 +33,12 @@ def _plan(env: dict[str, str], ws: Path, contacts: Path, *args: str) -> tuple[in
     return invoke(env, "plan", str(contacts), *target, *args)
 
 
+def _results(ws: Path, output: str) -> pl.DataFrame:
+    """results.csv of the run whose id ``output`` names (two runs may share a second)."""
+    run_id = next(line.split()[-1] for line in output.splitlines() if line.startswith("run id:"))
+    return pl.read_csv(ws / "runs" / run_id / "results.csv", infer_schema=False)
+
+
 def test_import_reports_bad_lines_and_status_lists_area_codes(
     sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
@@ -49,10 +55,13 @@ def test_import_reports_bad_lines_and_status_lists_area_codes(
     assert "national: version 1, 2 area codes, 2 numbers" in output
     code, output = invoke(env, "dnc", "status", "--workspace", str(ws))
     assert code == 0, output
-    assert "201" in output and "305" in output and TODAY.isoformat() in output
+    assert "201" in output
+    assert "305" in output
+    assert TODAY.isoformat() in output
     assert "fresh" in output
     code, output = _import(env, ws, "junk\nmore junk\n")
-    assert code == 3 and "registry is unchanged" in output
+    assert code == 3
+    assert "registry is unchanged" in output
 
 
 def test_plan_suppresses_listed_numbers_and_counts_unscrubbed_contacts(
@@ -65,7 +74,7 @@ def test_plan_suppresses_listed_numbers_and_counts_unscrubbed_contacts(
     assert _import(env, ws, "201,3000001\n201,3000003\n", "--date", day)[0] == 0
     code, output = _plan(env, ws, _contacts(tmp_path / "c.csv"))
     assert code == 0, output
-    results = last_results(ws).sort(pl.col("row").cast(pl.Int64))
+    results = _results(ws, output).sort(pl.col("row").cast(pl.Int64))
     suppressed = results.filter(pl.col("disposition") == "SUPPRESSED")
     assert suppressed["row"].to_list() == ["2", "4"]
     assert set(suppressed["reason"]) == {f"national DNC registry ({day})"}
@@ -74,7 +83,9 @@ def test_plan_suppresses_listed_numbers_and_counts_unscrubbed_contacts(
     assert summary["unscrubbed"] == {"total": 2, "byAreaCode": {"305": 2}}
     events = [json.loads(line) for line in (ws / "audit.log").read_text().splitlines()]
     used = [e for e in events if e["event"] == "registry_used"]
-    assert used and used[0]["registry"] == "national" and used[0]["version"] == 1
+    assert used
+    assert used[0]["registry"] == "national"
+    assert used[0]["version"] == 1
     assert used[0]["areaCodes"] == {"201": day}
 
 
@@ -98,10 +109,12 @@ def test_stale_data_refuses_the_run_and_sends_nothing(
     config = tmp_path / "cxlist.toml"
     config.write_text("[registry]\nmax_age_days = 7\n", encoding="utf-8")
     code, output = _plan(env, ws, contacts, "--config", str(config))
-    assert code == 4 and "older than 7 days" in output
+    assert code == 4
+    assert "older than 7 days" in output
     config.write_text("[registry]\nmax_age_days = 40\n", encoding="utf-8")
     code, output = _plan(env, ws, contacts, "--config", str(config))
-    assert code == 2 and "max_age_days" in output
+    assert code == 2
+    assert "max_age_days" in output
 
 
 def test_require_coverage_makes_uncovered_contacts_unscrubbed(
@@ -114,14 +127,16 @@ def test_require_coverage_makes_uncovered_contacts_unscrubbed(
     config = tmp_path / "cxlist.toml"
     config.write_text("[registry]\nrequire_coverage = true\n", encoding="utf-8")
     contacts = _contacts(tmp_path / "c.csv")
-    assert _plan(env, ws, contacts, "--config", str(config))[0] == 0
-    results = last_results(ws)
+    code, output = _plan(env, ws, contacts, "--config", str(config))
+    assert code == 0, output
+    results = _results(ws, output)
     unscrubbed = results.filter(pl.col("disposition") == "UNSCRUBBED")
     assert unscrubbed.height == 2
     assert set(unscrubbed["reason"]) == {"area code 305 is not covered by a DNC registry in use"}
     assert _import(env, ws, "305,3000002\n", "--name", "fl", "--date", TODAY.isoformat())[0] == 0
-    assert _plan(env, ws, contacts, "--config", str(config))[0] == 0
-    results = last_results(ws)
+    code, output = _plan(env, ws, contacts, "--config", str(config))
+    assert code == 0, output
+    results = _results(ws, output)
     assert "UNSCRUBBED" not in set(results["disposition"])
     reasons = results.filter(pl.col("disposition") == "SUPPRESSED")["reason"].to_list()
     assert f"fl DNC registry ({TODAY.isoformat()})" in reasons

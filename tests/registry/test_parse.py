@@ -49,9 +49,11 @@ def test_bad_lines_are_counted_by_line_number_and_the_good_ones_kept() -> None:
 def test_a_header_line_is_skipped_only_at_the_start() -> None:
     """A first line without digits is a header; later it is a bad line."""
     keys, bad = _keys("area_code,phone\n201,5550123\n", header=True)
-    assert keys == [2015550123] and bad.count == 0
+    assert keys == [2015550123]
+    assert bad.count == 0
     keys, bad = _keys("201,5550123\narea_code,phone\n", header=True)
-    assert keys == [2015550123] and bad.first == [(2, MALFORMED)]
+    assert keys == [2015550123]
+    assert bad.first == [(2, MALFORMED)]
 
 
 def test_only_the_first_bad_lines_are_kept_but_all_are_counted() -> None:

@@ -31,7 +31,8 @@ def test_a_full_file_is_imported_and_its_numbers_suppress(tmp_path: Path) -> Non
     """Listed numbers name the registry and the date of their area code's data."""
     source = _file(tmp_path / "full.txt", "201,5550123\n202,5550100\n")
     report = import_files(tmp_path / "reg", "national", [source], on_date=DAY)
-    assert report.version == 1 and report.imported == 2
+    assert report.version == 1
+    assert report.imported == 2
     reasons = _reasons(tmp_path / "reg", ["+12015550123", "+12015550124", "+12025550100", None])
     label = "national DNC registry (2026-11-20)"
     assert reasons == [label, None, label, None]
@@ -47,7 +48,8 @@ def test_a_full_file_replaces_only_the_area_codes_it_holds(tmp_path: Path) -> No
         root, "national", [_file(tmp_path / "b.txt", "201,5550999\n")], on_date=date(2026, 11, 25)
     )
     manifest = RegistryStore(root, "national").manifest()
-    assert manifest is not None and manifest.version == 2
+    assert manifest is not None
+    assert manifest.version == 2
     assert {c: a.date for c, a in manifest.areas.items()} == {201: date(2026, 11, 25), 202: DAY}
     reasons = _reasons(root, ["+12015550123", "+12015550999", "+12025550100"])
     assert reasons == [
@@ -79,7 +81,8 @@ def test_a_change_file_adds_and_deletes_and_dates_its_area_codes(tmp_path: Path)
     new, old = "national DNC registry (2026-11-27)", "national DNC registry (2026-11-20)"
     assert _reasons(root, numbers) == [None, new, new, old]
     manifest = RegistryStore(root, "national").manifest()
-    assert manifest is not None and manifest.areas[201].count == 2
+    assert manifest is not None
+    assert manifest.areas[201].count == 2
 
 
 def test_a_failed_import_leaves_the_previous_version_whole(tmp_path: Path) -> None:
@@ -142,7 +145,8 @@ def test_dense_area_codes_are_bitmaps_and_sparse_ones_sorted_lists(tmp_path: Pat
     import_files(tmp_path / "reg", "national", [_file(tmp_path / "f.txt", text)], on_date=DAY)
     manifest = RegistryStore(tmp_path / "reg", "national").manifest()
     assert manifest is not None
-    assert manifest.areas[415].file.endswith(".bits") and manifest.areas[415].count == numbers.size
+    assert manifest.areas[415].file.endswith(".bits")
+    assert manifest.areas[415].count == numbers.size
     assert manifest.areas[202].file.endswith(".u32")
     probe = ["+14152000000", "+14152000001", "+14159999980", "+12025550100", "+12025550101"]
     assert [r is not None for r in _reasons(tmp_path / "reg", probe)] == [

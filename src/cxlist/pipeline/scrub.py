@@ -20,13 +20,11 @@ import numpy as np
 import polars as pl
 
 from cxlist.errors import PlanError
-from cxlist.pipeline.stages import dispose, nulls
+from cxlist.pipeline.stages import UNSCRUBBED, dispose, nulls
 from cxlist.pipeline.suppress import match_registries
 from cxlist.registry import Scrubber, ScrubResult
 
 __all__ = ["UNSCRUBBED", "ScrubReport", "ScrubStage"]
-
-UNSCRUBBED = "UNSCRUBBED"
 
 
 @dataclass

@@ -11,9 +11,12 @@ from typing import Protocol
 
 import polars as pl
 
-__all__ = ["DISPOSITIONS", "Stage", "dispose", "in_play", "nulls", "trimmed"]
+__all__ = ["DISPOSITIONS", "UNSCRUBBED", "Stage", "dispose", "in_play", "nulls", "trimmed"]
 
-DISPOSITIONS = ("REJECTED", "SUPPRESSED", "UNSCRUBBED", "DUPLICATE", "OVER_CAPACITY", "PENDING")
+DISPOSITIONS = ("REJECTED", "SUPPRESSED", "DUPLICATE", "OVER_CAPACITY", "PENDING")
+#: A disposition counted only where it occurs: contacts no DNC registry in use covers
+#: (``[registry] require_coverage``; see :mod:`cxlist.pipeline.scrub`).
+UNSCRUBBED = "UNSCRUBBED"
 
 
 class Stage(Protocol):

@@ -29,7 +29,6 @@ __all__ = [
 DISPOSITIONS = (
     "REJECTED",
     "SUPPRESSED",
-    "UNSCRUBBED",
     "DUPLICATE",
     "OVER_CAPACITY",
     "CREATED",
@@ -128,7 +127,7 @@ def compute_metrics(frame: pl.DataFrame, upload_seconds: float) -> RunMetrics:
     for disposition, n in tally.iter_rows():
         counts[str(disposition)] = int(n)
     raw = frame.height
-    unique = raw - counts["REJECTED"] - counts["SUPPRESSED"] - counts["UNSCRUBBED"]
+    unique = raw - counts["REJECTED"] - counts["SUPPRESSED"] - counts.get("UNSCRUBBED", 0)
     unique -= counts["DUPLICATE"]
     reached_dedupe = unique + counts["DUPLICATE"]
     landed = sum(counts[d] for d in LANDED)
