@@ -203,7 +203,7 @@ def normalize_phones(
         pl.when(pl.col("_raw") != "").then(pl.col("_raw")).alias("_raw")
     )
     frame = _split_extension(frame).with_columns(
-        pl.col("_base").str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)).alias("_digits"),
+        pl.col("_base").str.replace_many(list(_SEPARATORS), [""] * len(_SEPARATORS)).alias("_digits"),
         pl.col("_base").str.starts_with("+").alias("_plus"),
         pl.col("_base").str.contains(_PLAIN).alias("_plain"),
     )

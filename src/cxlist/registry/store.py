@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -147,18 +147,16 @@ class RegistryStore:
         count = int(np.bitwise_count(bitmap).sum(dtype=np.int64))
         sparse = count < SPARSE_LIMIT
         name = f"{code}-{version}.u32" if sparse else f"{code}-{version}.bits"
-        with (self.folder / name).open("wb") as handle:
+        with _private(self.folder / name) as handle:
             handle.write(_set_bits(bitmap).tobytes() if sparse else bitmap.tobytes())
-            os.fsync(handle.fileno())
         return name, count
 
     def commit(self, manifest: Manifest) -> None:
         """Make ``manifest`` the current version (one rename), then drop unused files."""
         target = self.folder / MANIFEST
         temporary = self.folder / f".{MANIFEST}.{manifest.version}.tmp"
-        temporary.write_text(json.dumps(manifest.to_json(), indent=1) + "\n", encoding="utf-8")
-        with temporary.open("rb") as handle:
-            os.fsync(handle.fileno())
+        with _private(temporary) as handle:
+            handle.write((json.dumps(manifest.to_json(), indent=1) + "\n").encode())
         temporary.replace(target)
         self.sweep(manifest)
 
@@ -168,6 +166,15 @@ class RegistryStore:
         for path in self.folder.glob("*-*.*"):
             if path.suffix in (".bits", ".u32") and path.name not in keep:
                 path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _private(path: Path) -> Iterator[IO[bytes]]:
+    """A new file only its owner may read (0600), flushed to disk when the block ends."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _set_bits(bitmap: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint32]:
