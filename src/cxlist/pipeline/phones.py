@@ -34,7 +34,7 @@ _TYPES = (
     "voicemail",
 )
 _EXTENSION = r"(?i)\s*(?:ext\.?|extension|x|#)\s*(\d{1,10})\s*$"
-_SEPARATORS = (" ", "(", ")", "-", ".", "/", "+")
+_SEPARATORS = [" ", "(", ")", "-", ".", "/", "+"]
 _PLAIN = r"^[0-9 ().+\-/]*$"
 _NANP_FILE = Path(__file__).parent / "data" / "nanp_pattern.json"
 NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
@@ -203,7 +203,7 @@ def normalize_phones(
         pl.when(pl.col("_raw") != "").then(pl.col("_raw")).alias("_raw")
     )
     frame = _split_extension(frame).with_columns(
-        pl.col("_base").str.replace_many(list(_SEPARATORS), [""] * len(_SEPARATORS)).alias("_digits"),
+        pl.col("_base").str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)).alias("_digits"),
         pl.col("_base").str.starts_with("+").alias("_plus"),
         pl.col("_base").str.contains(_PLAIN).alias("_plain"),
     )
