@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from cxlist.errors import PlanError
-from cxlist.pipeline.stages import UNSCRUBBED, dispose, nulls
+from cxlist.pipeline.stages import UNSCRUBBED
 from cxlist.pipeline.suppress import match_registries
 from cxlist.registry import Scrubber, ScrubResult
 
@@ -100,27 +100,40 @@ class ScrubStage:
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with in-play contacts a registry lists marked SUPPRESSED (and uncovered
         ones UNSCRUBBED when coverage is required)."""
-        playing = frame["disposition"].is_null().to_numpy()
-        reason = nulls("", frame.height, pl.String)
+        todo = frame["disposition"].is_null().to_numpy()
+        hits: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+        labels: list[pl.Series] = []
         uncovered = np.zeros(frame.height, dtype=np.int16)
         for column in (c for c in self.phone_columns if c in frame.columns):
-            found = match_registries(frame[column], self.scrubber, playing)
+            found = match_registries(frame[column], self.scrubber, todo)
             self.report.add(found)
-            reason = reason.fill_null(found.reason)
+            hits.append(found.hits)
+            labels.append(found.labels)
+            todo[found.hits] = False  # a contact listed by one phone is done
             uncovered = np.where(uncovered == 0, found.uncovered, uncovered)
-        listed = reason.is_not_null().to_numpy()
+        listed = np.concatenate(hits) if hits else np.empty(0, dtype=np.int64)
         uncovered[listed] = 0
         self.report.unscrubbed.update(_counts(uncovered))
-        marked = frame.with_columns(
-            reason.alias("_registry"), pl.Series("_uncovered", uncovered).cast(pl.Int16)
-        )
-        marked = dispose(
-            marked, "SUPPRESSED", pl.col("_registry").is_not_null(), pl.col("_registry")
-        )
+        frame = _mark(frame, listed, "SUPPRESSED", pl.concat(labels) if labels else None)
         if self.require_coverage:
-            why = pl.format("area code {} is not covered by a DNC registry in use", "_uncovered")
-            marked = dispose(marked, UNSCRUBBED, pl.col("_uncovered") > 0, why)
-        return marked.drop("_registry", "_uncovered")
+            at = np.flatnonzero(uncovered)
+            why = pl.Series(uncovered[at]).cast(pl.String)
+            text = "area code " + why + " is not covered by a DNC registry in use"
+            frame = _mark(frame, at, UNSCRUBBED, text)
+        return frame
+
+
+def _mark(
+    frame: pl.DataFrame,
+    at: np.ndarray[Any, np.dtype[np.int64]],
+    disposition: str,
+    reasons: pl.Series | None,
+) -> pl.DataFrame:
+    """``frame`` with the rows at ``at`` given ``disposition`` and ``reasons`` (aligned)."""
+    if at.size == 0 or reasons is None:
+        return frame
+    dispositions = frame["disposition"].clone().scatter(at, disposition)
+    return frame.with_columns(dispositions, frame["reason"].clone().scatter(at, reasons))
 
 
 def _counts(uncovered: np.ndarray[Any, np.dtype[np.int16]]) -> dict[int, int]:

@@ -61,18 +61,29 @@ class Registry:
 
 @dataclass
 class ScrubResult:
-    """The lookup of a Series of numbers, position by position.
+    """The lookup of a Series of numbers.
 
-    ``reason``: the first registry listing the number, as :func:`registry_label` (else null).
-    ``uncovered``: the area code of a NANP number no registry in use covers (else 0).
-    ``stale``: (registry, area code) looked up whose data is older than allowed: its date.
-    ``used``: per registry name, the area codes looked up in it and their dates.
+    ``hits``: the positions of the numbers a registry lists, and ``labels`` (aligned with
+    ``hits``) the first such registry, as :func:`registry_label`; :attr:`reason` gives the
+    same per position. ``uncovered``: per position, the area code of a NANP number no
+    registry in use covers (else 0). ``stale``: (registry, area code) looked up whose data is
+    older than allowed: its date. ``used``: per registry name, the area codes looked up in it
+    and their dates.
     """
 
-    reason: pl.Series
+    size: int
+    hits: npt.NDArray[np.int64]
+    labels: pl.Series
     uncovered: npt.NDArray[np.int16]
     stale: dict[tuple[str, int], date] = field(default_factory=dict)
     used: dict[str, dict[int, date]] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> pl.Series:
+        """Per position, the registry listing the number (null where none does)."""
+        return pl.repeat(None, self.size, dtype=pl.String, eager=True).scatter(
+            self.hits, self.labels
+        )
 
 
 class Scrubber:
@@ -85,6 +96,10 @@ class Scrubber:
         self.max_age_days = max_age_days
         self.today = today or datetime.now(UTC).date()
         self._labels: dict[str, int] = {}
+        self._covered = np.zeros(1000, dtype=bool)
+        self._covered[0] = True  # (not a NANP number: nothing to cover)
+        for registry in self.registries:
+            self._covered[list(registry.manifest.areas)] = True
 
     @classmethod
     def open(
@@ -122,52 +137,49 @@ class Scrubber:
             key[~where] = 0
         area = (key // AREA_NUMBERS).astype(np.int16)
         area[area < 200] = 0
-        local = (key % AREA_NUMBERS).astype(np.uint32)
-        order = np.argsort(area, kind="stable")
-        counts = np.bincount(area, minlength=1000)
-        bounds = np.concatenate(([0], np.cumsum(counts)))
-        found = np.full(key.size, -1, dtype=np.int32)
-        uncovered = np.zeros(key.size, dtype=np.int16)
-        result = ScrubResult(pl.Series(dtype=pl.String), uncovered)
-        for code in (np.flatnonzero(counts[200:]) + 200).tolist():
-            group = order[bounds[code] : bounds[code + 1]]
-            if not self._look_up(code, group, local, found, result):
-                uncovered[group] = code
-        result.reason = self._reasons(found)
+        uncovered = np.where(self._covered[area], 0, area).astype(np.int16)
+        order = np.argsort(area, kind="stable")  # a radix sort: area codes are small
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(area, minlength=1000))))
+        local = (key % AREA_NUMBERS).astype(np.uint32)[order]
+        found = np.full(key.size, -1, dtype=np.int32)  # per sorted position: a label
+        result = ScrubResult(key.size, np.empty(0, np.int64), pl.Series(), uncovered)
+        for code in np.flatnonzero(self._covered[200:] & (bounds[201:] > bounds[200:-1])):
+            lo, hi = bounds[code + 200], bounds[code + 201]
+            self._look_up(int(code) + 200, local[lo:hi], found[lo:hi], result)
+        listed = np.flatnonzero(found >= 0)
+        result.hits = order[listed]
+        labels = pl.Series(list(self._labels), dtype=pl.String)
+        result.labels = labels.gather(found[listed]) if listed.size else pl.Series(dtype=pl.String)
         return result
 
     def _look_up(
         self,
         code: int,
-        group: npt.NDArray[np.int64],
-        local: npt.NDArray[np.uint32],
+        numbers: npt.NDArray[np.uint32],
         found: npt.NDArray[np.int32],
         result: ScrubResult,
-    ) -> bool:
-        """Look one area code's numbers up in each registry in turn; False if none covers it."""
-        covered = False
+    ) -> None:
+        """Look one area code's numbers up in each registry in turn (the first listing a
+        number names it): ``found`` gets each listed number's label."""
+        left: npt.NDArray[np.int64] | None = None  # numbers still unlisted (None: all)
         for registry in self.registries:
             area = registry.manifest.areas.get(code)
             if area is None:
                 continue
-            covered = True
             result.used.setdefault(registry.name, {})[code] = area.date
             if self.is_stale(area):
                 result.stale[(registry.name, code)] = area.date
-            hits = registry.contains(code, local[group])
-            found[group[hits]] = self._label(registry_label(registry.name, area.date))
-            group = group[~hits]
-            if group.size == 0:
+            label = self._label(registry_label(registry.name, area.date))
+            if left is None:
+                hits = registry.contains(code, numbers)
+                found[hits] = label
+                left = np.flatnonzero(~hits)
+            else:
+                hits = registry.contains(code, numbers[left])
+                found[left[hits]] = label
+                left = left[~hits]
+            if left.size == 0:
                 break
-        return covered
 
     def _label(self, text: str) -> int:
         return self._labels.setdefault(text, len(self._labels))
-
-    def _reasons(self, found: npt.NDArray[np.int32]) -> pl.Series:
-        reasons = pl.repeat(None, found.size, dtype=pl.String, eager=True)
-        hit = np.flatnonzero(found >= 0)
-        if hit.size == 0:
-            return reasons
-        labels = pl.Series(list(self._labels), dtype=pl.String)
-        return reasons.scatter(hit, labels.gather(found[hit]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import mmap
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -114,7 +115,7 @@ class RegistryStore:
         """The area code's numbers as a bitmap (memory-mapped when stored as one)."""
         path = self.folder / area.file
         if not area.sparse:
-            return np.memmap(path, dtype=np.uint8, mode="r", shape=(AREA_BYTES,))
+            return _mapped(path, np.uint8)
         bitmap = np.zeros(AREA_BYTES, dtype=np.uint8)
         numbers = self.numbers(area)
         np.bitwise_or.at(bitmap, numbers >> 3, np.left_shift(1, numbers & 7).astype(np.uint8))
@@ -125,7 +126,7 @@ class RegistryStore:
         path = self.folder / area.file
         if path.stat().st_size == 0:
             return np.empty(0, dtype=np.uint32)
-        return np.memmap(path, dtype=np.uint32, mode="r")
+        return _mapped(path, np.dtype("<u4")).view(np.uint32)
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -166,6 +167,16 @@ class RegistryStore:
         for path in self.folder.glob("*-*.*"):
             if path.suffix in (".bits", ".u32") and path.name not in keep:
                 path.unlink(missing_ok=True)
+
+
+def _mapped(path: Path, dtype: Any) -> npt.NDArray[Any]:
+    """The file as a read-only array over a memory map (pages read when first touched).
+
+    A plain ndarray over the map, not ``np.memmap``: its indexing has no subclass overhead.
+    """
+    with path.open("rb") as handle:
+        view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    return np.frombuffer(view, dtype=dtype)
 
 
 @contextmanager
