@@ -32,11 +32,12 @@ CHROMIUM_ARGS = [
 #: Where to keep the screenshot besides the test's own folder (docs/ keeps the demo's).
 SCREENSHOT_ENV = "CXLIST_REPORT_SCREENSHOT"
 
-# Each chart: its size on screen and how many of its shapes have an area.
+# Each chart: its size on screen and how many shapes of its data series (bars, lines) have an
+# area; pygal draws each series in a group of class "series".
 _CHARTS_JS = """
 () => Array.from(document.querySelectorAll('figure.chart svg')).map(svg => {
   const box = svg.getBoundingClientRect();
-  const shapes = Array.from(svg.querySelectorAll('rect, path, polyline'))
+  const shapes = Array.from(svg.querySelectorAll('.series rect, .series path'))
     .map(s => s.getBoundingClientRect())
     .filter(b => b.width > 0 && b.height > 0).length;
   const caption = svg.closest('figure').querySelector('figcaption').textContent;
@@ -96,7 +97,7 @@ def test_the_report_opens_offline_and_every_chart_draws(
     for chart in charts:
         assert chart["width"] > 200, chart
         assert chart["height"] > 100, chart
-        assert chart["shapes"] > 3, chart
+        assert chart["shapes"] >= 1, chart
     shot = tmp_path / "report.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000
