@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from cxlist.api.backend import ChunkLimits, PlannedItem
+from cxlist.model import ChunkLimits, PlannedItem
 
 __all__ = ["ENVELOPE_BYTES", "chunk_items", "idempotency_key"]
 
