@@ -120,7 +120,9 @@ DEFAULT_MAX_LIST_SIZE = 1_000_000
 
 @dataclass(frozen=True, slots=True)
 class ChunkLimits:
-    """How much one write may carry."""
+    """How much one write may carry: ``max_items`` items whose sizes (as the backend's
+    ``item_size`` counts them) add up to at most ``max_bytes``. The dialect has already taken
+    the bytes a request spends around its items (envelope, header) off ``max_bytes``."""
 
     max_items: int
     max_bytes: int

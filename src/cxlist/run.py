@@ -248,9 +248,9 @@ def _open(settings: Settings, factory: BackendFactory | None) -> Backend:
 def open_backend(settings: Settings) -> Backend:
     """The backend of the dialect the settings name, ready to use."""
     if settings.cxone.dialect == "v2":
-        from cxlist.api.v2 import open_backend as open_v2
+        from cxlist.api.v2 import open_v2_backend
 
-        return open_v2(settings)
+        return open_v2_backend(settings)
     if settings.cxone.dialect == "admin":
         from cxlist.api.admin import open_admin_backend
 
