@@ -7,7 +7,7 @@ Field names are snake_case in Python and camelCase on the wire. Unknown fields a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -94,10 +94,6 @@ class StoredItem(_Wire):
     priority: int = 5
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-    def field_map(self) -> dict[str, Any]:
-        """The fields as a name → value dict."""
-        return {f.name: f.value for f in self.fields}
 
 
 class ItemResult(_Wire):

@@ -50,11 +50,6 @@ class StageStat:
     rows: int
     seconds: float
 
-    @property
-    def rows_per_second(self) -> float:
-        """Throughput of the stage (rows / seconds; infinite for an instant stage)."""
-        return self.rows / self.seconds if self.seconds > 0 else float("inf")
-
 
 @dataclass(frozen=True)
 class PipelineResult:
