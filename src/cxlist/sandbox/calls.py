@@ -9,6 +9,8 @@ to import the other's helpers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,7 @@ from cxlist.sandbox.webhook_sink import WebhookSinkStore
 
 __all__ = [
     "FLAGS_KEY",
+    "CallGate",
     "RequestFlags",
     "SandboxState",
     "enter_call",
@@ -43,6 +46,47 @@ class RequestFlags:
     drop: bool = False
 
 
+class CallGate:
+    """A hold on one call, for tests that must act at an exact moment of a client's run.
+
+    The sandbox stops the ``call``-th call to ``endpoint`` (numbered like scripted faults:
+    from the last time faults were set) before applying it, sets :attr:`reached`, and goes on
+    when :meth:`release` is called: applying the call, or with ``drop=True`` closing its
+    connection unanswered and unapplied. Other calls are served meanwhile.
+    """
+
+    def __init__(self, endpoint: str, call: int) -> None:
+        self.endpoint = endpoint
+        self.call = call
+        self.reached = threading.Event()
+        self._lock = threading.Lock()
+        self._released = False
+        self._drop = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._go: asyncio.Event | None = None
+
+    async def hold(self) -> bool:
+        """Server side: wait until released; True when the call is to be dropped."""
+        with self._lock:
+            if not self._released:
+                self._loop = asyncio.get_running_loop()
+                self._go = asyncio.Event()
+        self.reached.set()
+        if self._go is not None:
+            await self._go.wait()
+        return self._drop
+
+    def release(self, *, drop: bool = False) -> None:
+        """Let the held call go on (or be dropped); safe from any thread, and before the
+        call arrives (it then goes through without stopping)."""
+        with self._lock:
+            self._released, self._drop = True, drop
+            loop, go = self._loop, self._go
+        if loop is not None and go is not None:
+            with contextlib.suppress(RuntimeError):  # the sandbox has stopped already
+                loop.call_soon_threadsafe(go.set)
+
+
 @dataclass(slots=True)
 class SandboxState:
     """Everything one sandbox serves from: the store, the start seed, the faults, the
@@ -55,6 +99,13 @@ class SandboxState:
     connections: dict[Any, Any] = field(default_factory=dict)
     webhooks: WebhookSinkStore = field(default_factory=WebhookSinkStore)
     admin: Any = None  # cxlist.sandbox.admin.routes.AdminState: the Admin dialect
+    gates: dict[tuple[str, int], CallGate] = field(default_factory=dict)
+
+    def hold(self, endpoint: str, call: int) -> CallGate:
+        """Stop the ``call``-th call to ``endpoint`` until the returned gate is released."""
+        gate = CallGate(endpoint, call)
+        self.gates[(endpoint, call)] = gate
+        return gate
 
     def set_faults(self, faults: Faults) -> None:
         """Use ``faults`` from now on (counters and random source restart)."""
@@ -83,9 +134,14 @@ def sandbox_state(request: Request) -> SandboxState:
 
 
 async def enter_call(request: Request, endpoint: str) -> FaultDecision:
-    """Count a call to ``endpoint``, apply the latency, and decide its fault (if any)."""
+    """Count a call to ``endpoint``, hold it if a :class:`CallGate` says so, apply the
+    latency, and decide its fault (if any)."""
     state = sandbox_state(request)
     call = state.injector.count(endpoint)
+    gate = state.gates.pop((endpoint, call), None)
+    if gate is not None and await gate.hold():
+        request.scope[FLAGS_KEY].drop = True
+        return FaultDecision("drop_before")
     latency = state.injector.faults.latency_ms
     if latency:
         await asyncio.sleep(latency / 1000)
