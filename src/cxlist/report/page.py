@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from cxlist.model import LANDED
 from cxlist.report import charts
 from cxlist.report.masking import REDACTED, is_secret_key, mask_text
 from cxlist.report.page_data import ReportData, gather_report
@@ -120,7 +121,7 @@ def _share(part: int, whole: int) -> str:
 def _header(data: ReportData) -> str:
     run, counts = data.run, data.counts
     read = sum(counts.values())
-    landed = sum(counts.get(d, 0) for d in ("CREATED", "UPDATED", "SKIPPED"))
+    landed = sum(counts.get(d, 0) for d in LANDED)
     planned = next((s.count for s in data.funnel if s.label == "planned"), 0)
     status = str(run.get("status") or "")
     tiles = (

@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from cxlist.model import LANDED, Disposition
 from cxlist.report.masking import mask_email, mask_phone, mask_text
 
 __all__ = [
@@ -33,9 +34,9 @@ __all__ = [
     "gather_report",
 ]
 
-LANDED = ("CREATED", "UPDATED", "SKIPPED")
+_LANDED = sorted(LANDED)
 #: Dispositions given after the plan: the upload's outcomes and what it left unconfirmed.
-AFTER_PLAN = (*LANDED, "FAILED", "CONFLICT", "PENDING")
+AFTER_PLAN = (*_LANDED, Disposition.FAILED, Disposition.CONFLICT, Disposition.PENDING)
 #: The columns of a results frame the report reads (missing ones are treated as empty).
 COLUMNS = (
     "row",
@@ -197,7 +198,7 @@ def aggregate(results: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
         .group_by((pl.col("score") // 10).clip(0, 9).cast(pl.Int64).alias("bin"), "priority")
         .len()
     )
-    lost = rows.filter(~pl.col("disposition").is_in(LANDED)).select(
+    lost = rows.filter(~pl.col("disposition").is_in(_LANDED)).select(
         "disposition", reason_kind(pl.col("reason")).alias("_kind"), "row", "phone_number",
         "email", "reason",
     )  # fmt: skip
@@ -253,7 +254,7 @@ def funnel_steps(counts: Mapping[str, int]) -> tuple[FunnelStep, ...]:
     steps += [(_LABELS.get(d, d.lower().replace("_", " ")), counts[d]) for d in before_plan]
     steps += [
         ("planned", planned),
-        ("landed", sum(counts.get(d, 0) for d in LANDED)),
+        ("landed", sum(counts.get(d, 0) for d in _LANDED)),
         ("failed", counts.get("FAILED", 0)),
     ]
     steps += [(_LABELS[d], counts[d]) for d in ("CONFLICT", "PENDING") if counts.get(d)]
