@@ -20,11 +20,11 @@ import numpy as np
 import polars as pl
 
 from cxlist.errors import PlanError
-from cxlist.pipeline.stages import UNSCRUBBED
+from cxlist.model import Disposition
 from cxlist.pipeline.suppress import match_registries
 from cxlist.registry import Scrubber, ScrubResult
 
-__all__ = ["UNSCRUBBED", "ScrubReport", "ScrubStage"]
+__all__ = ["ScrubReport", "ScrubStage"]
 
 
 @dataclass
@@ -114,12 +114,12 @@ class ScrubStage:
         listed = np.concatenate(hits) if hits else np.empty(0, dtype=np.int64)
         uncovered[listed] = 0
         self.report.unscrubbed.update(_counts(uncovered))
-        frame = _mark(frame, listed, "SUPPRESSED", pl.concat(labels) if labels else None)
+        frame = _mark(frame, listed, Disposition.SUPPRESSED, pl.concat(labels) if labels else None)
         if self.require_coverage:
             at = np.flatnonzero(uncovered)
             why = pl.Series(uncovered[at]).cast(pl.String)
             text = "area code " + why + " is not covered by a DNC registry in use"
-            frame = _mark(frame, at, UNSCRUBBED, text)
+            frame = _mark(frame, at, Disposition.UNSCRUBBED, text)
         return frame
 
 

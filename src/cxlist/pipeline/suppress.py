@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from cxlist.api.backend import Suppression
 from cxlist.errors import InputError
+from cxlist.model import Disposition, Suppression
 from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.mapping import map_columns
 from cxlist.pipeline.phones import E164, normalize_phones
@@ -229,7 +229,9 @@ class SuppressStage:
         reason = self.index.match(phones, emails)
         marked = frame.with_columns(reason.alias("_suppressed"))
         hit = pl.col("_suppressed").is_not_null()
-        return dispose(marked, "SUPPRESSED", hit, pl.col("_suppressed")).drop("_suppressed")
+        return dispose(marked, Disposition.SUPPRESSED, hit, pl.col("_suppressed")).drop(
+            "_suppressed"
+        )
 
 
 def match_registries(
@@ -237,8 +239,9 @@ def match_registries(
 ) -> ScrubResult:
     """Every E.164 number of ``numbers`` looked up in the DNC registries in use, at once.
 
-    The result is per position: ``reason`` names the first registry listing the number and
-    the date of its data (``national DNC registry (2026-11-20)``, null when none does);
+    The result: ``hits``, the positions of listed numbers, and ``labels`` (aligned), the
+    first registry listing each with the date of its data (``national DNC registry
+    (2026-11-20)``; ``reason`` gives the same per position, null where none does);
     ``uncovered`` holds the area code of a NANP number that no registry in use covers. Call
     it once per phone column; nulls, numbers outside the NANP and positions where ``where``
     is False (contacts already disposed of) are skipped. One vectorized lookup, never a loop
