@@ -132,7 +132,7 @@ def _mark(
     """``frame`` with the rows at ``at`` given ``disposition`` and ``reasons`` (aligned)."""
     if at.size == 0 or reasons is None:
         return frame
-    dispositions = frame["disposition"].clone().scatter(at, disposition)
+    dispositions = frame["disposition"].clone().scatter(at, str(disposition))  # not the enum
     return frame.with_columns(dispositions, frame["reason"].clone().scatter(at, reasons))
 
 
