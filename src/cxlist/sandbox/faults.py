@@ -52,6 +52,7 @@ ADMIN_ENDPOINTS = (
     "admin_remove",
     "admin_dnc_groups",
     "admin_dnc_records",
+    "admin_dnc_scrubbed",
     "admin_dnc_add",
     "admin_dnc_search",
 )
