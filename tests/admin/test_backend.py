@@ -24,8 +24,8 @@ from cxlist.api.admin import (
 from cxlist.api.admin.backend import MAX_LOST_ANSWERS
 from cxlist.api.admin.confirm import ListReadBack
 from cxlist.api.backend import Backend, PlannedItem
-from cxlist.pipeline.suppress import SuppressionIndex
 from cxlist.errors import ApiError, ConfigError, ServerError, TransportError
+from cxlist.pipeline.suppress import SuppressionIndex
 from cxlist.run import open_backend
 from cxlist.settings import load_settings
 from tests.admin.fake_tenant import FakeTenant, Sleeps, make_client

@@ -233,3 +233,20 @@ def test_a_malformed_admin_seed_is_a_config_error(admin: object) -> None:
     """Every admin seed entry is checked when the seed is read."""
     with pytest.raises(ConfigError, match="admin"):
         load_seed({"admin": admin})
+
+
+async def test_a_page_shorter_than_top_is_not_the_end(sandbox: RunningSandbox) -> None:
+    """A tenant that caps pages below top, unannounced: paging goes on until an empty
+    page or the reported total, so every record and every DNC number is read."""
+    admin_state(sandbox).set_page_cap(2)
+    admin_state(sandbox).store.add_dnc_records("7", [(f"+1312555010{n}", None) for n in range(5)])
+    rows = "".join(f"R{n},+1201555020{n}\n" for n in range(5))
+    async with client_for(sandbox, page_size=10) as client:
+        list_id = await client.create_call_list(DEFINITION)
+        answer = await client.upload(list_id, REQUEST, f"ExternalId,PhoneNumber\n{rows}".encode())
+        assert answer.job_id is not None
+        await finished(client, answer.job_id)
+        records = await client.list_records(list_id)
+        numbers = await client.dnc_records("7")
+    assert [r["ExternalId"] for r in records] == [f"R{n}" for n in range(5)]
+    assert len(numbers) == 7

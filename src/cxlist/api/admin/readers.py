@@ -152,8 +152,8 @@ class DncRecord:
 
 @dataclass(frozen=True, slots=True)
 class DncPage:
-    """One page of a DNC group's records and the total, if given. ``size`` counts every
-    record of the page, readable or not (paging advances by it)."""
+    """One page of a DNC group's records and the total, if given; ``size`` is the number
+    of records the page held (paging advances by it)."""
 
     records: list[DncRecord]
     size: int
@@ -316,8 +316,9 @@ def read_dnc_records(answer: Answer) -> DncPage:
     records = []
     for record in found:
         phone = as_text(record.get("phoneNumber")) or as_text(record.get("formattedPhone"))
-        if phone is not None:
-            records.append(DncRecord(phone, as_time(record.get("expiredDate"))))
+        if phone is None:  # never skipped unseen: a number we cannot read is not suppressed
+            raise ShapeError("a DNC record has no phoneNumber or formattedPhone")
+        records.append(DncRecord(phone, as_time(record.get("expiredDate"))))
     return DncPage(records, len(found), total)
 
 

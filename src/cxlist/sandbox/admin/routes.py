@@ -170,15 +170,20 @@ async def _access_key_grant(request: Request) -> Response:
     key_id, secret = body.get("accessKeyId"), body.get("accessKeySecret")
     if not isinstance(key_id, str) or not isinstance(secret, str):
         return _oauth(400, "invalid_request", "accessKeyId and accessKeySecret are required")
-    return _issue(admin, key_id, secret)
+    return _issue(admin, key_id, secret, _ttl(request))
 
 
-def _issue(admin: AdminState, key_id: str, secret: str) -> Response:
+def _ttl(request: Request) -> int:
+    """Tokens live as long as the fault settings say (``token_ttl``, 3600 s by default)."""
+    return sandbox_state(request).injector.faults.token_ttl
+
+
+def _issue(admin: AdminState, key_id: str, secret: str, ttl: int = _TTL) -> Response:
     known = admin.store.access_key_secret(key_id)
     if known is None or not secrets.compare_digest(known.encode(), secret.encode()):
         return _oauth(401, "invalid_client", "unknown access key or wrong secret")
     tenant = admin.store.meta("tenant_id")
-    return _json(admin.tokens.issue(key_id, tenant, _TTL), headers={"Cache-Control": "no-store"})
+    return _json(admin.tokens.issue(key_id, tenant, ttl), headers={"Cache-Control": "no-store"})
 
 
 async def _password_grant(request: Request) -> Response:
@@ -195,7 +200,7 @@ async def _password_grant(request: Request) -> Response:
         return _oauth(400, "invalid_request", "the form is not UTF-8")
     if form.get("grant_type") != "password":
         return _oauth(400, "unsupported_grant_type", "only the password grant")
-    return _issue(admin, form.get("username", ""), form.get("password", ""))
+    return _issue(admin, form.get("username", ""), form.get("password", ""), _ttl(request))
 
 
 def _basic(header: str) -> tuple[str, str] | None:
