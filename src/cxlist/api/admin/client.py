@@ -12,7 +12,11 @@ The API base is ``{api_endpoint}/incontactapi/services/{version}``: ``api_endpoi
 configured ``api_url``, else discovered from ``/.well-known/cxone-configuration?tenantId=``
 with the tenant id read from the token. Every call sends ``Accept: application/json``;
 errors go through :func:`~cxlist.errors.error_from_response` with the ``CorrelationId``
-header as the request id. An empty answer (204) reads as an empty collection.
+header as the request id. Every answer is read by one reader of
+:mod:`cxlist.api.admin.readers`, over the shape tolerance of :mod:`cxlist.api.admin.shapes`
+(an empty answer, 204, is an empty collection); an answer in an undocumented shape is an
+error naming the endpoint, the ``CorrelationId`` and the top-level keys seen. Paging goes
+on until an empty page or the reported total: a short page is not the end.
 """
 
 from __future__ import annotations
