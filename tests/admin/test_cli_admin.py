@@ -137,6 +137,7 @@ def journaled_job(workspace: Path) -> str | None:
     return str(row[0]) if row else None
 
 
+@pytest.mark.parametrize("sandbox", ["public"], indirect=True)  # both: test_real_tenant_e2e
 def test_sigkill_while_polling_then_resume_polls_the_same_job(
     tmp_path: Path, sandbox: RunningSandbox
 ) -> None:
@@ -178,6 +179,7 @@ def test_sigkill_while_polling_then_resume_polls_the_same_job(
     assert_agrees_row_by_row(results, sandbox)
 
 
+@pytest.mark.parametrize("sandbox", ["public"], indirect=True)
 @pytest.mark.parametrize("method", ["application"])
 def test_run_signs_in_as_a_registered_application(
     tmp_path: Path, sandbox: RunningSandbox, method: str

@@ -20,6 +20,8 @@ from cxlist.errors import (
     NotFoundError,
 )
 from cxlist.sandbox import Faults, RunningSandbox, ScriptedFault, load_seed, serve_in_thread
+from cxlist.sandbox.admin.seed import with_admin_shapes
+from cxlist.sandbox.seed import Seed
 from tests.admin.conftest import admin_state, shapes_of
 
 DEFINITION = CallListDefinition(list_name="spring", external_id_column="ExternalId")
@@ -250,3 +252,18 @@ async def test_a_page_shorter_than_top_is_not_the_end(sandbox: RunningSandbox) -
         numbers = await client.dnc_records("7")
     assert [r["ExternalId"] for r in records] == [f"R{n}" for n in range(5)]
     assert len(numbers) == 7
+
+
+def test_shape_mode_and_page_cap_come_from_the_seed_or_the_serve_flags() -> None:
+    """`--admin-shapes` / `--admin-page-cap` override the seed; DNC records may carry an
+    expiredDate; an unknown mode is a ConfigError."""
+    seed = with_admin_shapes("demo", "alternate", 5)
+    assert isinstance(seed, Seed)
+    assert seed.admin is not None
+    assert (seed.admin.shapes, seed.admin.page_cap) == ("alternate", 5)
+    assert ("+12015550142", "2025-01-01T00:00:00Z") in seed.admin.dnc_groups[0].records
+    assert with_admin_shapes("demo", None, None) == "demo"
+    with pytest.raises(ConfigError, match="admin-shapes"):
+        with_admin_shapes("demo", "private", None)
+    with pytest.raises(ConfigError, match="shapes"):
+        load_seed({"admin": {"shapes": "private"}})

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from cxlist.api.admin import ListColumns, to_e164
+from cxlist.api.admin.confirm import held_index, same_phone
 from cxlist.api.admin.readers import (
     read_call_list,
     read_call_lists,
@@ -166,3 +169,14 @@ async def test_a_body_that_is_not_json_is_an_error_not_an_empty_collection() -> 
     async with make_client(tenant) as client:
         with pytest.raises(ApiError, match="undocumented shape"):
             await client.dnc_records("7")
+
+
+def test_the_read_back_finds_ids_and_phones_by_file_column_or_standard_field() -> None:
+    """Records by the file's columns (ExternalId, PhoneNumber) or by the standard fields
+    (externalId, destinations[].formattedDestination) both confirm the number sent."""
+    found = read_list_page(answer("one_list_contact_records"), "12")
+    held = held_index(found.records, ListColumns())
+    assert held == {"+13125550100": ("3125550100",), "+13125550101": ("(312) 555-0101",)}
+    e164 = partial(to_e164, region="US")
+    assert same_phone("+13125550101", held["+13125550101"][0], e164)
+    assert not same_phone("+13125550102", held["+13125550101"][0], e164)
