@@ -385,3 +385,21 @@ def test_settings_select_the_admin_dialect(tmp_path: Path) -> None:
     bare.write_text('[cxone]\ndialect = "admin"\n')
     with pytest.raises(ConfigError, match="skill_id"):
         open_admin_backend(load_settings(bare, env=env))
+
+
+async def test_a_failed_read_back_is_not_reused() -> None:
+    """A read that failed is raised to its waiters, and the next confirmation reads again."""
+    calls: list[int] = []
+
+    async def read(list_id: str) -> dict[str, tuple[str, ...]]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ServerError("down")
+        return {}
+
+    readback = ListReadBack(read)
+    mark = readback.mark()
+    with pytest.raises(ServerError):
+        await readback.after("12", mark)
+    assert await readback.after("12", mark) == {}
+    assert len(calls) == 2

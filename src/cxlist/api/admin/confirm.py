@@ -92,7 +92,7 @@ class ListReadBack:
         """The list's records as read by a read started after ``mark``."""
         current = self._reads.get(list_id)
         stale = current is None or current[0] <= mark
-        failed = current is not None and current[1].done() and current[1].exception() is not None
+        failed = current is not None and current[1].done() and _failed(current[1])
         if stale or failed:
             self._events += 1
             current = (self._events, asyncio.ensure_future(self._read(list_id)))
@@ -103,6 +103,10 @@ class ListReadBack:
     def clear(self) -> None:
         """Forget every read (their records are no longer needed)."""
         self._reads.clear()
+
+
+def _failed(read: asyncio.Future[Held]) -> bool:
+    return read.cancelled() or read.exception() is not None
 
 
 def confirm_items(
