@@ -20,7 +20,7 @@ from cxlist.errors import (
     NotFoundError,
 )
 from cxlist.sandbox import Faults, RunningSandbox, ScriptedFault, load_seed, serve_in_thread
-from cxlist.sandbox.admin.seed import with_admin_shapes
+from cxlist.sandbox.admin.modes import with_admin_shapes
 from cxlist.sandbox.seed import Seed
 from tests.admin.conftest import admin_state, shapes_of
 

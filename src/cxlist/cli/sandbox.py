@@ -9,7 +9,7 @@ import typer
 
 from cxlist.errors import CxlistError
 from cxlist.sandbox import Faults, ScriptedFault, serve_forever
-from cxlist.sandbox.admin.seed import with_admin_shapes
+from cxlist.sandbox.admin.modes import with_admin_shapes
 
 sandbox_app = typer.Typer(help="The local CXone emulator.", no_args_is_help=True)
 

@@ -25,14 +25,10 @@ public clients, ``api-admin.md``) or ``"alternate"`` (the other documented varia
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from cxlist.errors import ConfigError
-
-if TYPE_CHECKING:
-    from cxlist.sandbox.seed import Seed
 
 __all__ = [
     "AccessKeySeed",
@@ -42,7 +38,6 @@ __all__ = [
     "DncRecordSeed",
     "SkillSeed",
     "parse_admin_seed",
-    "with_admin_shapes",
 ]
 
 SYSTEM_LIMIT = 1_000_000
@@ -203,26 +198,3 @@ def parse_admin_seed(data: Any) -> AdminSeed | None:
         shapes=_shapes(data),
         page_cap=max(1, _count(data, "maxPageSize", DEFAULT_PAGE_CAP)),
     )
-
-
-def with_admin_shapes(
-    seed: str | Path | Seed | None, shapes: str | None, page_cap: int | None
-) -> str | Path | Seed | None:
-    """``seed`` with its Admin tenant answering in ``shapes`` and capping pages at
-    ``page_cap`` (either None: as the seed says). Raises ConfigError for an unknown mode."""
-    if shapes is None and page_cap is None:
-        return seed
-    if shapes is not None and shapes not in SHAPES:
-        raise ConfigError(f"--admin-shapes must be one of {', '.join(SHAPES)}")
-    if page_cap is not None and page_cap < 1:
-        raise ConfigError("--admin-page-cap must be at least 1")
-    from cxlist.sandbox.seed import Seed, load_seed
-
-    loaded = load_seed(seed) or Seed()
-    admin = loaded.admin or AdminSeed()
-    admin = replace(
-        admin,
-        shapes=shapes or admin.shapes,
-        page_cap=page_cap or admin.page_cap,
-    )
-    return replace(loaded, admin=admin)
