@@ -69,18 +69,17 @@ def _first_url(settings: Settings) -> str:
     return settings.cxone.resolved_base_url()
 
 
-async def probe(url: str, timeout: float) -> None:
-    """Open (and close) a TCP connection to ``url``'s host and port; a refused, unresolvable
-    or silent host is a :class:`TransportError` naming the URL."""
+async def probe(url: str) -> None:
+    """Open (and close) a TCP connection to ``url``'s host and port; a refused or
+    unresolvable host is a :class:`TransportError` naming the URL. (The caller bounds the
+    wait.)"""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        _, writer = await asyncio.open_connection(host, port)
     except ConnectionRefusedError:
         raise TransportError(f"cannot connect to {url}: connection refused") from None
-    except TimeoutError:
-        raise TransportError(f"cannot connect to {url}: no answer within {timeout:g} s") from None
     except OSError as exc:
         raise TransportError(f"cannot connect to {url}: {exc.strerror or exc}") from None
     writer.close()
@@ -103,7 +102,7 @@ async def reach(
     try:
         async with asyncio.timeout(timeout):
             if not any(os.environ.get(name) for name in _PROXY_VARS):
-                await _probe_all(_service_urls(settings), timeout, say)
+                await _probe_all(_service_urls(settings), say)
             say(f"waiting for {where}: {what}")
             return await first()
     except TimeoutError:
@@ -113,7 +112,7 @@ async def reach(
         ) from None
 
 
-async def _probe_all(urls: Sequence[str], timeout: float, say: Notify) -> None:
+async def _probe_all(urls: Sequence[str], say: Notify) -> None:
     """:func:`probe` each distinct host and port of ``urls``, in order."""
     seen: set[str] = set()
     for url in urls:
@@ -121,7 +120,7 @@ async def _probe_all(urls: Sequence[str], timeout: float, say: Notify) -> None:
         if parts.netloc not in seen:
             seen.add(parts.netloc)
             say(f"connecting to {parts.scheme}://{parts.netloc}")
-            await probe(url, timeout)
+            await probe(url)
 
 
 async def check_targets(backend: Backend, config: PipelineConfig) -> dict[str, Campaign]:

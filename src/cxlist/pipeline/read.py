@@ -139,6 +139,8 @@ def _read_delimited(
     if not head.strip():
         raise InputError("the file is empty", path=str(source))
     codec = _detect_encoding(head, encoding)
+    if not codec.startswith("utf-16") and b"\x00" in head:
+        raise InputError("a binary file, not delimited text", path=str(source))
     if codec in ("utf-8", "utf-8-sig"):
         sample = head.decode("utf-8-sig", errors="ignore")
         data: Path | io.BytesIO = source
