@@ -58,7 +58,7 @@ def _target(campaign: str | None, list_id: str | None) -> Target | None:
     from cxlist.run import Target
 
     if (campaign is None) != (list_id is None):
-        raise typer.BadParameter("--campaign and --list go together")
+        raise ConfigError("--campaign and --list go together: give both, or neither")
     return Target(campaign, list_id) if campaign and list_id else None
 
 
