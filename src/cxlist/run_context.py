@@ -2,7 +2,7 @@
 list and campaign exists, and fetch what the pipeline needs from the server.
 
 * A host that refuses the connection is reported at once, naming the URL; a host that does not
-  answer ends the wait after ``[cxone] connect_timeout`` seconds (8 by default, so that
+  answer ends the wait after ``[cxone] connect_timeout`` seconds (7 by default, so that
   the command ends within 10 s). Both are
   :class:`~cxlist.errors.TransportError` (exit 5).
 * A target list or campaign the server does not have is a :class:`~cxlist.errors.PlanError`

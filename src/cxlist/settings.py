@@ -92,7 +92,7 @@ class CxoneSettings(_Section):
     access_key_secret: SecretStr | None = None
     scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPES))
     timeout: float = Field(default=30.0, gt=0)
-    connect_timeout: float = Field(default=8.0, gt=0)
+    connect_timeout: float = Field(default=7.0, gt=0)
     token_refresh_margin: float = Field(default=60.0, ge=0)
 
     _urls = field_validator("base_url", "token_url")(check_url)
