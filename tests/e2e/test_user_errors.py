@@ -275,3 +275,25 @@ def test_the_exit_codes_are_the_readmes() -> None:
         options.EXIT_INTERRUPTED,
     }
     assert documented == constants == {0, 1, 2, 3, 4, 5, 6, 130}
+
+
+@pytest.mark.parametrize(
+    ("config", "target", "code", "says"),
+    [
+        ("", [], 4, "no target list: give --campaign and --list, or [[lists]] in the config"),
+        (
+            '[columns]\nphone_number = "Mobile"\n',
+            ["--campaign", "C-100", "--list", "L-1"],
+            2,
+            "[columns] phone_number = 'Mobile': no such column",
+        ),
+        ("", ["--campaign", "C-100"], 2, "--campaign and --list go together"),
+    ],
+)
+def test_bracketed_messages_print_as_they_are(
+    world: World, config: str, target: list[str], code: int, says: str
+) -> None:
+    """Messages that hold [[lists]] or [columns] are printed literally, not read as markup."""
+    path = _write(world.tmp, "plain.toml", config)
+    args = ["plan", str(world.contacts), *target, "-c", str(path), "-w", str(world.ws), "-q"]
+    assert_one_line(cli(world.env(), *args), code, says)
