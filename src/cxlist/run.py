@@ -26,11 +26,18 @@ import polars as pl
 
 from cxlist.api.backend import Backend
 from cxlist.errors import ConfigError, CxlistError, InputError, PlanError, RunError
+from cxlist.model import Disposition, RunStatus
 from cxlist.pipeline import PipelineConfig, PipelineResult, load_config, run_pipeline
 from cxlist.report.results import RunMetrics, apply_outcomes, compute_metrics, write_summary
 from cxlist.report.webhook import DeliveryReport
 from cxlist.run_context import fetch_context, reach
-from cxlist.run_notes import add_notes, merge_warnings, plan_warnings, summary_notes
+from cxlist.run_notes import (
+    add_notes,
+    forget_failed,
+    merge_warnings,
+    plan_warnings,
+    summary_notes,
+)
 from cxlist.run_notes import webhook_warnings as _webhook_warnings
 from cxlist.run_report import RunReporter
 from cxlist.settings import Settings
@@ -77,7 +84,7 @@ class RunOutcome:
 
     run_id: str
     run_dir: Path
-    status: str
+    status: RunStatus
     metrics: RunMetrics
     interrupted: bool = False
     closed_campaigns: Mapping[str, str] = field(default_factory=dict)
@@ -160,18 +167,20 @@ async def start_run(
         try:
             result = await _plan(backend, config, settings, source, events)
         except CxlistError as err:
-            journal.update_run(run_id, status="FAILED", message=str(err), finished_at=_now())
+            journal.update_run(
+                run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
+            )
             reporter.failed(str(err))
             raise
         run_dir = workspace.run_dir(run_id)
         _save_plan(result, run_dir)
         add_notes(run_dir, offline=offline, warnings=plan_warnings(result, config))
         journal.update_run(
-            run_id, status="PLANNED", rows_read=result.rows_read, planned=result.planned
+            run_id, status=RunStatus.PLANNED, rows_read=result.rows_read, planned=result.planned
         )
         reporter.planned(result)
         if dry_run or backend is None:
-            outcome = _finish(journal, reporter, run_id, run_dir, status="PLANNED")
+            outcome = _finish(journal, reporter, run_id, run_dir, status=RunStatus.PLANNED)
         else:
             outcome = await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
         return replace(outcome, mapping=result.mapping.describe())
@@ -221,8 +230,6 @@ async def resume_run(
         await _reach_for_upload(backend, settings, run_dir, events)
         key_scope = None
         if retry_failed:
-            from cxlist.run_plan import forget_failed
-
             key_scope = forget_failed(journal, run_id, run_dir)
         reporter.resumed()
         reporter.flush_webhooks()
@@ -255,7 +262,7 @@ def _resumable(
     if not (run_dir / "plan.parquet").exists():
         raise RunError(f"run {run_id} has no plan (it failed before planning): start it again")
     settled = journal.outcomes(run_id)
-    failed = sum(1 for o in settled.values() if o.disposition == "FAILED")
+    failed = sum(1 for o in settled.values() if o.disposition == Disposition.FAILED)
     if retry_failed and failed:
         return run_dir
     if len(settled) >= record.planned and not journal.open_attempts(run_id):
@@ -299,9 +306,9 @@ def _open(settings: Settings, factory: BackendFactory | None) -> Backend:
 def open_backend(settings: Settings) -> Backend:
     """The backend of the dialect the settings name, ready to use."""
     if settings.cxone.dialect == "v2":
-        from cxlist.api.v2 import open_backend as open_v2
+        from cxlist.api.v2 import open_v2_backend
 
-        return open_v2(settings)
+        return open_v2_backend(settings)
     if settings.cxone.dialect == "admin":
         from cxlist.api.admin import open_admin_backend
 
@@ -330,7 +337,7 @@ async def _upload(
     reopen = [(a, items_for_rows(plan, a.rows)) for a in journal.open_attempts(run_id)]
     in_flight = {row for attempt, _ in reopen for row in attempt.rows}
     targets = plan_targets(plan, skip_rows=done.keys() | in_flight)
-    journal.update_run(run_id, status="UPLOADING")
+    journal.update_run(run_id, status=RunStatus.UPLOADING)
     engine = UploadEngine(
         backend,
         journal,
@@ -348,7 +355,7 @@ async def _upload(
     finally:
         journal.add_upload_time(run_id, time.monotonic() - started)
     reporter.uploaded(report)
-    status = "INTERRUPTED" if report.interrupted else "COMPLETED"
+    status = RunStatus.INTERRUPTED if report.interrupted else RunStatus.COMPLETED
     outcome = _finish(journal, reporter, run_id, run_dir, status=status)
     return RunOutcome(
         outcome.run_id,
@@ -362,13 +369,15 @@ async def _upload(
 
 
 def _finish(
-    journal: Journal, reporter: RunReporter, run_id: str, run_dir: Path, *, status: str
+    journal: Journal, reporter: RunReporter, run_id: str, run_dir: Path, *, status: RunStatus
 ) -> RunOutcome:
     frame = apply_outcomes(pl.read_parquet(run_dir / "rows.parquet"), journal.outcomes(run_id))
     record = journal.run(run_id)
     metrics = compute_metrics(frame, record.upload_seconds)
-    if status == "COMPLETED" and (metrics.counts["PENDING"] or metrics.counts["FAILED"]):
-        status = "INCOMPLETE"
+    if status == RunStatus.COMPLETED and (
+        metrics.counts[Disposition.PENDING] or metrics.counts[Disposition.FAILED]
+    ):
+        status = RunStatus.INCOMPLETE
     journal.update_run(run_id, status=status, finished_at=_now())
     reporter.write_results(frame, run_dir / "results.csv")
     summary = {

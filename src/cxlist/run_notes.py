@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cxlist.model import Disposition
+from cxlist.upload.journal import Journal
+
 if TYPE_CHECKING:
     from cxlist.pipeline import PipelineConfig, PipelineResult
     from cxlist.report.webhook import DeliveryReport
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NOTES_FILE",
     "add_notes",
+    "forget_failed",
     "plan_warnings",
     "read_notes",
     "summary_notes",
@@ -86,6 +90,16 @@ def add_notes(run_dir: Path, *, warnings: Iterable[str] = (), **values: Any) -> 
     tmp = run_dir / (NOTES_FILE + ".tmp")
     tmp.write_text(json.dumps(notes, indent=2) + "\n", encoding="utf-8")
     tmp.replace(run_dir / NOTES_FILE)
+
+
+def forget_failed(journal: Journal, run_id: str, run_dir: Path) -> str:
+    """Drop the run's FAILED outcomes, so that a resume sends those rows again; returns the
+    idempotency key scope of this retry round (new keys: the server keeps its answer to the
+    old ones, a refusal included)."""
+    rounds = int(read_notes(run_dir).get("retryRounds", 0)) + 1
+    journal.forget_outcomes(run_id, Disposition.FAILED)
+    add_notes(run_dir, retryRounds=rounds)
+    return f"{run_id}-retry{rounds}"
 
 
 def top_reasons(frame: pl.DataFrame, limit: int = TOP_REASONS) -> dict[str, list[dict[str, Any]]]:

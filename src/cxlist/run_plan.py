@@ -5,8 +5,8 @@ as a new run (its own id, journal and results, its summary naming the plan it se
 has happened to the input file since. Suppressions are read again first: a contact suppressed
 since the review is not sent and ends SUPPRESSED with the new source.
 
-``cxlist resume RUN_ID --retry-failed`` forgets a run's FAILED outcomes so those rows are sent
-again, under new idempotency keys (the server keeps its answer to the old ones).
+(``cxlist resume RUN_ID --retry-failed``, which sends a run's FAILED rows again, is
+:func:`cxlist.run.resume_run` with :func:`cxlist.run_notes.forget_failed`.)
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from cxlist.errors import RunError
+from cxlist.model import Disposition, RunStatus
 from cxlist.pipeline import PLAN_FILE, SuppressionIndex, load_config
 from cxlist.run import (
     BackendFactory,
@@ -33,17 +34,9 @@ from cxlist.settings import Settings
 from cxlist.upload.journal import Journal
 from cxlist.workspace import Workspace
 
-__all__ = ["forget_failed", "start_from_plan"]
+__all__ = ["start_from_plan"]
 
 ROWS_FILE = "rows.parquet"
-
-
-def forget_failed(journal: Journal, run_id: str, run_dir: Path) -> str:
-    """Drop the run's FAILED outcomes; returns the idempotency key scope of this retry round."""
-    rounds = int(read_notes(run_dir).get("retryRounds", 0)) + 1
-    journal.forget_outcomes(run_id, "FAILED")
-    add_notes(run_dir, retryRounds=rounds)
-    return f"{run_id}-retry{rounds}"
 
 
 def _reviewed(journal: Journal, workspace: Workspace, plan_id: str, settings: Settings) -> Path:
@@ -51,7 +44,7 @@ def _reviewed(journal: Journal, workspace: Workspace, plan_id: str, settings: Se
     record = journal.run(plan_id)
     if record.command != "plan":
         raise RunError(f"run {plan_id} is not a plan (it was `{record.command}`): give a plan's id")
-    if record.status != "PLANNED":
+    if record.status != RunStatus.PLANNED:
         raise RunError(f"plan {plan_id} has no plan to send (status {record.status})")
     if record.dialect != settings.cxone.dialect:
         raise RunError(
@@ -70,7 +63,7 @@ def _suppress_again(
 ) -> tuple[pl.DataFrame, int]:
     """``rows`` with the PENDING rows the index now suppresses made SUPPRESSED (reason: the
     source); returns them and how many changed."""
-    pending = rows.with_row_index("_at").filter(pl.col("disposition") == "PENDING")
+    pending = rows.with_row_index("_at").filter(pl.col("disposition") == Disposition.PENDING)
     empty = pl.Series([None] * pending.height, dtype=pl.String)
     phones = pending["phone_number"] if "phone_number" in by and "phone_number" in rows else empty
     emails = pending["email"] if "email" in by and "email" in rows else empty
@@ -79,7 +72,7 @@ def _suppress_again(
     if hit.height == 0:
         return rows, 0
     why = hit["_why"] + " (since the plan was reviewed)"
-    dispositions = rows["disposition"].clone().scatter(hit["_at"], "SUPPRESSED")
+    dispositions = rows["disposition"].clone().scatter(hit["_at"], Disposition.SUPPRESSED.value)
     reasons = rows["reason"].clone().scatter(hit["_at"], why)
     return rows.with_columns(dispositions, reasons), hit.height
 
@@ -121,7 +114,9 @@ async def start_from_plan(
             config = load_config(record.settings)
             _, fetched = await fetch_context(backend, config, settings, notify=events.on_wait)
         except BaseException as err:
-            journal.update_run(run_id, status="FAILED", message=str(err), finished_at=_now())
+            journal.update_run(
+                run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
+            )
             reporter.failed(str(err))
             raise
         region = config.normalize.default_region
@@ -130,7 +125,7 @@ async def start_from_plan(
         rows, newly = _suppress_again(
             pl.read_parquet(source / ROWS_FILE), index, config.suppress.by
         )
-        kept = rows.filter(pl.col("disposition") == "PENDING")["row"]
+        kept = rows.filter(pl.col("disposition") == Disposition.PENDING)["row"]
         plan = pl.read_parquet(source / PLAN_FILE)
         plan.filter(pl.col("row").is_in(kept.implode())).write_parquet(run_dir / PLAN_FILE)
         rows.write_parquet(run_dir / ROWS_FILE)
@@ -141,7 +136,9 @@ async def start_from_plan(
                 f"plan {plan_id} was made offline: capacity was not checked before sending"
             )
         add_notes(run_dir, warnings=warnings, fromPlan=plan_id, suppressedSinceReview=newly)
-        journal.update_run(run_id, status="PLANNED", rows_read=rows.height, planned=kept.len())
+        journal.update_run(
+            run_id, status=RunStatus.PLANNED, rows_read=rows.height, planned=kept.len()
+        )
         reporter.audit.event("run_from_plan", plan=plan_id, counts={"suppressed_since": newly})
         return await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
     finally:

@@ -8,8 +8,9 @@ the merge is ours.)
 
 Every problem is one :class:`~cxlist.errors.ConfigError` line naming the file (or variable, or
 flag), the section and key, what is wrong and the closest valid key; a section no layer knows
-(``[scorng]``) is refused. The pipeline's sections are validated here too, so that a typo in
-``[dedupe]`` stops every command before it starts.
+(``[scorng]``) is refused. The pipeline's sections are kept as data here and validated by
+``cxlist.pipeline.load_config`` (the CLI does so as it loads the settings, so that a typo in
+``[dedupe]`` stops every command before it starts).
 
 Secrets (the client secret, webhook secrets) come from the environment or a file, never from
 the TOML: a secret found there is a :class:`~cxlist.errors.ConfigError`. The pipeline's own
@@ -34,6 +35,7 @@ from cxlist.errors import ConfigError
 
 __all__ = [
     "ENV_VARS",
+    "PIPELINE_SECTIONS",
     "AdminSettings",
     "CxoneSettings",
     "Settings",
@@ -194,6 +196,19 @@ class Settings(BaseModel):
 
 
 _OWN_SECTIONS = ("cxone", "admin", "upload", "run", "webhooks")
+#: The pipeline's top-level sections: kept here as data, validated by
+#: ``cxlist.pipeline.load_config`` (a layer up); a test holds the two lists equal.
+PIPELINE_SECTIONS = (
+    "input",
+    "columns",
+    "normalize",
+    "validate",
+    "suppress",
+    "scoring",
+    "dedupe",
+    "lists",
+    "capacity",
+)
 
 
 def load_settings(
@@ -245,16 +260,14 @@ def _table(sections: dict[str, Any], name: str, source: str | None) -> dict[str,
 
 
 def _check_pipeline(data: Mapping[str, Any], source: str | None) -> None:
-    """Refuse a section no layer reads, then validate the pipeline's own sections."""
-    from cxlist.pipeline.config import load_config, pipeline_sections
-
-    known = [*_OWN_SECTIONS, *pipeline_sections()]
+    """Refuse a section no layer reads. (The pipeline's sections are validated by
+    ``cxlist.pipeline.load_config``: the CLI does it as it loads the settings.)"""
+    known = [*_OWN_SECTIONS, *PIPELINE_SECTIONS]
     for name in data:
         if name not in known:
             where = f"{source}: " if source else ""
             hint = did_you_mean(name, known, template="[{}]")
             raise ConfigError(f"{where}[{name}]: unknown section{hint}")
-    load_config(data, source=source)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

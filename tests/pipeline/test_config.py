@@ -94,3 +94,11 @@ def test_example_config_loads_and_spells_out_the_defaults() -> None:
     )
     spelled = load_config(tomllib.loads(uncommented))
     assert spelled.scoring.rules == PipelineConfig().scoring.rules
+
+
+def test_settings_know_every_pipeline_section() -> None:
+    """cxlist.settings refuses unknown sections from its own list of the pipeline's: the same."""
+    from cxlist.pipeline.config import pipeline_sections
+    from cxlist.settings import PIPELINE_SECTIONS
+
+    assert set(PIPELINE_SECTIONS) == set(pipeline_sections())

@@ -21,6 +21,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from cxlist.model import Disposition
+
 if TYPE_CHECKING:
     from cxlist.report.results import RunMetrics
     from cxlist.run import RunEvents, RunOutcome
@@ -57,17 +59,18 @@ def print_notice(head: str, message: str = "") -> None:
     err_console.print(Text.assemble((head, "yellow"), message), soft_wrap=True)
 
 
+#: How the summary table lists dispositions: landed first, then what needs a look.
 _ORDER = (
-    "CREATED",
-    "UPDATED",
-    "SKIPPED",
-    "CONFLICT",
-    "FAILED",
-    "PENDING",
-    "OVER_CAPACITY",
-    "DUPLICATE",
-    "SUPPRESSED",
-    "REJECTED",
+    Disposition.CREATED,
+    Disposition.UPDATED,
+    Disposition.SKIPPED,
+    Disposition.CONFLICT,
+    Disposition.FAILED,
+    Disposition.PENDING,
+    Disposition.OVER_CAPACITY,
+    Disposition.DUPLICATE,
+    Disposition.SUPPRESSED,
+    Disposition.REJECTED,
 )
 
 

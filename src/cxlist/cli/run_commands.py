@@ -35,6 +35,7 @@ from cxlist.cli.render import (
     summary_table,
 )
 from cxlist.errors import ConfigError
+from cxlist.model import Disposition, RunStatus
 from cxlist.upload.journal import Journal
 from cxlist.workspace import Workspace
 
@@ -94,14 +95,16 @@ def show_outcome(outcome: RunOutcome, *, as_json: bool = False) -> None:
     for campaign, reason in outcome.closed_campaigns.items():
         print_notice(f"campaign {campaign} stopped: ", reason)
     counts = outcome.metrics.counts
-    if outcome.interrupted or (counts.get("PENDING") and outcome.status != "PLANNED"):
+    if outcome.interrupted or (
+        counts.get(Disposition.PENDING) and outcome.status != RunStatus.PLANNED
+    ):
         err_console.print(f"to finish it: cxlist resume {outcome.run_id}", soft_wrap=True)
-    elif counts.get("FAILED"):
+    elif counts.get(Disposition.FAILED):
         err_console.print(
             f"to send the FAILED rows again: cxlist resume {outcome.run_id} --retry-failed",
             soft_wrap=True,
         )
-    if outcome.status == "PLANNED" and not as_json:
+    if outcome.status == RunStatus.PLANNED and not as_json:
         err_console.print(f"to send this plan: cxlist run --plan {outcome.run_id}", soft_wrap=True)
 
 
@@ -110,7 +113,9 @@ def exit_code(outcome: RunOutcome) -> int:
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     counts = outcome.metrics.counts
-    if counts.get("FAILED") or (outcome.status != "PLANNED" and counts.get("PENDING")):
+    if counts.get(Disposition.FAILED) or (
+        outcome.status != RunStatus.PLANNED and counts.get(Disposition.PENDING)
+    ):
         return EXIT_PARTIAL
     return 0
 
