@@ -102,6 +102,11 @@ class RunOutcome:
         """The run's ``summary.json``."""
         return self.run_dir / "summary.json"
 
+    @property
+    def report_path(self) -> Path:
+        """The run's ``report.html``."""
+        return self.run_dir / "report.html"
+
 
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time plus randomness."""
@@ -399,6 +404,7 @@ def _finish(
     if _webhook_warnings(webhook_report):
         summary = merge_warnings(summary, _webhook_warnings(webhook_report))
         write_summary(run_dir / "summary.json", summary, metrics)
+    reporter.write_page(run_dir, frame)
     return RunOutcome(run_id, run_dir, status, metrics, webhook_report=webhook_report)
 
 

@@ -88,6 +88,8 @@ def show_outcome(outcome: RunOutcome, *, as_json: bool = False) -> None:
         console.print(f"run id:  {outcome.run_id}", soft_wrap=True)
         console.print(f"results: {outcome.results_path}", soft_wrap=True)
         console.print(f"summary: {outcome.summary_path}", soft_wrap=True)
+        if outcome.report_path.is_file():
+            console.print(f"report:  {outcome.report_path}", soft_wrap=True)
     if summary.get("offline"):
         print_notice("offline: ", "no server suppressions and no capacity check in this plan")
     for warning in summary.get("warnings", []):
