@@ -8,16 +8,25 @@ This is the library's front door (the CLI only wires flags to it)::
 A run's folder holds ``rows.parquet`` (every input row with its pipeline disposition),
 ``plan.parquet``, ``results.csv`` and ``summary.json``; the workspace database holds the
 journal, so a resume needs nothing but the run id (and the credentials).
+
+Every step is journaled before its files are trusted, so a run that dies anywhere can be
+finished by :func:`resume_run`: PLANNING (died before its plan was journaled) plans again from
+the same input; PLANNED or UPLOADING sends what is left; a run whose last answer is journaled
+but whose files or final status are not gets them. The final status and the run's webhook
+event are committed in one transaction. :func:`repair_run` rebuilds results.csv and
+summary.json from the journal without sending anything. A command holds the run's lock from
+start to end (:class:`cxlist.upload.journal.RunLock`), and the run records the client it sends
+as: a second command on the same run, or a resume as another client, is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import contextlib
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,14 +34,18 @@ from typing import Any
 import polars as pl
 
 from cxlist.api.backend import Backend, Campaign, Suppression
+from cxlist.crashpoints import crash_point
 from cxlist.errors import ConfigError, CxlistError, PlanError, RunError
 from cxlist.pipeline import PipelineConfig, PipelineResult, run_pipeline
-from cxlist.report.results import RunMetrics, apply_outcomes, compute_metrics, write_summary
+from cxlist.report.results import RunMetrics
 from cxlist.report.webhook import DeliveryReport
-from cxlist.run_report import RunReporter
+from cxlist.run_audit import RunAudit
+from cxlist.run_files import RunFiles, file_sha256
+from cxlist.run_webhooks import RunWebhooks, webhook_counts
 from cxlist.settings import Settings
+from cxlist.upload.chunking import items_digest
 from cxlist.upload.engine import UploadEngine, UploadProgress
-from cxlist.upload.journal import Journal
+from cxlist.upload.journal import Journal, RunLock, RunRecord
 from cxlist.upload.plan_items import items_for_rows, plan_targets
 from cxlist.workspace import Workspace
 
@@ -40,7 +53,9 @@ __all__ = [
     "RunEvents",
     "RunOutcome",
     "Target",
+    "client_identity",
     "open_backend",
+    "repair_run",
     "resume_run",
     "run_settings",
     "start_run",
@@ -96,13 +111,11 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def client_identity(settings: Settings) -> str:
+    """Who a run sends as: the dialect and the client (or access key) id, never a secret."""
+    cxone = settings.cxone
+    who = cxone.access_key_id if cxone.dialect == "admin" else cxone.client_id
+    return f"{cxone.dialect}:{who or '-'}"
 
 
 def pipeline_config(settings: Settings, target: Target | None) -> PipelineConfig:
@@ -113,6 +126,52 @@ def pipeline_config(settings: Settings, target: Target | None) -> PipelineConfig
     if not config.lists:
         raise PlanError("no target list: give --campaign and --list, or [[lists]] in the config")
     return config
+
+
+@dataclass
+class _Context:
+    """What one command holds while it works on a run."""
+
+    workspace: Workspace
+    settings: Settings
+    journal: Journal
+    run_id: str
+    events: RunEvents
+    audit: RunAudit
+    webhooks: RunWebhooks
+    backend: Backend | None = None
+
+    @property
+    def files(self) -> RunFiles:
+        return RunFiles(self.workspace.run_dir(self.run_id))
+
+
+@contextlib.asynccontextmanager
+async def _command(
+    settings: Settings, run_id: str, events: RunEvents | None
+) -> AsyncIterator[tuple[_Context, RunLock]]:
+    """Open the journal, take the run's lock, and close both (and the backend) at the end."""
+    workspace = Workspace(settings.run.workspace)
+    journal = Journal(workspace.connect())
+    lock: RunLock | None = None
+    try:
+        lock = journal.lock(workspace.locks_dir / f"{run_id}.lock", run_id)
+        yield (
+            _Context(
+                workspace,
+                settings,
+                journal,
+                run_id,
+                events or RunEvents(),
+                RunAudit(workspace, settings, run_id),
+                RunWebhooks(workspace, settings, run_id),
+            ),
+            lock,
+        )
+    finally:
+        if lock is not None:
+            lock.release()
+        journal.close()
 
 
 async def start_run(
@@ -126,43 +185,60 @@ async def start_run(
 ) -> RunOutcome:
     """Plan ``source`` and, unless ``dry_run``, upload it; returns when every row is settled
     or the run is stopped through ``events.stop``."""
-    events = events or RunEvents()
     config = pipeline_config(settings, target)
-    workspace = Workspace(settings.run.workspace)
+    input_sha = file_sha256(source)
     backend = _open(settings, backend_factory)  # a config error stops here, before any record
-    journal = Journal(workspace.connect())
     run_id = new_run_id()
-    reporter = RunReporter(workspace, settings, run_id)
     try:
-        reporter.flush_webhooks()
-        journal.create_run(
-            run_id,
-            command="plan" if dry_run else "run",
-            dialect=settings.cxone.dialect,
-            input_path=str(source.resolve()),
-            input_sha256=file_sha256(source),
-            settings=_stored_settings(settings, target),
-        )
-        try:
-            result = await _plan(backend, config, source, events)
-        except CxlistError as err:
-            journal.update_run(run_id, status="FAILED", message=str(err), finished_at=_now())
-            reporter.failed(str(err))
-            raise
-        run_dir = workspace.run_dir(run_id)
-        _save_plan(result, run_dir)
-        journal.update_run(
-            run_id, status="PLANNED", rows_read=result.rows_read, planned=result.planned
-        )
-        reporter.planned(result)
-        if dry_run:
-            outcome = _finish(journal, reporter, run_id, run_dir, status="PLANNED")
-        else:
-            outcome = await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
-        return replace(outcome, mapping=result.mapping.describe())
+        async with _command(settings, run_id, events) as (ctx, _lock):
+            ctx.backend = backend
+            ctx.webhooks.start_backlog()
+            ctx.journal.create_run(
+                run_id,
+                command="plan" if dry_run else "run",
+                dialect=settings.cxone.dialect,
+                input_path=str(source.resolve()),
+                input_sha256=input_sha,
+                settings=_stored_settings(settings, target),
+                client=client_identity(settings),
+            )
+            crash_point("run-created")
+            result = await _plan_into(ctx, config, source)
+            return await _carry_on(ctx, mapping=result.mapping.describe())
     finally:
         await backend.aclose()
-        journal.close()
+
+
+async def _plan_into(ctx: _Context, config: PipelineConfig, source: Path) -> PipelineResult:
+    """Plan, write the plan files, then journal PLANNED with the plan's checksum."""
+    assert ctx.backend is not None
+    try:
+        result = await _plan(ctx.backend, config, source, ctx.events)
+    except CxlistError as err:
+        ctx.journal.update_run(ctx.run_id, status="FAILED", message=str(err), finished_at=_now())
+        ctx.audit.failed(str(err))
+        raise
+    files = ctx.files
+    _save_plan(result, files.run_dir)
+    crash_point("plan-written")
+    ctx.journal.update_run(
+        ctx.run_id,
+        status="PLANNED",
+        rows_read=result.rows_read,
+        planned=result.planned,
+        plan_sha256=files.seal_plan(),
+    )
+    ctx.audit.planned(result)
+    crash_point("planned")
+    return result
+
+
+async def _carry_on(ctx: _Context, mapping: Sequence[tuple[str, str, str]] = ()) -> RunOutcome:
+    """From a planned run to its end: upload what is left (unless a dry run), then finish."""
+    record = ctx.journal.run(ctx.run_id)
+    if record.command != "run":
+        return await _finish(ctx, status="PLANNED", mapping=mapping)
+    return await _upload(ctx, mapping)
 
 
 async def _plan(
@@ -175,6 +251,11 @@ async def _plan(
     )
 
 
+#: Statuses an upload ends in. A run in PLANNING, PLANNED or UPLOADING died on the way (or
+#: never got further) and resume finishes it; one of these is resumed only if rows are left.
+ENDED_UPLOADS = frozenset({"COMPLETED", "INCOMPLETE", "INTERRUPTED"})
+
+
 async def resume_run(
     run_id: str,
     settings: Settings,
@@ -182,47 +263,78 @@ async def resume_run(
     events: RunEvents | None = None,
     backend_factory: BackendFactory | None = None,
 ) -> RunOutcome:
-    """Finish exactly what a run left unfinished: re-send its open attempts under their
-    idempotency keys, then send the rows that were never sent."""
-    events = events or RunEvents()
-    workspace = Workspace(settings.run.workspace)
-    journal = Journal(workspace.connect())
-    try:
-        run_dir = _resumable(journal, workspace, run_id, settings)
-        backend = _open(settings, backend_factory)
-    except BaseException:
-        journal.close()
-        raise
-    reporter = RunReporter(workspace, settings, run_id)
-    try:
-        reporter.resumed()
-        reporter.flush_webhooks()
-        return await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
-    finally:
-        await backend.aclose()
-        journal.close()
+    """Finish whatever a run left unfinished, whatever step it died in: plan it again if it
+    died planning, re-send its open attempts under their idempotency keys, send the rows that
+    were never sent, and write its files and final status."""
+    async with _command(settings, run_id, events) as (ctx, _lock):
+        record = ctx.journal.run(run_id)
+        _check_resumable(ctx, record)
+        ctx.backend = _open(settings, backend_factory)
+        try:
+            return await _resume(ctx, record)
+        finally:
+            await ctx.backend.aclose()
 
 
-def _resumable(journal: Journal, workspace: Workspace, run_id: str, settings: Settings) -> Path:
-    """The run's folder, once it is clear the run can be resumed with these settings."""
-    record = journal.run(run_id)
-    if record.command != "run":
-        raise RunError(f"run {run_id} was a dry run (plan); start a new run to upload")
+async def _resume(ctx: _Context, record: RunRecord) -> RunOutcome:
+    run_id, settings = ctx.run_id, ctx.settings
+    ctx.audit.resumed(record.status)
+    ctx.webhooks.start_backlog()
+    if record.status in ("PLANNING", "FAILED") and not record.plan_sha256:
+        source = Path(record.input_path)
+        if not source.is_file() or file_sha256(source) != record.input_sha256:
+            raise RunError(
+                f"run {run_id} died before its plan was saved, and its input {source}"
+                " is gone or changed since: start a new run"
+            )
+        await _plan_into(ctx, pipeline_config(settings, None), source)
+    else:
+        ctx.files.check_plan(record)
+    return await _carry_on(ctx)
+
+
+def _check_resumable(ctx: _Context, record: RunRecord) -> None:
+    """Refuse a resume that would do nothing, or that would send as another client."""
+    run_id, settings = record.run_id, ctx.settings
     if record.dialect != settings.cxone.dialect:
         raise ConfigError(
             f"run {run_id} used the {record.dialect} dialect, the settings say"
             f" {settings.cxone.dialect}: resume it with the settings it ran with"
         )
-    run_dir = workspace.run_dir(run_id)
-    if not (run_dir / "plan.parquet").exists():
-        raise RunError(f"run {run_id} has no plan (it failed before planning): start it again")
-    settled = journal.outcomes(run_id)
-    if len(settled) >= record.planned and not journal.open_attempts(run_id):
+    identity = client_identity(settings)
+    if record.client is None:
+        ctx.journal.update_run(run_id, client=identity)
+    elif record.client != identity:
         raise RunError(
-            f"run {run_id} has nothing left to send: every planned row has the server's answer"
-            f" (status {record.status}); see {run_dir / 'results.csv'}"
+            f"run {run_id} sent as client {record.client}, these settings are {identity}:"
+            " resume it as the client it ran as (the server keeps idempotency keys per client,"
+            " so another client would apply its rows twice)"
         )
-    return run_dir
+    if record.command != "run":
+        if record.status != "PLANNING":
+            raise RunError(f"run {run_id} was a dry run (plan); start a new run to upload")
+        return
+    if record.status in ENDED_UPLOADS:
+        settled = ctx.journal.outcomes(run_id)
+        if len(settled) >= record.planned and not ctx.journal.open_attempts(run_id):
+            raise RunError(
+                f"run {run_id} has nothing left to send: every planned row has the server's"
+                f" answer (status {record.status}); see {ctx.files.results}"
+                f" (cxlist runs repair {run_id} rebuilds it)"
+            )
+
+
+async def repair_run(run_id: str, settings: Settings) -> RunOutcome:
+    """Rebuild a run's results.csv and summary.json from the journal; nothing is sent and
+    the run's status is left as it is."""
+    async with _command(settings, run_id, None) as (ctx, _lock):
+        record = ctx.journal.run(run_id)
+        files = ctx.files
+        snapshot = files.snapshot(ctx.journal, record)
+        files.write(snapshot, record, record.status)
+        ctx.audit.repaired()
+        ctx.audit.anchor(ctx.journal)
+        return RunOutcome(run_id, files.run_dir, record.status, snapshot.metrics)
 
 
 def run_settings(workspace: Path, run_id: str) -> dict[str, Any]:
@@ -271,29 +383,37 @@ def _save_plan(result: PipelineResult, run_dir: Path) -> None:
     result.frame.write_parquet(run_dir / "rows.parquet")
 
 
-async def _upload(
-    backend: Backend,
-    journal: Journal,
-    reporter: RunReporter,
-    run_id: str,
-    run_dir: Path,
-    settings: Settings,
-    events: RunEvents,
-) -> RunOutcome:
-    plan = pl.read_parquet(run_dir / "plan.parquet")
+def _reopened(plan: pl.DataFrame, ctx: _Context) -> list[tuple[Any, list[Any]]]:
+    """The open attempts with their items, each proven to be the body it was first sent as."""
+    reopen = []
+    for attempt in ctx.journal.open_attempts(ctx.run_id):
+        items = items_for_rows(plan, attempt.rows)
+        if attempt.digest is not None and items_digest(items) != attempt.digest:
+            raise RunError(
+                f"run {ctx.run_id}: attempt {attempt.attempt_id} would not go out as it first"
+                " did (its items differ), so its idempotency key cannot be reused safely"
+            )
+        reopen.append((attempt, items))
+    return reopen
+
+
+async def _upload(ctx: _Context, mapping: Sequence[tuple[str, str, str]]) -> RunOutcome:
+    assert ctx.backend is not None
+    journal, run_id, settings, events = ctx.journal, ctx.run_id, ctx.settings, ctx.events
+    plan = pl.read_parquet(ctx.files.plan)
     done = journal.outcomes(run_id)
-    reopen = [(a, items_for_rows(plan, a.rows)) for a in journal.open_attempts(run_id)]
+    reopen = _reopened(plan, ctx)
     in_flight = {row for attempt, _ in reopen for row in attempt.rows}
     targets = plan_targets(plan, skip_rows=done.keys() | in_flight)
     journal.update_run(run_id, status="UPLOADING")
     engine = UploadEngine(
-        backend,
+        ctx.backend,
         journal,
         run_id,
         concurrency=settings.upload.concurrency,
         chunk_size=settings.upload.chunk_size,
         on_progress=events.on_upload,
-        on_chunk=reporter.chunk,
+        on_chunk=ctx.audit.chunk,
         stop=events.stop,
     )
     started = time.monotonic()
@@ -301,46 +421,54 @@ async def _upload(
         report = await engine.upload(targets, reopen=reopen)
     finally:
         journal.add_upload_time(run_id, time.monotonic() - started)
-    reporter.uploaded(report)
+    ctx.audit.uploaded(report)
+    crash_point("upload-done")
     status = "INTERRUPTED" if report.interrupted else "COMPLETED"
-    outcome = _finish(journal, reporter, run_id, run_dir, status=status)
-    return RunOutcome(
-        outcome.run_id,
-        outcome.run_dir,
-        outcome.status,
-        outcome.metrics,
+    return await _finish(
+        ctx,
+        status=status,
+        mapping=mapping,
         interrupted=report.interrupted,
-        closed_campaigns=report.closed_campaigns,
-        webhook_report=outcome.webhook_report,
+        closed=report.closed_campaigns,
     )
 
 
-def _finish(
-    journal: Journal, reporter: RunReporter, run_id: str, run_dir: Path, *, status: str
+async def _finish(
+    ctx: _Context,
+    *,
+    status: str,
+    mapping: Sequence[tuple[str, str, str]] = (),
+    interrupted: bool = False,
+    closed: Mapping[str, str] | None = None,
 ) -> RunOutcome:
-    frame = apply_outcomes(pl.read_parquet(run_dir / "rows.parquet"), journal.outcomes(run_id))
-    record = journal.run(run_id)
-    metrics = compute_metrics(frame, record.upload_seconds)
-    if status == "COMPLETED" and metrics.counts["PENDING"]:
+    """Write the files, then commit the final status with the webhook event, then deliver."""
+    journal, files = ctx.journal, ctx.files
+    record = journal.run(ctx.run_id)
+    snapshot = files.snapshot(journal, record)
+    if status == "COMPLETED" and snapshot.metrics.counts["PENDING"]:
         status = "INCOMPLETE"
-    journal.update_run(run_id, status=status, finished_at=_now())
-    reporter.write_results(frame, run_dir / "results.csv")
-    summary = {
-        "runId": run_id,
-        "status": status,
-        "command": record.command,
-        "input": {"path": record.input_path, "sha256": record.input_sha256},
-        "rowsRead": frame.height,
-    }
-    write_summary(run_dir / "summary.json", summary, metrics)
-    campaigns = dict(
-        frame.filter(pl.col("list_id").is_not_null())
-        .select("list_id", "campaign_id")
-        .unique()
-        .iter_rows()
+    files.write(snapshot, record, status)
+    crash_point("results-written")
+    campaigns = snapshot.campaigns()
+    ctx.audit.finished(status, snapshot.metrics, campaigns)
+    payload = ctx.webhooks.payload(status, snapshot.metrics.payload(), campaigns)
+    journal.finish_run(ctx.run_id, status=status, also=lambda tx: ctx.webhooks.stage(tx, payload))
+    crash_point("run-finished")
+    report = await ctx.webhooks.deliver(ctx.events.stop)
+    if report is not None:
+        ctx.audit.delivered(report)
+        files.write_summary(snapshot, record, status, webhook_counts(report))
+    ctx.audit.anchor(journal)
+    return RunOutcome(
+        ctx.run_id,
+        files.run_dir,
+        status,
+        snapshot.metrics,
+        interrupted=interrupted,
+        closed_campaigns=dict(closed or {}),
+        webhook_report=report,
+        mapping=mapping,
     )
-    webhook_report = reporter.finished(status, metrics, campaigns)
-    return RunOutcome(run_id, run_dir, status, metrics, webhook_report=webhook_report)
 
 
 def _stored_settings(settings: Settings, target: Target | None) -> dict[str, Any]:

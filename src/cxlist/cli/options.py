@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -124,6 +125,15 @@ def failing_cleanly() -> Iterator[None]:
         code = next((c for kind, c in _EXIT_BY_ERROR if isinstance(err, kind)), EXIT_RUN)
         err_console.print(f"[red]error:[/red] {err}", highlight=False, markup=True)
         raise typer.Exit(code) from None
+    except (OSError, sqlite3.Error) as err:  # the workspace: a full disk, a read-only mount
+        from cxlist.workspace import describe_os_error
+
+        err_console.print(
+            f"error: {describe_os_error(err, getattr(err, 'filename', None))}",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(EXIT_RUN) from None
 
 
 def run_async(make: Callable[[asyncio.Event], Awaitable[T]]) -> T:

@@ -23,7 +23,8 @@ from cxlist.report.audit import AuditLog, describe_event, events_for_run, verify
 from cxlist.report.outbox import list_outbox
 from cxlist.report.webhook import audit_delivery, flush_outbox
 from cxlist.report.webhook_endpoints import display_url, endpoints_from_config
-from cxlist.run_report import known_secrets
+from cxlist.run_audit import known_secrets
+from cxlist.upload.journal import Journal
 from cxlist.workspace import Workspace
 
 __all__ = ["register"]
@@ -105,14 +106,17 @@ def audit_verify(
 ) -> None:
     """Check the hash chain; report the first broken line and exit 1 if there is one."""
     with failing_cleanly():
-        path = (
-            file or Workspace(settings_from(config, workspace=workspace).run.workspace).audit_path
-        )
-    result = verify_chain(path)
+        ws = Workspace(settings_from(config, workspace=workspace).run.workspace)
+        path = file or ws.audit_path
+        anchors: list[tuple[int, str]] = []
+        if file is None and ws.db_path.exists():
+            with closing(ws.connect()) as conn:
+                anchors = [(a.lines, a.last_hash) for a in Journal(conn).anchors()]
+        result = verify_chain(path, anchors=anchors)
     if result.ok:
-        console.print(f"{path}: {result.lines} lines, chain intact")
+        console.print(f"{path}: {result.message}", markup=False, highlight=False)
         return
-    err_console.print(f"{path}: broken at line {result.first_bad_line}: {result.why}")
+    err_console.print(f"{path}: {result.message}", markup=False, highlight=False)
     raise typer.Exit(EXIT_PARTIAL)
 
 

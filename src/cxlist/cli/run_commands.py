@@ -70,6 +70,15 @@ def show_outcome(outcome: RunOutcome) -> None:
     console.print(f"summary: {outcome.summary_path}")
     for campaign, reason in outcome.closed_campaigns.items():
         err_console.print(f"[yellow]campaign {campaign} stopped:[/yellow] {reason}")
+    report = outcome.webhook_report
+    for hook in report.outcomes if report is not None else ():
+        if hook.state != "delivered":
+            why = f": {hook.error}" if hook.error else ""
+            err_console.print(
+                f"webhook {hook.state}{why} (cxlist webhooks flush retries it)",
+                markup=False,
+                highlight=False,
+            )
     if outcome.interrupted or (
         outcome.metrics.counts.get("PENDING") and outcome.status != "PLANNED"
     ):
@@ -210,6 +219,22 @@ def runs_show(
         summary = ws.run_dir(run_id) / "summary.json"
         if summary.exists():
             console.print_json(summary.read_text(encoding="utf-8"))
+
+
+@runs_app.command("repair")
+def runs_repair(
+    run_id: Annotated[str, typer.Argument(help="The run whose files to rebuild.")],
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Rebuild a run's results.csv and summary.json from the journal (nothing is sent)."""
+    from cxlist.run import repair_run
+
+    with failing_cleanly():
+        settings = settings_from(config, workspace=workspace)
+        outcome = asyncio.run(repair_run(run_id, settings))
+    console.print(f"results: {outcome.results_path}")
+    console.print(f"summary: {outcome.summary_path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cxlist.api.backend import AddItemsResult, Backend, PlannedItem
+from cxlist.crashpoints import crash_point
 from cxlist.errors import (
     ApiError,
     CapacityExceededError,
@@ -41,7 +42,7 @@ from cxlist.errors import (
     PayloadTooLargeError,
     ValidationFailedError,
 )
-from cxlist.upload.chunking import chunk_items, idempotency_key
+from cxlist.upload.chunking import chunk_items, idempotency_key, items_digest
 from cxlist.upload.journal import Attempt, Journal, Outcome
 
 __all__ = ["ChunkListener", "ListTarget", "UploadEngine", "UploadProgress", "UploadReport"]
@@ -227,6 +228,7 @@ class UploadEngine:
             self._settle_unsent(chunk, closed)
             return
         attempt_id, key = self._begin(chunk)
+        crash_point("attempt-journaled")
         self._progress.requests += 1
         self._progress.sent += len(chunk.items)
         try:
@@ -249,6 +251,7 @@ class UploadEngine:
             state = "UNCONFIRMED" if err.retryable else "FAILED"
             self._finish(chunk, attempt_id, state, self._all(chunk, "FAILED", str(err)), str(err))
         else:
+            crash_point("attempt-answered")
             self._on_success(chunk, attempt_id, result)
 
     def _begin(self, chunk: _Chunk) -> tuple[int, str]:
@@ -258,7 +261,7 @@ class UploadEngine:
         key = idempotency_key(self._run_id, chunk.list_id, chunk.items)
         rows = [item.row for item in chunk.items]
         attempt_id = self._journal.begin_attempt(
-            self._run_id, chunk.list_id, chunk.campaign_id, key, rows
+            self._run_id, chunk.list_id, chunk.campaign_id, key, rows, items_digest(chunk.items)
         )
         return attempt_id, key
 
