@@ -6,10 +6,13 @@ Delivery never holds a run up for long, and never deafens it:
   :data:`PARALLEL` at once) while the run plans and uploads;
 - the run's own event is queued in the outbox in the same transaction that records the run's
   final status (:meth:`RunWebhooks.stage`), then delivered in a thread the run awaits;
-- everything a run does with webhooks shares one time budget (``CXLIST_WEBHOOK_BUDGET``
-  seconds, default :data:`DEFAULT_BUDGET`): each request's timeout is cut to what is left, and
-  what is not delivered by then stays pending for the next run or ``cxlist webhooks flush``;
-- the run's stop event (Ctrl-C) ends the wait at once; error bodies are read up to a cap.
+- the end of the run waits at most one time budget (``CXLIST_WEBHOOK_BUDGET`` seconds, default
+  :data:`DEFAULT_BUDGET`) for the backlog and its own event together: each request's timeout is
+  cut to what is left, and what is not delivered by then stays pending for the next run or
+  ``cxlist webhooks flush``;
+- the run's stop event (Ctrl-C) set during delivery ends the wait at once; a run already
+  stopped (interrupted) still sends its event, under at most :data:`STOPPED_BUDGET` seconds,
+  and a second Ctrl-C aborts even that; error bodies are read up to a cap.
 """
 
 from __future__ import annotations
@@ -37,10 +40,18 @@ from cxlist.report.webhook_endpoints import WebhookEndpoint, endpoints_from_conf
 from cxlist.settings import Settings
 from cxlist.workspace import Workspace
 
-__all__ = ["BUDGET_ENV", "DEFAULT_BUDGET", "PARALLEL", "RunWebhooks", "webhook_counts"]
+__all__ = [
+    "BUDGET_ENV",
+    "DEFAULT_BUDGET",
+    "PARALLEL",
+    "STOPPED_BUDGET",
+    "RunWebhooks",
+    "webhook_counts",
+]
 
 BUDGET_ENV = "CXLIST_WEBHOOK_BUDGET"
 DEFAULT_BUDGET = 15.0
+STOPPED_BUDGET = 5.0
 PARALLEL = 4
 
 
@@ -173,6 +184,10 @@ class RunWebhooks:
         None without endpoints. The background backlog is awaited (or halted) too."""
         if not self.endpoints:
             return None
+        budget = self._budget
+        if stop.is_set():  # an interrupted run still says so, briefly
+            stop, budget = asyncio.Event(), min(budget, STOPPED_BUDGET)
+        self._deadline = time.monotonic() + budget
         backlog = await self._finish_backlog(stop)
         left = self._deadline - time.monotonic()
         if stop.is_set() or left <= 0:

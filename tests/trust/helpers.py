@@ -56,9 +56,7 @@ def run_status(workspace: Path, run_id: str) -> str:
     """The run's status as journaled."""
     conn = sqlite3.connect(workspace / "cxlist.db")
     try:
-        (status,) = conn.execute(
-            "SELECT status FROM runs WHERE run_id = ?", (run_id,)
-        ).fetchone()
+        (status,) = conn.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return str(status)
     finally:
         conn.close()
