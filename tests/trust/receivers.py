@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable
@@ -47,10 +48,8 @@ class RawReceiver:
         """Stop listening and close every connection (a hanging client then sees a reset)."""
         self._listener.close()
         for conn in self._conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             conn.close()
         self._acceptor.join(timeout=10)
         for worker in self._threads:
