@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -35,7 +36,7 @@ import polars as pl
 
 from cxlist.api.backend import Backend, Campaign, Suppression
 from cxlist.crashpoints import crash_point
-from cxlist.errors import ConfigError, CxlistError, PlanError, RunError
+from cxlist.errors import ConfigError, CxlistError, PlanError, RunError, WorkspaceError
 from cxlist.pipeline import PipelineConfig, PipelineResult, run_pipeline
 from cxlist.report.results import RunMetrics
 from cxlist.report.webhook import DeliveryReport
@@ -168,6 +169,13 @@ async def _command(
             ),
             lock,
         )
+    except WorkspaceError as err:
+        if lock is None or not journal.has_run(run_id):
+            raise
+        raise WorkspaceError(
+            f"{err}; run {run_id} is kept as far as it got: make room (or make the workspace"
+            f" writable), then: cxlist resume {run_id}"
+        ) from err
     finally:
         if lock is not None:
             lock.release()
@@ -202,6 +210,7 @@ async def start_run(
                 settings=_stored_settings(settings, target),
                 client=client_identity(settings),
             )
+            ctx.journal.update_run(run_id, locked_by=f"pid {os.getpid()}")
             crash_point("run-created")
             result = await _plan_into(ctx, config, source)
             return await _carry_on(ctx, mapping=result.mapping.describe())

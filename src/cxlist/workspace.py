@@ -32,6 +32,7 @@ __all__ = [
     "connect",
     "describe_os_error",
     "private_dir",
+    "touch_private",
     "write_private",
 ]
 
@@ -55,11 +56,33 @@ def describe_os_error(err: BaseException, path: Path | str | None = None) -> str
         return f"cannot use{where}: {err.strerror or err}"
     text = str(err)
     lowered = text.lower()
+    state = _filesystem_state(path)
+    if state is not None:
+        return f"{state}: cannot write{where}"
     if "disk is full" in lowered or "disk i/o" in lowered:
         return f"the disk is full or failing: cannot write{where}"
     if "readonly" in lowered or "read-only" in lowered:
         return f"the workspace database is read-only: cannot write{where}"
     return f"the workspace database{where} failed: {text}"
+
+
+def _filesystem_state(path: Path | str | None) -> str | None:
+    """ "the workspace is on a read-only file system" / "the disk is full" when the file
+    system holding ``path`` says so; None when it looks fine (or cannot be asked)."""
+    if path is None:
+        return None
+    folder = Path(path)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return None
+    if stats.f_flag & os.ST_RDONLY:
+        return "the workspace is on a read-only file system"
+    if stats.f_bavail == 0:
+        return "the disk is full"
+    return None
 
 
 @contextlib.contextmanager
@@ -87,7 +110,7 @@ def _tighten(path: Path, mode: int) -> None:
             os.chmod(path, mode)
 
 
-def _touch_private(path: Path) -> None:
+def touch_private(path: Path) -> None:
     """Create ``path`` empty and 0600 if it is missing; make it 0600 if it exists."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
     try:
@@ -103,7 +126,7 @@ def write_private(path: Path, write: Callable[[Path], object]) -> Path:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with workspace_errors(path):
         try:
-            _touch_private(tmp)
+            touch_private(tmp)
             write(tmp)
             os.chmod(tmp, FILE_MODE)
             fd = os.open(tmp, os.O_RDONLY)
@@ -124,7 +147,7 @@ def connect(db_path: Path) -> sqlite3.Connection:
     up to 30 s. Raises :class:`WorkspaceError` when it cannot be opened."""
     with workspace_errors(db_path):
         if not db_path.exists():
-            _touch_private(db_path)
+            touch_private(db_path)
         _tighten(db_path, FILE_MODE)
         conn = sqlite3.connect(db_path, timeout=30.0, isolation_level=None, check_same_thread=False)
         try:

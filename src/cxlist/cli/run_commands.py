@@ -201,7 +201,11 @@ def runs_list(workspace: WorkspaceOpt = None, config: ConfigOpt = None) -> None:
     with failing_cleanly():
         settings = settings_from(config, workspace=workspace)
         journal = Journal(Workspace(settings.run.workspace).connect())
-        console.print(runs_table(journal.runs()))
+        try:
+            records = journal.runs()
+        finally:
+            journal.close()
+        console.print(runs_table(records))
 
 
 @runs_app.command("show")
@@ -214,7 +218,11 @@ def runs_show(
     with failing_cleanly():
         settings = settings_from(config, workspace=workspace)
         ws = Workspace(settings.run.workspace)
-        record = Journal(ws.connect()).run(run_id)
+        journal = Journal(ws.connect())
+        try:
+            record = journal.run(run_id)
+        finally:
+            journal.close()
         console.print_json(data=asdict(record))
         summary = ws.run_dir(run_id) / "summary.json"
         if summary.exists():

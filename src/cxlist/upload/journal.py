@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cxlist.errors import RunError
-from cxlist.workspace import workspace_errors
+from cxlist.workspace import touch_private, workspace_errors
 
 __all__ = ["Attempt", "AuditAnchor", "Journal", "Outcome", "RunLock", "RunRecord"]
 
@@ -176,6 +176,7 @@ class RunLock:
     def acquire(self, holder: str = "") -> None:
         """Take the lock or raise RunError saying who holds it (``holder`` as they said)."""
         with workspace_errors(self._path):
+            touch_private(self._path)
             conn = sqlite3.connect(self._path, timeout=0, isolation_level=None)
             try:
                 conn.execute("PRAGMA journal_mode=DELETE")
@@ -223,7 +224,8 @@ class Journal:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        with workspace_errors():
+        self._where = _db_file(conn)
+        with workspace_errors(self._where):
             self._conn.executescript(_SCHEMA)
             self._migrate()
 
@@ -240,7 +242,7 @@ class Journal:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with workspace_errors():
+        with workspace_errors(self._where):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -350,6 +352,14 @@ class Journal:
         if row is None:
             raise RunError(f"no run {run_id!r} in this workspace")
         return _run_record(row)
+
+    def has_run(self, run_id: str) -> bool:
+        """True when the run is journaled (reading only: works on a full disk)."""
+        try:
+            row = self._conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        except sqlite3.Error:
+            return False
+        return row is not None
 
     def runs(self, limit: int = 50) -> list[RunRecord]:
         """The most recent runs, newest first."""
@@ -476,6 +486,14 @@ class Journal:
             "SELECT run_id, lines, last_hash FROM audit_anchors ORDER BY seq"
         ).fetchall()
         return [AuditAnchor(r, n, h) for r, n, h in rows]
+
+
+def _db_file(conn: sqlite3.Connection) -> str | None:
+    """The file behind ``conn`` (for error messages); None in memory."""
+    for _, name, path in conn.execute("PRAGMA database_list"):
+        if name == "main" and path:
+            return str(path)
+    return None
 
 
 def _run_record(row: tuple[Any, ...]) -> RunRecord:
