@@ -34,9 +34,10 @@ from typing import Any
 
 import polars as pl
 
-from cxlist.api.backend import Backend, Campaign, Suppression
+from cxlist.api.backend import Backend
 from cxlist.crashpoints import crash_point
 from cxlist.errors import ConfigError, CxlistError, PlanError, RunError, WorkspaceError
+from cxlist.model import Campaign, Disposition, RunStatus, Suppression
 from cxlist.pipeline import PipelineConfig, PipelineResult, run_pipeline
 from cxlist.report.results import RunMetrics
 from cxlist.report.webhook import DeliveryReport
@@ -88,7 +89,7 @@ class RunOutcome:
 
     run_id: str
     run_dir: Path
-    status: str
+    status: RunStatus
     metrics: RunMetrics
     interrupted: bool = False
     closed_campaigns: Mapping[str, str] = field(default_factory=dict)
@@ -224,7 +225,9 @@ async def _plan_into(ctx: _Context, config: PipelineConfig, source: Path) -> Pip
     try:
         result = await _plan(ctx.backend, config, source, ctx.events)
     except CxlistError as err:
-        ctx.journal.update_run(ctx.run_id, status="FAILED", message=str(err), finished_at=_now())
+        ctx.journal.update_run(
+            ctx.run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
+        )
         ctx.audit.failed(str(err))
         raise
     files = ctx.files
@@ -232,7 +235,7 @@ async def _plan_into(ctx: _Context, config: PipelineConfig, source: Path) -> Pip
     crash_point("plan-written")
     ctx.journal.update_run(
         ctx.run_id,
-        status="PLANNED",
+        status=RunStatus.PLANNED,
         rows_read=result.rows_read,
         planned=result.planned,
         plan_sha256=files.seal_plan(),
@@ -246,7 +249,7 @@ async def _carry_on(ctx: _Context, mapping: Sequence[tuple[str, str, str]] = ())
     """From a planned run to its end: upload what is left (unless a dry run), then finish."""
     record = ctx.journal.run(ctx.run_id)
     if record.command != "run":
-        return await _finish(ctx, status="PLANNED", mapping=mapping)
+        return await _finish(ctx, status=RunStatus.PLANNED, mapping=mapping)
     return await _upload(ctx, mapping)
 
 
@@ -262,7 +265,7 @@ async def _plan(
 
 #: Statuses an upload ends in. A run in PLANNING, PLANNED or UPLOADING died on the way (or
 #: never got further) and resume finishes it; one of these is resumed only if rows are left.
-ENDED_UPLOADS = frozenset({"COMPLETED", "INCOMPLETE", "INTERRUPTED"})
+ENDED_UPLOADS = frozenset({RunStatus.COMPLETED, RunStatus.INCOMPLETE, RunStatus.INTERRUPTED})
 
 
 async def resume_run(
@@ -289,7 +292,7 @@ async def _resume(ctx: _Context, record: RunRecord) -> RunOutcome:
     run_id, settings = ctx.run_id, ctx.settings
     ctx.audit.resumed(record.status)
     ctx.webhooks.start_backlog()
-    if record.status in ("PLANNING", "FAILED") and not record.plan_sha256:
+    if record.status in (RunStatus.PLANNING, RunStatus.FAILED) and not record.plan_sha256:
         source = Path(record.input_path)
         if not source.is_file() or file_sha256(source) != record.input_sha256:
             raise RunError(
@@ -320,7 +323,7 @@ def _check_resumable(ctx: _Context, record: RunRecord) -> None:
             " so another client would apply its rows twice)"
         )
     if record.command != "run":
-        if record.status != "PLANNING":
+        if record.status != RunStatus.PLANNING:
             raise RunError(f"run {run_id} was a dry run (plan); start a new run to upload")
         return
     if record.status in ENDED_UPLOADS:
@@ -366,9 +369,9 @@ def _open(settings: Settings, factory: BackendFactory | None) -> Backend:
 def open_backend(settings: Settings) -> Backend:
     """The backend of the dialect the settings name, ready to use."""
     if settings.cxone.dialect == "v2":
-        from cxlist.api.v2 import open_backend as open_v2
+        from cxlist.api.v2 import open_v2_backend
 
-        return open_v2(settings)
+        return open_v2_backend(settings)
     if settings.cxone.dialect == "admin":
         from cxlist.api.admin import open_admin_backend
 
@@ -414,7 +417,7 @@ async def _upload(ctx: _Context, mapping: Sequence[tuple[str, str, str]]) -> Run
     reopen = _reopened(plan, ctx)
     in_flight = {row for attempt, _ in reopen for row in attempt.rows}
     targets = plan_targets(plan, skip_rows=done.keys() | in_flight)
-    journal.update_run(run_id, status="UPLOADING")
+    journal.update_run(run_id, status=RunStatus.UPLOADING)
     engine = UploadEngine(
         ctx.backend,
         journal,
@@ -432,7 +435,7 @@ async def _upload(ctx: _Context, mapping: Sequence[tuple[str, str, str]]) -> Run
         journal.add_upload_time(run_id, time.monotonic() - started)
     ctx.audit.uploaded(report)
     crash_point("upload-done")
-    status = "INTERRUPTED" if report.interrupted else "COMPLETED"
+    status = RunStatus.INTERRUPTED if report.interrupted else RunStatus.COMPLETED
     return await _finish(
         ctx,
         status=status,
@@ -445,7 +448,7 @@ async def _upload(ctx: _Context, mapping: Sequence[tuple[str, str, str]]) -> Run
 async def _finish(
     ctx: _Context,
     *,
-    status: str,
+    status: RunStatus,
     mapping: Sequence[tuple[str, str, str]] = (),
     interrupted: bool = False,
     closed: Mapping[str, str] | None = None,
@@ -454,8 +457,8 @@ async def _finish(
     journal, files = ctx.journal, ctx.files
     record = journal.run(ctx.run_id)
     snapshot = files.snapshot(journal, record)
-    if status == "COMPLETED" and snapshot.metrics.counts["PENDING"]:
-        status = "INCOMPLETE"
+    if status == RunStatus.COMPLETED and snapshot.metrics.counts[Disposition.PENDING]:
+        status = RunStatus.INCOMPLETE
     files.write(snapshot, record, status)
     crash_point("results-written")
     campaigns = snapshot.campaigns()

@@ -30,8 +30,8 @@ from typing import Any
 from cxlist.errors import ConfigError
 from cxlist.report.webhook import (
     DeliveryOutcome,
+    DeliveryPolicy,
     DeliveryReport,
-    RetryPolicy,
     build_metrics_payload,
     deliver_pending,
     stage_for_endpoints,
@@ -144,9 +144,9 @@ class RunWebhooks:
         self._deadline = time.monotonic() + self._budget
         self._backlog: _Job | None = None
 
-    def _policy(self) -> RetryPolicy:
+    def _policy(self) -> DeliveryPolicy:
         left = max(0.001, self._deadline - time.monotonic())
-        return RetryPolicy(budget=left, timeout=min(RetryPolicy().timeout, left))
+        return DeliveryPolicy(budget=left, timeout=min(DeliveryPolicy().timeout, left))
 
     def start_backlog(self) -> None:
         """Begin redelivering what earlier runs left pending, in the background."""

@@ -13,13 +13,14 @@ are retried with full-jitter backoff. Redirects are never followed (a signed eve
 the URL it was queued for): a temporary one (302, 303, 307) leaves the event pending for a later
 try, a permanent one (301, 308) fails it and names the new location so the URL can be updated.
 410 Gone fails it ("the receiver says this endpoint is gone"); any other status outside 2xx is
-final and recorded as ``failed``. What is still not delivered after ``RetryPolicy.attempts``
-stays ``pending`` with its attempts, last error and the time of its next attempt, for
-:func:`flush_outbox` or the next run.
+final and recorded as ``failed``. What is still not delivered after
+``DeliveryPolicy.attempts`` stays ``pending`` with its attempts, last error and the time of its
+next attempt, for :func:`flush_outbox` or the next run.
 
 A delivery call never runs away: a 2xx body is not read at all and any other body is read up to
-``RetryPolicy.max_body`` bytes; ``RetryPolicy.budget`` caps the whole call's time (each request's
-timeout is cut to what is left of it); a ``stop`` event ends the waits between attempts at once.
+``DeliveryPolicy.max_body`` bytes; ``DeliveryPolicy.budget`` caps the whole call's time (each
+request's timeout is cut to what is left of it); a ``stop`` event ends the waits between
+attempts at once.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ from cxlist.report.webhook_endpoints import WebhookEndpoint, display_url
 __all__ = [
     "EVENT_ID_HEADER",
     "DeliveryOutcome",
+    "DeliveryPolicy",
     "DeliveryReport",
-    "RetryPolicy",
     "audit_delivery",
     "build_metrics_payload",
     "deliver_pending",
@@ -147,7 +148,7 @@ def stage_for_endpoints(
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class DeliveryPolicy:
     """How hard one delivery call tries.
 
     ``attempts`` per event per call; full-jitter backoff from ``base_delay`` doubling up to
@@ -169,7 +170,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
-            raise ValueError("RetryPolicy.attempts must be at least 1")
+            raise ValueError("DeliveryPolicy.attempts must be at least 1")
 
     @property
     def claim_seconds(self) -> float:
@@ -246,7 +247,7 @@ def _send_once(
     entry: OutboxEntry,
     secret: SecretStr | None,
     now: float,
-    policy: RetryPolicy,
+    policy: DeliveryPolicy,
     timeout: float,
 ) -> _Attempt:
     headers = _headers(entry, secret, now)
@@ -325,7 +326,7 @@ _STATE_AFTER: dict[str, OutboxState] = {
 @dataclass(frozen=True)
 class _Deps:
     client: httpx.Client
-    policy: RetryPolicy
+    policy: DeliveryPolicy
     sleep: Callable[[float], object]
     clock: Callable[[], float]
     random: Callable[[], float]
@@ -412,7 +413,7 @@ def _deliver_entry(
 
 
 @contextmanager
-def _http_client(client: httpx.Client | None, policy: RetryPolicy) -> Iterator[httpx.Client]:
+def _http_client(client: httpx.Client | None, policy: DeliveryPolicy) -> Iterator[httpx.Client]:
     if client is not None:
         yield client
         return
@@ -450,7 +451,7 @@ def deliver_pending(
     endpoints: Iterable[WebhookEndpoint] = (),
     *,
     client: httpx.Client | None = None,
-    policy: RetryPolicy | None = None,
+    policy: DeliveryPolicy | None = None,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] = time.time,
     random: Callable[[], float] = _random.random,
@@ -467,7 +468,7 @@ def deliver_pending(
     delivers that many entries at once (``db`` must then be a path). ``client``, ``sleep``,
     ``clock`` and ``random`` are injectable for tests.
     """
-    chosen = policy or RetryPolicy()
+    chosen = policy or DeliveryPolicy()
     stop = stop or threading.Event()
     deadline = None if chosen.budget is None else time.monotonic() + chosen.budget
     secrets = {e.url: e.secret for e in endpoints}

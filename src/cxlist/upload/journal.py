@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cxlist.errors import RunError
+from cxlist.model import OPEN_STATES, AttemptState, Disposition, Outcome, RunStatus
 from cxlist.workspace import touch_private, workspace_errors
 
 __all__ = ["Attempt", "AuditAnchor", "Journal", "Outcome", "RunLock", "RunRecord"]
@@ -100,20 +101,6 @@ _RUN_COLUMNS = (
     " rows_read, planned, upload_seconds, finished_at, message, client, plan_sha256"
 )
 
-#: Attempt states. SENDING: recorded, answer not yet recorded. UNCONFIRMED: retries ran out on a
-#: transient error, so the server may or may not have applied it. The rest are final.
-OPEN_STATES = ("SENDING", "UNCONFIRMED")
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The final word on one plan row."""
-
-    row: int
-    disposition: str
-    reason: str | None = None
-    item_id: str | None = None
-
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
@@ -124,7 +111,7 @@ class Attempt:
     campaign_id: str
     idempotency_key: str
     rows: tuple[int, ...]
-    state: str
+    state: AttemptState
     job_id: str | None = None
     #: Digest of the items as first sent (None for attempts journaled before digests).
     digest: str | None = None
@@ -137,7 +124,7 @@ class RunRecord:
     run_id: str
     created_at: str
     command: str
-    status: str
+    status: RunStatus
     dialect: str
     input_path: str
     input_sha256: str
@@ -302,7 +289,7 @@ class Journal:
         self,
         run_id: str,
         *,
-        status: str,
+        status: RunStatus,
         also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         """Set a run's final status, and in the same transaction do ``also`` (queue its
@@ -413,7 +400,12 @@ class Journal:
             )
 
     def finish_attempt(
-        self, run_id: str, attempt_id: int, state: str, outcomes: Iterable[Outcome], note: str = ""
+        self,
+        run_id: str,
+        attempt_id: int,
+        state: AttemptState,
+        outcomes: Iterable[Outcome],
+        note: str = "",
     ) -> None:
         """Record an attempt's final state and its rows' outcomes in one transaction."""
         with self._tx() as tx:
@@ -441,7 +433,7 @@ class Journal:
         """Attempts whose answer is not known for sure: they must be sent again on resume."""
         return self.attempts(run_id, states=OPEN_STATES)
 
-    def attempts(self, run_id: str, *, states: Sequence[str] = ()) -> list[Attempt]:
+    def attempts(self, run_id: str, *, states: Sequence[AttemptState] = ()) -> list[Attempt]:
         """A run's attempts in the order they were made, optionally only those in ``states``."""
         sql = (
             "SELECT attempt_id, list_id, campaign_id, idempotency_key, rows, state, job_id,"
@@ -451,7 +443,7 @@ class Journal:
             sql += f" AND state IN ({', '.join('?' * len(states))})"
         rows = self._conn.execute(sql + " ORDER BY attempt_id", (run_id, *states)).fetchall()
         return [
-            Attempt(a, lst, camp, key, _unpack(blob), state, job, digest)
+            Attempt(a, lst, camp, key, _unpack(blob), AttemptState(state), job, digest)
             for a, lst, camp, key, blob, state, job, digest in rows
         ]
 
@@ -460,14 +452,7 @@ class Journal:
         cur = self._conn.execute(
             "SELECT row, disposition, reason, item_id FROM outcomes WHERE run_id = ?", (run_id,)
         )
-        return {r: Outcome(r, d, reason, item) for r, d, reason, item in cur}
-
-    def attempt_count(self, run_id: str) -> int:
-        """How many attempts a run has recorded."""
-        (count,) = self._conn.execute(
-            "SELECT COUNT(*) FROM attempts WHERE run_id = ?", (run_id,)
-        ).fetchone()
-        return int(count)
+        return {r: Outcome(r, Disposition(d), reason, item) for r, d, reason, item in cur}
 
     # -- audit anchors ----------------------------------------------------------------------
 
@@ -502,7 +487,7 @@ def _run_record(row: tuple[Any, ...]) -> RunRecord:
         run_id=run_id,
         created_at=created,
         command=command,
-        status=status,
+        status=RunStatus(status),
         dialect=dialect,
         input_path=path,
         input_sha256=sha,
