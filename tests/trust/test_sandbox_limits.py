@@ -110,3 +110,28 @@ def test_cli_serve_beyond_loopback_without_token_is_a_clear_error(
     assert code == 2
     assert "would expose the control endpoints" in output
     assert "Traceback" not in output
+
+
+def test_body_cut_short_by_a_hangup_is_never_served(sandbox: RunningSandbox) -> None:
+    """A client that hangs up halfway through its body leaves no idempotency record: the full
+    request sent next under the same key is applied, not refused as a mismatch."""
+    with api(sandbox) as client:
+        bearer = client.headers["Authorization"]
+    body = (
+        b'{"items":[{"deduplicationKeys":[{"name":"phone_number","value":"+12015550100"}],'
+        b'"fields":[{"name":"phone_number","value":"+12015550100"}]}]}'
+    )
+    head = (
+        f"POST /api/v2/lists/L-1/items HTTP/1.1\r\nHost: x\r\nAuthorization: {bearer}\r\n"
+        f"Content-Type: application/json\r\nIdempotency-Key: cut-1\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    assert _raw(sandbox.base_url, head + body[: len(body) // 2]) == b""
+    with api(sandbox) as client:
+        response = client.post(
+            "/api/v2/lists/L-1/items",
+            content=body,
+            headers={"Content-Type": "application/json", "Idempotency-Key": "cut-1"},
+        )
+    assert response.status_code == 200, response.text
+    assert len(sandbox.store.items("L-1")) == 1

@@ -89,9 +89,10 @@ def test_full_disk_is_one_clear_line_and_the_run_resumes(
 
     _remount(small_disk, "size=64m")
     code, output = invoke(env, "resume", run_id, "--workspace", str(ws), "-q")
-    assert code == 0, output
-    assert run_status(ws, run_id) == "COMPLETED"
     results = pl.read_csv(ws / "runs" / run_id / "results.csv", infer_schema=False)
+    reasons = results.filter(pl.col("disposition") == "FAILED").get_column("reason").unique()
+    assert code == 0, (output, reasons.to_list())
+    assert run_status(ws, run_id) == "COMPLETED"
     assert results.height == 3000
     assert results_agree(results, list_snapshot(sandbox, "L-1"))
 

@@ -24,7 +24,7 @@ from cxlist.report.outbox import list_outbox
 from cxlist.report.webhook import audit_delivery, flush_outbox
 from cxlist.report.webhook_endpoints import display_url, endpoints_from_config
 from cxlist.run_audit import known_secrets
-from cxlist.upload.journal import Journal
+from cxlist.upload.journal import AuditAnchor, Journal
 from cxlist.workspace import Workspace
 
 __all__ = ["register"]
@@ -87,7 +87,12 @@ def webhooks_flush(
         ws = Workspace(settings.run.workspace)
         with closing(ws.connect()) as conn:
             report = flush_outbox(conn, endpoints_from_config(settings.webhooks))
-        audit_delivery(AuditLog(ws.audit_path, known_secrets=known_secrets(settings)), report)
+        log = AuditLog(ws.audit_path, known_secrets=known_secrets(settings))
+        audit_delivery(log, report)
+        if report.outcomes:  # anchor the lines just written, as a run does at its end
+            head = log.head()
+            with closing(ws.connect()) as conn:
+                Journal(conn).record_anchor(AuditAnchor("webhooks-flush", head.lines, head.last))
     for outcome in report.outcomes:
         detail = f" ({outcome.error})" if outcome.error else ""
         console.print(f"{outcome.event_id} {display_url(outcome.url)}: {outcome.state}{detail}")

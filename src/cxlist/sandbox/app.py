@@ -72,14 +72,21 @@ def body_limit(path: str) -> int:
     return 16 * 1024 * _KIB
 
 
+class _Disconnected(Exception):
+    """The client went away before its body was complete: nothing is to be served."""
+
+
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole request body, or None as soon as it grows past ``limit`` (not read further)."""
+    """The whole request body, or None as soon as it grows past ``limit`` (not read further).
+
+    Raises :class:`_Disconnected` when the client hangs up before the body is complete: a
+    truncated body must never be served (and its answer stored under an idempotency key)."""
     parts: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return b"".join(parts)
+            raise _Disconnected
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -266,7 +273,10 @@ class SandboxApp:
             await refusal(scope, receive, send)
             return
         limit = body_limit(scope["path"])
-        body = await _read_body(receive, limit)
+        try:
+            body = await _read_body(receive, limit)
+        except _Disconnected:
+            return
         if body is None:
             await _too_large(limit)(scope, receive, send)
             return
