@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from cxlist.pipeline import PipelineConfig, PipelineResult, run_pipeline
 from cxlist.report.results import RunMetrics
 from cxlist.report.webhook import DeliveryReport
 from cxlist.run_audit import RunAudit
-from cxlist.run_files import RunFiles, file_sha256
+from cxlist.run_files import RunFiles, Snapshot, file_sha256
 from cxlist.run_webhooks import RunWebhooks, webhook_counts
 from cxlist.settings import Settings
 from cxlist.upload.chunking import items_digest
@@ -106,6 +107,11 @@ class RunOutcome:
     def summary_path(self) -> Path:
         """The run's ``summary.json``."""
         return self.run_dir / "summary.json"
+
+    @property
+    def report_path(self) -> Path:
+        """The run's ``report.html``."""
+        return self.run_dir / "report.html"
 
 
 def new_run_id() -> str:
@@ -471,6 +477,7 @@ async def _finish(
         ctx.audit.delivered(report)
         files.write_summary(snapshot, record, status, webhook_counts(report))
     ctx.audit.anchor(journal)
+    _write_page(ctx, files, snapshot)
     return RunOutcome(
         ctx.run_id,
         files.run_dir,
@@ -481,6 +488,19 @@ async def _finish(
         webhook_report=report,
         mapping=mapping,
     )
+
+
+def _write_page(ctx: _Context, files: RunFiles, snapshot: Snapshot) -> Path | None:
+    """Write the run's report.html from the final rows; a page that cannot be written is an
+    audit event, never the run's failure (``cxlist report`` writes it again)."""
+    from cxlist.report.page import write_report
+
+    try:
+        with contextlib.closing(ctx.workspace.connect()) as conn:
+            return write_report(files.run_dir, conn, ctx.workspace.audit_path, frame=snapshot.frame)
+    except (OSError, sqlite3.Error, CxlistError, pl.exceptions.PolarsError) as err:
+        ctx.audit.log.event("report_failed", reason=str(err))
+        return None
 
 
 def _stored_settings(settings: Settings, target: Target | None) -> dict[str, Any]:
