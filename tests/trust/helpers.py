@@ -34,6 +34,17 @@ def cxlist_child(env: dict[str, str], *args: str) -> subprocess.CompletedProcess
     )
 
 
+def cxlist_popen(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """``python -m cxlist ARGS`` started in a child process, output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "cxlist", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def run_args(contacts: Path, workspace: Path, *extra: str) -> list[str]:
     """``run CONTACTS`` into ``workspace`` for the demo tenant's REJECT list L-1."""
     return [

@@ -3,39 +3,65 @@ every row lands exactly once, results.csv and summary.json are whole, the webhoo
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from cxlist.crashpoints import CRASH_EXIT, POINTS
-from cxlist.sandbox import RunningSandbox
+from cxlist.sandbox import RunningSandbox, serve_in_thread
 from tests.e2e.helpers import invoke, list_snapshot, results_agree, sandbox_env, write_contacts
-from tests.trust.helpers import child_env, cxlist_child, only_run_id, run_args, run_status
+from tests.trust.helpers import child_env, cxlist_popen, only_run_id, run_args, run_status
 
 pytestmark = pytest.mark.slow
 
 ROWS = 230
+SECRET = {"CXLIST_WEBHOOK_SECRET": "hook-secret"}
+
+
+@dataclass
+class Crashed:
+    """A run that died at one point: its sandbox, workspace and run id."""
+
+    sandbox: RunningSandbox
+    workspace: Path
+    run_id: str
+
+
+@pytest.fixture(scope="module")
+def crashed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Crashed]]:
+    """One child ``cxlist run`` per crash point, each against its own sandbox, all started at
+    once (they are independent) and each dead at its point."""
+    root = tmp_path_factory.mktemp("crashes")
+    contacts = write_contacts(root / "contacts.csv", ROWS)
+    with contextlib.ExitStack() as stack:
+        children = {}
+        for point in POINTS:
+            sandbox = stack.enter_context(serve_in_thread(seed="demo"))
+            ws = root / point / "ws"
+            args = run_args(contacts, ws, "--webhook", sandbox.webhook_url)
+            env = child_env(sandbox, CXLIST_CRASH_AT=point, **SECRET)
+            children[point] = (sandbox, ws, cxlist_popen(env, *args))
+        found = {}
+        for point, (sandbox, ws, child) in children.items():
+            _, err = child.communicate(timeout=300)
+            assert child.returncode == CRASH_EXIT, err
+            found[point] = Crashed(sandbox, ws, only_run_id(ws))
+        yield found
 
 
 @pytest.mark.parametrize("point", POINTS)
 def test_crash_at_each_step_then_one_resume_finishes_the_run(
-    sandbox: RunningSandbox, tmp_path: Path, point: str
+    crashed: dict[str, Crashed], point: str
 ) -> None:
     """Died at ``point``: one resume (with another chunk size and concurrency) completes the
     run; nothing is applied twice, and the metrics webhook is delivered once."""
-    contacts = write_contacts(tmp_path / "contacts.csv", ROWS)
-    ws = tmp_path / "ws"
-    hook = ["--webhook", sandbox.webhook_url]
-    secret = {"CXLIST_WEBHOOK_SECRET": "hook-secret"}
-    died = cxlist_child(
-        child_env(sandbox, CXLIST_CRASH_AT=point, **secret), *run_args(contacts, ws, *hook)
-    )
-    assert died.returncode == CRASH_EXIT, died.stderr
-    run_id = only_run_id(ws)
-
-    env = sandbox_env(sandbox, **secret)
+    sandbox, ws, run_id = crashed[point].sandbox, crashed[point].workspace, crashed[point].run_id
+    env = sandbox_env(sandbox, **SECRET)
     code, output = invoke(
         env, "resume", run_id, "--workspace", str(ws), "-q", "--chunk-size", "7",
         "--concurrency", "3",
@@ -44,6 +70,7 @@ def test_crash_at_each_step_then_one_resume_finishes_the_run(
         # the final status and the webhook event were committed together: nothing to resume
         assert code == 6, output
         assert "nothing left to send" in output
+        hook = ["--webhook", sandbox.webhook_url]
         code, output = invoke(env, "webhooks", "flush", "--workspace", str(ws), *hook)
         assert code == 0, output
     else:
