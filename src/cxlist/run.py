@@ -37,13 +37,29 @@ import polars as pl
 
 from cxlist.api.backend import Backend
 from cxlist.crashpoints import crash_point
-from cxlist.errors import ConfigError, CxlistError, PlanError, RunError, WorkspaceError
-from cxlist.model import Campaign, Disposition, RunStatus, Suppression
-from cxlist.pipeline import PipelineConfig, PipelineResult, run_pipeline
+from cxlist.errors import (
+    ConfigError,
+    CxlistError,
+    InputError,
+    PlanError,
+    RunError,
+    WorkspaceError,
+)
+from cxlist.model import Disposition, RunStatus
+from cxlist.pipeline import PipelineConfig, PipelineResult, load_config, run_pipeline
 from cxlist.report.results import RunMetrics
 from cxlist.report.webhook import DeliveryReport
 from cxlist.run_audit import RunAudit
+from cxlist.run_context import fetch_context, reach
 from cxlist.run_files import RunFiles, Snapshot, file_sha256
+from cxlist.run_notes import (
+    add_notes,
+    forget_failed,
+    merge_warnings,
+    plan_warnings,
+    summary_notes,
+    webhook_warnings,
+)
 from cxlist.run_webhooks import RunWebhooks, webhook_counts
 from cxlist.settings import Settings
 from cxlist.upload.chunking import items_digest
@@ -81,6 +97,8 @@ class RunEvents:
 
     on_stage: Callable[[str, int], None] | None = None
     on_upload: Callable[[UploadProgress], None] | None = None
+    #: What the run is waiting for (the server's first answer, its suppressions).
+    on_wait: Callable[[str], None] | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -128,7 +146,7 @@ def client_identity(settings: Settings) -> str:
 
 def pipeline_config(settings: Settings, target: Target | None) -> PipelineConfig:
     """The pipeline's config from the settings, with ``target`` as the default list if given."""
-    config = PipelineConfig.model_validate(settings.pipeline)
+    config = load_config(settings.pipeline)
     if target is not None:
         config = config.with_target(target.list_id, target.campaign_id)
     if not config.lists:
@@ -148,6 +166,8 @@ class _Context:
     audit: RunAudit
     webhooks: RunWebhooks
     backend: Backend | None = None
+    #: The idempotency key scope of a --retry-failed round (new keys for the retried rows).
+    key_scope: str | None = None
 
     @property
     def files(self) -> RunFiles:
@@ -195,14 +215,23 @@ async def start_run(
     *,
     target: Target | None = None,
     dry_run: bool = False,
+    offline: bool = False,
     events: RunEvents | None = None,
     backend_factory: BackendFactory | None = None,
 ) -> RunOutcome:
     """Plan ``source`` and, unless ``dry_run``, upload it; returns when every row is settled
-    or the run is stopped through ``events.stop``."""
+    or the run is stopped through ``events.stop``.
+
+    ``offline`` (a dry run only) plans without the server: no server suppressions, no capacity
+    check, no check that the targets exist; the summary says so."""
+    if offline and not dry_run:
+        raise ConfigError("only a plan can be made offline: nothing can be sent without CXone")
     config = pipeline_config(settings, target)
+    if not source.is_file():
+        raise InputError("no such file" if not source.exists() else "not a file", path=str(source))
     input_sha = file_sha256(source)
-    backend = _open(settings, backend_factory)  # a config error stops here, before any record
+    # a config error stops here, before any record
+    backend = None if offline else _open(settings, backend_factory)
     run_id = new_run_id()
     try:
         async with _command(settings, run_id, events) as (ctx, _lock):
@@ -219,17 +248,19 @@ async def start_run(
             )
             ctx.journal.update_run(run_id, locked_by=f"pid {os.getpid()}")
             crash_point("run-created")
-            result = await _plan_into(ctx, config, source)
+            result = await _plan_into(ctx, config, source, offline=offline)
             return await _carry_on(ctx, mapping=result.mapping.describe())
     finally:
-        await backend.aclose()
+        if backend is not None:
+            await backend.aclose()
 
 
-async def _plan_into(ctx: _Context, config: PipelineConfig, source: Path) -> PipelineResult:
+async def _plan_into(
+    ctx: _Context, config: PipelineConfig, source: Path, *, offline: bool = False
+) -> PipelineResult:
     """Plan, write the plan files, then journal PLANNED with the plan's checksum."""
-    assert ctx.backend is not None
     try:
-        result = await _plan(ctx.backend, config, source, ctx.events)
+        result = await _plan(ctx.backend, config, ctx.settings, source, ctx.events)
     except CxlistError as err:
         ctx.journal.update_run(
             ctx.run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
@@ -238,6 +269,7 @@ async def _plan_into(ctx: _Context, config: PipelineConfig, source: Path) -> Pip
         raise
     files = ctx.files
     _save_plan(result, files.run_dir)
+    add_notes(files.run_dir, offline=offline, warnings=plan_warnings(result, config))
     crash_point("plan-written")
     ctx.journal.update_run(
         ctx.run_id,
@@ -254,16 +286,21 @@ async def _plan_into(ctx: _Context, config: PipelineConfig, source: Path) -> Pip
 async def _carry_on(ctx: _Context, mapping: Sequence[tuple[str, str, str]] = ()) -> RunOutcome:
     """From a planned run to its end: upload what is left (unless a dry run), then finish."""
     record = ctx.journal.run(ctx.run_id)
-    if record.command != "run":
+    if record.command != "run" or ctx.backend is None:
         return await _finish(ctx, status=RunStatus.PLANNED, mapping=mapping)
     return await _upload(ctx, mapping)
 
 
 async def _plan(
-    backend: Backend, config: PipelineConfig, source: Path, events: RunEvents
+    backend: Backend | None,
+    config: PipelineConfig,
+    settings: Settings,
+    source: Path,
+    events: RunEvents,
 ) -> PipelineResult:
-    """Fetch the campaigns' capacity and suppressions, then run the pipeline."""
-    campaigns, suppressions = await _fetch_context(backend, config)
+    """Check the targets, fetch the campaigns' capacity and suppressions (none offline),
+    then run the pipeline."""
+    campaigns, suppressions = await fetch_context(backend, config, settings, notify=events.on_wait)
     return run_pipeline(
         source, config, suppressions=suppressions, campaigns=campaigns, on_progress=events.on_stage
     )
@@ -280,22 +317,25 @@ async def resume_run(
     *,
     events: RunEvents | None = None,
     backend_factory: BackendFactory | None = None,
+    retry_failed: bool = False,
 ) -> RunOutcome:
     """Finish whatever a run left unfinished, whatever step it died in: plan it again if it
     died planning, re-send its open attempts under their idempotency keys, send the rows that
-    were never sent, and write its files and final status."""
+    were never sent, and write its files and final status. ``retry_failed`` sends the rows
+    that FAILED once more too (under new idempotency keys)."""
     async with _command(settings, run_id, events) as (ctx, _lock):
         record = ctx.journal.run(run_id)
-        _check_resumable(ctx, record)
+        _check_resumable(ctx, record, retry_failed=retry_failed)
         ctx.backend = _open(settings, backend_factory)
         try:
-            return await _resume(ctx, record)
+            return await _resume(ctx, record, retry_failed=retry_failed)
         finally:
             await ctx.backend.aclose()
 
 
-async def _resume(ctx: _Context, record: RunRecord) -> RunOutcome:
+async def _resume(ctx: _Context, record: RunRecord, *, retry_failed: bool) -> RunOutcome:
     run_id, settings = ctx.run_id, ctx.settings
+    assert ctx.backend is not None
     ctx.audit.resumed(record.status)
     ctx.webhooks.start_backlog()
     if record.status in (RunStatus.PLANNING, RunStatus.FAILED) and not record.plan_sha256:
@@ -308,10 +348,13 @@ async def _resume(ctx: _Context, record: RunRecord) -> RunOutcome:
         await _plan_into(ctx, pipeline_config(settings, None), source)
     else:
         ctx.files.check_plan(record)
+        await _reach_for_upload(ctx.backend, settings, ctx.files.run_dir, ctx.events)
+    if retry_failed:
+        ctx.key_scope = forget_failed(ctx.journal, run_id, ctx.files.run_dir)
     return await _carry_on(ctx)
 
 
-def _check_resumable(ctx: _Context, record: RunRecord) -> None:
+def _check_resumable(ctx: _Context, record: RunRecord, *, retry_failed: bool = False) -> None:
     """Refuse a resume that would do nothing, or that would send as another client."""
     run_id, settings = record.run_id, ctx.settings
     if record.dialect != settings.cxone.dialect:
@@ -334,11 +377,15 @@ def _check_resumable(ctx: _Context, record: RunRecord) -> None:
         return
     if record.status in ENDED_UPLOADS:
         settled = ctx.journal.outcomes(run_id)
+        failed = sum(1 for o in settled.values() if o.disposition == Disposition.FAILED)
+        if retry_failed and failed:
+            return
         if len(settled) >= record.planned and not ctx.journal.open_attempts(run_id):
+            hint = f"; {failed} FAILED: `cxlist resume {run_id} --retry-failed` sends them again"
             raise RunError(
                 f"run {run_id} has nothing left to send: every planned row has the server's"
                 f" answer (status {record.status}); see {ctx.files.results}"
-                f" (cxlist runs repair {run_id} rebuilds it)"
+                f" (cxlist runs repair {run_id} rebuilds it)" + (hint if failed else "")
             )
 
 
@@ -349,10 +396,22 @@ async def repair_run(run_id: str, settings: Settings) -> RunOutcome:
         record = ctx.journal.run(run_id)
         files = ctx.files
         snapshot = files.snapshot(ctx.journal, record)
-        files.write(snapshot, record, record.status)
+        notes = summary_notes(snapshot.frame, files.run_dir)
+        files.write(snapshot, record, record.status, extra=notes)
         ctx.audit.repaired()
         ctx.audit.anchor(ctx.journal)
         return RunOutcome(run_id, files.run_dir, record.status, snapshot.metrics)
+
+
+async def _reach_for_upload(
+    backend: Backend, settings: Settings, run_dir: Path, events: RunEvents
+) -> None:
+    """Make sure the server answers (within ``connect_timeout``) before the upload starts."""
+    campaigns = pl.read_parquet(run_dir / "plan.parquet", columns=["campaign_id"])
+    first = campaigns["campaign_id"].drop_nulls().unique().sort().to_list()[:1]
+    if first:
+        what = f"campaign {first[0]}"
+        await reach(settings, lambda: backend.campaign(first[0]), what=what, notify=events.on_wait)
 
 
 def run_settings(workspace: Path, run_id: str) -> dict[str, Any]:
@@ -383,17 +442,6 @@ def open_backend(settings: Settings) -> Backend:
 
         return open_admin_backend(settings)
     raise ConfigError(f"dialect {settings.cxone.dialect!r} is not supported yet")
-
-
-async def _fetch_context(
-    backend: Backend, config: PipelineConfig
-) -> tuple[dict[str, Campaign], list[Suppression]]:
-    campaign_ids = sorted({rule.campaign for rule in config.lists})
-    campaigns = {cid: await backend.campaign(cid) for cid in campaign_ids}
-    suppressions: list[Suppression] = []
-    for cid in campaign_ids:
-        suppressions.extend(await backend.suppressions(cid))
-    return campaigns, suppressions
 
 
 def _save_plan(result: PipelineResult, run_dir: Path) -> None:
@@ -433,6 +481,7 @@ async def _upload(ctx: _Context, mapping: Sequence[tuple[str, str, str]]) -> Run
         on_progress=events.on_upload,
         on_chunk=ctx.audit.chunk,
         stop=events.stop,
+        key_scope=ctx.key_scope,
     )
     started = time.monotonic()
     try:
@@ -463,9 +512,13 @@ async def _finish(
     journal, files = ctx.journal, ctx.files
     record = journal.run(ctx.run_id)
     snapshot = files.snapshot(journal, record)
-    if status == RunStatus.COMPLETED and snapshot.metrics.counts[Disposition.PENDING]:
+    counts = snapshot.metrics.counts
+    if status == RunStatus.COMPLETED and (
+        counts[Disposition.PENDING] or counts[Disposition.FAILED]
+    ):
         status = RunStatus.INCOMPLETE
-    files.write(snapshot, record, status)
+    notes = summary_notes(snapshot.frame, files.run_dir)
+    files.write(snapshot, record, status, extra=notes)
     crash_point("results-written")
     campaigns = snapshot.campaigns()
     ctx.audit.finished(status, snapshot.metrics, campaigns)
@@ -475,7 +528,8 @@ async def _finish(
     report = await ctx.webhooks.deliver(ctx.events.stop)
     if report is not None:
         ctx.audit.delivered(report)
-        files.write_summary(snapshot, record, status, webhook_counts(report))
+        notes = merge_warnings(notes, webhook_warnings(report))
+        files.write_summary(snapshot, record, status, webhook_counts(report), extra=notes)
     ctx.audit.anchor(journal)
     _write_page(ctx, files, snapshot)
     return RunOutcome(

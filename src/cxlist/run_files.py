@@ -115,13 +115,16 @@ class RunFiles:
         record: RunRecord,
         status: str,
         webhooks: Mapping[str, int] | None = None,
+        *,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
-        """Write results.csv, then summary.json (with ``status``), each whole or not at all."""
+        """Write results.csv (UTF-8 with a byte order mark, so that Excel shows accented names
+        as they are), then summary.json (with ``status``), each whole or not at all."""
         from cxlist.pipeline import results_frame
 
         table = results_frame(snapshot.frame)
-        write_private(self.results, table.write_csv)
-        self.write_summary(snapshot, record, status, webhooks)
+        write_private(self.results, lambda tmp: table.write_csv(tmp, include_bom=True))
+        self.write_summary(snapshot, record, status, webhooks, extra=extra)
 
     def write_summary(
         self,
@@ -129,14 +132,18 @@ class RunFiles:
         record: RunRecord,
         status: str,
         webhooks: Mapping[str, int] | None = None,
+        *,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
-        """Write summary.json: identity, status, counts, metrics and (when known) webhooks."""
+        """Write summary.json: identity, status, ``extra`` (the run's notes: offline, warnings,
+        top reasons), counts, metrics and (when known) webhooks."""
         document: dict[str, Any] = {
             "runId": record.run_id,
             "status": status,
             "command": record.command,
             "input": {"path": record.input_path, "sha256": record.input_sha256},
             "rowsRead": snapshot.frame.height,
+            **(extra or {}),
             "counts": snapshot.metrics.counts,
             "metrics": snapshot.metrics.payload(),
         }

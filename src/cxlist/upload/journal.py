@@ -454,6 +454,15 @@ class Journal:
         )
         return {r: Outcome(r, Disposition(d), reason, item) for r, d, reason, item in cur}
 
+    def forget_outcomes(self, run_id: str, disposition: str) -> int:
+        """Drop a run's outcomes of ``disposition`` (so those rows are sent again); returns how
+        many were dropped."""
+        with self._tx() as tx:
+            cur = tx.execute(
+                "DELETE FROM outcomes WHERE run_id = ? AND disposition = ?", (run_id, disposition)
+            )
+            return cur.rowcount
+
     # -- audit anchors ----------------------------------------------------------------------
 
     def record_anchor(self, anchor: AuditAnchor) -> None:
