@@ -48,7 +48,7 @@ def test_hanging_receiver_costs_at_most_the_budget_and_the_event_stays_pending(
         "--workspace", str(ws), "-q", "--webhook", hanging.url,
     )  # fmt: skip
     assert code == 0, output
-    assert "webhook pending: timeout" in output
+    assert "not delivered: timeout" in output
     assert _summary(ws)["webhooks"] == {"delivered": 0, "pending": 1, "failed": 0, "skipped": 0}
     (entry,) = list_outbox(ws / "cxlist.db")
     assert entry.state == "pending"
@@ -75,7 +75,7 @@ def test_endless_error_body_is_cut_at_the_cap(sandbox: RunningSandbox, tmp_path:
     (entry,) = list_outbox(ws / "cxlist.db")
     assert entry.state == "failed"
     assert "over the size cap" in (entry.last_error or "")
-    assert "webhook failed: HTTP 400" in output
+    assert "not delivered: HTTP 400" in output
     assert endless.sent < 64 * 1024 * 1024  # socket buffers, not 400 MB
 
 
