@@ -7,6 +7,7 @@
     ├── InputError                  the input file cannot be read (names file, row, column)
     ├── PlanError                   the pipeline cannot produce a plan (e.g. capacity policy "fail")
     ├── RunError                    a run cannot start, resume or finish (unknown id, locked, ...)
+    │   └── WorkspaceError          the workspace cannot be written (disk full, read-only, ...)
     └── ApiError                    CXone answered with an error, or did not answer
         ├── TransportError          connection refused/reset, timeout: no HTTP status
         ├── AuthError               the token endpoint refused us (OAuth error code)
@@ -22,7 +23,11 @@
         ├── RateLimitedError        429 (``retry_after``)
         └── ServerError             500, 502, 503, 504 and any other 5xx
 
-The status-to-class mapping lives in exactly one place, :func:`error_from_response`.
+The status-to-class mapping lives in exactly one place, :func:`error_from_response`, and
+whether an answer may be sent again in exactly one other, :func:`retryable_status`: the API
+client's retrier, the upload engine and the webhook deliverer all ask ``error.retryable``,
+which is that rule (a transport failure, 429, 500, 502, 503, 504). A 501, 505 or 507 is a
+server saying it will not do this, so it is final, not "unconfirmed".
 No message built here ever contains a credential: callers pass bodies and headers of
 API responses, never of requests.
 """
@@ -33,6 +38,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "RETRYABLE_STATUSES",
     "ApiError",
     "AuthError",
     "CapacityExceededError",
@@ -52,8 +58,21 @@ __all__ = [
     "TransportError",
     "UnauthorizedError",
     "ValidationFailedError",
+    "WorkspaceError",
     "error_from_response",
+    "retryable_status",
 ]
+
+#: The HTTP statuses that say "try the same request again later": the one retryability rule.
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def retryable_status(status: int | None) -> bool:
+    """True when an answer with this status may succeed if sent again unchanged.
+
+    ``None`` (no HTTP answer at all) is retryable; so are 429, 500, 502, 503 and 504.
+    """
+    return status is None or status in RETRYABLE_STATUSES
 
 
 class CxlistError(Exception):
@@ -99,13 +118,19 @@ class RunError(CxlistError):
     """A run cannot start, resume or finish."""
 
 
+class WorkspaceError(RunError):
+    """The workspace cannot be read or written: a full disk, a read-only file system, a
+    permission. The message names the path and the cause; the run stays resumable."""
+
+
 class ApiError(CxlistError):
     """CXone answered with an error status, or did not answer at all.
 
-    ``retryable`` says whether sending the same request again may succeed.
+    ``retryable`` says whether sending the same request again may succeed (see
+    :func:`retryable_status`); an error class that is never retryable says so by its kind.
     """
 
-    retryable: bool = False
+    _never_retryable: bool = True
 
     def __init__(
         self,
@@ -123,6 +148,11 @@ class ApiError(CxlistError):
         self.body: dict[str, Any] = dict(body or {})
         super().__init__(self._describe())
 
+    @property
+    def retryable(self) -> bool:
+        """Whether the same request sent again may succeed: the one shared rule."""
+        return not self._never_retryable and retryable_status(self.status)
+
     def _describe(self) -> str:
         head = " ".join(str(p) for p in (self.status, self.code) if p is not None)
         text = f"{head}: {self.message}" if head else self.message
@@ -139,7 +169,7 @@ class TransportError(ApiError):
     have been applied.
     """
 
-    retryable = True
+    _never_retryable = False
 
     def __init__(self, message: str, *, response_lost: bool = False) -> None:
         self.response_lost = response_lost
@@ -227,7 +257,7 @@ class IdempotencyMismatchError(ApiError):
 class RateLimitedError(ApiError):
     """429: over the tenant's request rate; ``retry_after`` is the wait the server asked for."""
 
-    retryable = True
+    _never_retryable = False
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         self.retry_after = retry_after
@@ -235,9 +265,9 @@ class RateLimitedError(ApiError):
 
 
 class ServerError(ApiError):
-    """5xx: a transient server failure."""
+    """5xx: a server failure; transient (retryable) for 500, 502, 503, 504 and no status."""
 
-    retryable = True
+    _never_retryable = False
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         self.retry_after = retry_after

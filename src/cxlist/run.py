@@ -8,17 +8,28 @@ This is the library's front door (the CLI only wires flags to it)::
 A run's folder holds ``rows.parquet`` (every input row with its pipeline disposition),
 ``plan.parquet``, ``results.csv`` and ``summary.json``; the workspace database holds the
 journal, so a resume needs nothing but the run id (and the credentials).
+
+Every step is journaled before its files are trusted, so a run that dies anywhere can be
+finished by :func:`resume_run`: PLANNING (died before its plan was journaled) plans again from
+the same input; PLANNED or UPLOADING sends what is left; a run whose last answer is journaled
+but whose files or final status are not gets them. The final status and the run's webhook
+event are committed in one transaction. :func:`repair_run` rebuilds results.csv and
+summary.json from the journal without sending anything. A command holds the run's lock from
+start to end (:class:`cxlist.upload.journal.RunLock`), and the run records the client it sends
+as: a second command on the same run, or a resume as another client, is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import contextlib
 import json
+import os
 import secrets
+import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,37 +37,51 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from cxlist.api.backend import Backend
-from cxlist.errors import ConfigError, CxlistError, InputError, PlanError, RunError
+from cxlist.crashpoints import crash_point
+from cxlist.errors import (
+    ConfigError,
+    CxlistError,
+    InputError,
+    PlanError,
+    RunError,
+    WorkspaceError,
+)
 from cxlist.model import Disposition, RunStatus
 from cxlist.pipeline import PipelineConfig, PipelineResult, load_config, run_pipeline
-from cxlist.report.results import RunMetrics, apply_outcomes, compute_metrics, write_summary
+from cxlist.report.results import RunMetrics
 from cxlist.report.webhook import DeliveryReport
+from cxlist.run_audit import RunAudit
 from cxlist.run_context import fetch_context, reach
+from cxlist.run_files import RunFiles, Snapshot, file_sha256
 from cxlist.run_notes import (
     add_notes,
     forget_failed,
     merge_warnings,
     plan_warnings,
     summary_notes,
+    webhook_warnings,
 )
-from cxlist.run_notes import webhook_warnings as _webhook_warnings
-from cxlist.run_report import RunReporter
+from cxlist.run_webhooks import RunWebhooks, webhook_counts
 from cxlist.settings import Settings
+from cxlist.upload.chunking import items_digest
 from cxlist.upload.engine import UploadEngine, UploadProgress
-from cxlist.upload.journal import Journal
+from cxlist.upload.journal import Journal, RunLock, RunRecord
 from cxlist.upload.plan_items import items_for_rows, plan_targets
 from cxlist.workspace import Workspace
 
 if TYPE_CHECKING:
     from cxlist.registry import Scrubber
+    from cxlist.report.audit import AuditLog
 
 __all__ = [
     "RunEvents",
     "RunOutcome",
     "Target",
+    "client_identity",
     "open_backend",
     "open_registry",
     "registry_root",
+    "repair_run",
     "resume_run",
     "run_settings",
     "start_run",
@@ -120,13 +145,11 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def client_identity(settings: Settings) -> str:
+    """Who a run sends as: the dialect and the client (or access key) id, never a secret."""
+    cxone = settings.cxone
+    who = cxone.access_key_id if cxone.dialect == "admin" else cxone.client_id
+    return f"{cxone.dialect}:{who or '-'}"
 
 
 def pipeline_config(settings: Settings, target: Target | None) -> PipelineConfig:
@@ -137,6 +160,61 @@ def pipeline_config(settings: Settings, target: Target | None) -> PipelineConfig
     if not config.lists:
         raise PlanError("no target list: give --campaign and --list, or [[lists]] in the config")
     return config
+
+
+@dataclass
+class _Context:
+    """What one command holds while it works on a run."""
+
+    workspace: Workspace
+    settings: Settings
+    journal: Journal
+    run_id: str
+    events: RunEvents
+    audit: RunAudit
+    webhooks: RunWebhooks
+    backend: Backend | None = None
+    #: The idempotency key scope of a --retry-failed round (new keys for the retried rows).
+    key_scope: str | None = None
+
+    @property
+    def files(self) -> RunFiles:
+        return RunFiles(self.workspace.run_dir(self.run_id))
+
+
+@contextlib.asynccontextmanager
+async def _command(
+    settings: Settings, run_id: str, events: RunEvents | None
+) -> AsyncIterator[tuple[_Context, RunLock]]:
+    """Open the journal, take the run's lock, and close both (and the backend) at the end."""
+    workspace = Workspace(settings.run.workspace)
+    journal = Journal(workspace.connect())
+    lock: RunLock | None = None
+    try:
+        lock = journal.lock(workspace.locks_dir / f"{run_id}.lock", run_id)
+        yield (
+            _Context(
+                workspace,
+                settings,
+                journal,
+                run_id,
+                events or RunEvents(),
+                RunAudit(workspace, settings, run_id),
+                RunWebhooks(workspace, settings, run_id),
+            ),
+            lock,
+        )
+    except WorkspaceError as err:
+        if lock is None or not journal.has_run(run_id):
+            raise
+        raise WorkspaceError(
+            f"{err}; run {run_id} is kept as far as it got: make room (or make the workspace"
+            f" writable), then: cxlist resume {run_id}"
+        ) from err
+    finally:
+        if lock is not None:
+            lock.release()
+        journal.close()
 
 
 async def start_run(
@@ -154,53 +232,72 @@ async def start_run(
 
     ``offline`` (a dry run only) plans without the server: no server suppressions, no capacity
     check, no check that the targets exist; the summary says so."""
-    events = events or RunEvents()
     if offline and not dry_run:
         raise ConfigError("only a plan can be made offline: nothing can be sent without CXone")
     config = pipeline_config(settings, target)
     if not source.is_file():
         raise InputError("no such file" if not source.exists() else "not a file", path=str(source))
-    workspace = Workspace(settings.run.workspace)
+    input_sha = file_sha256(source)
     # a config error stops here, before any record
     backend = None if offline else _open(settings, backend_factory)
-    journal = Journal(workspace.connect())
     run_id = new_run_id()
-    reporter = RunReporter(workspace, settings, run_id)
     try:
-        reporter.flush_webhooks()
-        journal.create_run(
-            run_id,
-            command="plan" if dry_run else "run",
-            dialect=settings.cxone.dialect,
-            input_path=str(source.resolve()),
-            input_sha256=file_sha256(source),
-            settings=_stored_settings(settings, target),
-        )
-        try:
-            result = await _plan(backend, config, settings, source, events)
-        except CxlistError as err:
-            journal.update_run(
-                run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
+        async with _command(settings, run_id, events) as (ctx, _lock):
+            ctx.backend = backend
+            ctx.webhooks.start_backlog()
+            ctx.journal.create_run(
+                run_id,
+                command="plan" if dry_run else "run",
+                dialect=settings.cxone.dialect,
+                input_path=str(source.resolve()),
+                input_sha256=input_sha,
+                settings=_stored_settings(settings, target),
+                client=client_identity(settings),
             )
-            reporter.failed(str(err))
-            raise
-        run_dir = workspace.run_dir(run_id)
-        _save_plan(result, run_dir)
-        add_notes(run_dir, offline=offline, warnings=plan_warnings(result, config))
-        journal.update_run(
-            run_id, status=RunStatus.PLANNED, rows_read=result.rows_read, planned=result.planned
-        )
-        reporter.planned(result)
-        _audit_registries(reporter, result)
-        if dry_run or backend is None:
-            outcome = _finish(journal, reporter, run_id, run_dir, status=RunStatus.PLANNED)
-        else:
-            outcome = await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
-        return replace(outcome, mapping=result.mapping.describe())
+            ctx.journal.update_run(run_id, locked_by=f"pid {os.getpid()}")
+            crash_point("run-created")
+            result = await _plan_into(ctx, config, source, offline=offline)
+            return await _carry_on(ctx, mapping=result.mapping.describe())
     finally:
         if backend is not None:
             await backend.aclose()
-        journal.close()
+
+
+async def _plan_into(
+    ctx: _Context, config: PipelineConfig, source: Path, *, offline: bool = False
+) -> PipelineResult:
+    """Plan, write the plan files, then journal PLANNED with the plan's checksum."""
+    try:
+        result = await _plan(ctx.backend, config, ctx.settings, source, ctx.events)
+    except CxlistError as err:
+        ctx.journal.update_run(
+            ctx.run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
+        )
+        ctx.audit.failed(str(err))
+        raise
+    files = ctx.files
+    _save_plan(result, files.run_dir)
+    add_notes(files.run_dir, offline=offline, warnings=plan_warnings(result, config))
+    crash_point("plan-written")
+    ctx.journal.update_run(
+        ctx.run_id,
+        status=RunStatus.PLANNED,
+        rows_read=result.rows_read,
+        planned=result.planned,
+        plan_sha256=files.seal_plan(),
+    )
+    ctx.audit.planned(result)
+    _audit_registries(ctx.audit.log, result)
+    crash_point("planned")
+    return result
+
+
+async def _carry_on(ctx: _Context, mapping: Sequence[tuple[str, str, str]] = ()) -> RunOutcome:
+    """From a planned run to its end: upload what is left (unless a dry run), then finish."""
+    record = ctx.journal.run(ctx.run_id)
+    if record.command != "run" or ctx.backend is None:
+        return await _finish(ctx, status=RunStatus.PLANNED, mapping=mapping)
+    return await _upload(ctx, mapping)
 
 
 async def _plan(
@@ -238,14 +335,19 @@ def open_registry(settings: Settings) -> Scrubber:
     return Scrubber.open(registry_root(settings), chosen.names, max_age_days=chosen.max_age_days)
 
 
-def _audit_registries(reporter: RunReporter, result: PipelineResult) -> None:
+def _audit_registries(audit: AuditLog, result: PipelineResult) -> None:
     """One audit event per DNC registry the run used: its version and the area codes."""
     if result.scrub is None:
         return
     for used in result.scrub.registries():
-        reporter.audit.event("registry_used", **used)
+        audit.event("registry_used", **used)
     unscrubbed = result.scrub.summary()
-    reporter.audit.event("registry_unscrubbed", counts={"rows": unscrubbed["total"]})
+    audit.event("registry_unscrubbed", counts={"rows": unscrubbed["total"]})
+
+
+#: Statuses an upload ends in. A run in PLANNING, PLANNED or UPLOADING died on the way (or
+#: never got further) and resume finishes it; one of these is resumed only if rows are left.
+ENDED_UPLOADS = frozenset({RunStatus.COMPLETED, RunStatus.INCOMPLETE, RunStatus.INTERRUPTED})
 
 
 async def resume_run(
@@ -256,66 +358,88 @@ async def resume_run(
     backend_factory: BackendFactory | None = None,
     retry_failed: bool = False,
 ) -> RunOutcome:
-    """Finish exactly what a run left unfinished: re-send its open attempts under their
-    idempotency keys, then send the rows that were never sent. ``retry_failed`` sends the
-    rows that FAILED once more too (under new idempotency keys)."""
-    events = events or RunEvents()
-    workspace = Workspace(settings.run.workspace)
-    journal = Journal(workspace.connect())
-    try:
-        run_dir = _resumable(journal, workspace, run_id, settings, retry_failed=retry_failed)
-        backend = _open(settings, backend_factory)
-    except BaseException:
-        journal.close()
-        raise
-    reporter = RunReporter(workspace, settings, run_id)
-    try:
-        await _reach_for_upload(backend, settings, run_dir, events)
-        key_scope = None
-        if retry_failed:
-            key_scope = forget_failed(journal, run_id, run_dir)
-        reporter.resumed()
-        reporter.flush_webhooks()
-        return await _upload(
-            backend, journal, reporter, run_id, run_dir, settings, events, key_scope=key_scope
-        )
-    finally:
-        await backend.aclose()
-        journal.close()
+    """Finish whatever a run left unfinished, whatever step it died in: plan it again if it
+    died planning, re-send its open attempts under their idempotency keys, send the rows that
+    were never sent, and write its files and final status. ``retry_failed`` sends the rows
+    that FAILED once more too (under new idempotency keys)."""
+    async with _command(settings, run_id, events) as (ctx, _lock):
+        record = ctx.journal.run(run_id)
+        _check_resumable(ctx, record, retry_failed=retry_failed)
+        ctx.backend = _open(settings, backend_factory)
+        try:
+            return await _resume(ctx, record, retry_failed=retry_failed)
+        finally:
+            await ctx.backend.aclose()
 
 
-def _resumable(
-    journal: Journal,
-    workspace: Workspace,
-    run_id: str,
-    settings: Settings,
-    *,
-    retry_failed: bool = False,
-) -> Path:
-    """The run's folder, once it is clear the run can be resumed with these settings."""
-    record = journal.run(run_id)
-    if record.command != "run":
-        raise RunError(f"run {run_id} was a dry run (plan); start a new run to upload")
+async def _resume(ctx: _Context, record: RunRecord, *, retry_failed: bool) -> RunOutcome:
+    run_id, settings = ctx.run_id, ctx.settings
+    assert ctx.backend is not None
+    ctx.audit.resumed(record.status)
+    ctx.webhooks.start_backlog()
+    if record.status in (RunStatus.PLANNING, RunStatus.FAILED) and not record.plan_sha256:
+        source = Path(record.input_path)
+        if not source.is_file() or file_sha256(source) != record.input_sha256:
+            raise RunError(
+                f"run {run_id} died before its plan was saved, and its input {source}"
+                " is gone or changed since: start a new run"
+            )
+        await _plan_into(ctx, pipeline_config(settings, None), source)
+    else:
+        ctx.files.check_plan(record)
+        await _reach_for_upload(ctx.backend, settings, ctx.files.run_dir, ctx.events)
+    if retry_failed:
+        ctx.key_scope = forget_failed(ctx.journal, run_id, ctx.files.run_dir)
+    return await _carry_on(ctx)
+
+
+def _check_resumable(ctx: _Context, record: RunRecord, *, retry_failed: bool = False) -> None:
+    """Refuse a resume that would do nothing, or that would send as another client."""
+    run_id, settings = record.run_id, ctx.settings
     if record.dialect != settings.cxone.dialect:
         raise ConfigError(
             f"run {run_id} used the {record.dialect} dialect, the settings say"
             f" {settings.cxone.dialect}: resume it with the settings it ran with"
         )
-    run_dir = workspace.run_dir(run_id)
-    if not (run_dir / "plan.parquet").exists():
-        raise RunError(f"run {run_id} has no plan (it failed before planning): start it again")
-    settled = journal.outcomes(run_id)
-    failed = sum(1 for o in settled.values() if o.disposition == Disposition.FAILED)
-    if retry_failed and failed:
-        return run_dir
-    if len(settled) >= record.planned and not journal.open_attempts(run_id):
-        hint = f"; {failed} FAILED: `cxlist resume {run_id} --retry-failed` sends them again"
+    identity = client_identity(settings)
+    if record.client is None:
+        ctx.journal.update_run(run_id, client=identity)
+    elif record.client != identity:
         raise RunError(
-            f"run {run_id} has nothing left to send: every planned row has the server's answer"
-            f" (status {record.status}); see {run_dir / 'results.csv'}"
-            + (hint if failed and not retry_failed else "")
+            f"run {run_id} sent as client {record.client}, these settings are {identity}:"
+            " resume it as the client it ran as (the server keeps idempotency keys per client,"
+            " so another client would apply its rows twice)"
         )
-    return run_dir
+    if record.command != "run":
+        if record.status != RunStatus.PLANNING:
+            raise RunError(f"run {run_id} was a dry run (plan); start a new run to upload")
+        return
+    if record.status in ENDED_UPLOADS:
+        settled = ctx.journal.outcomes(run_id)
+        failed = sum(1 for o in settled.values() if o.disposition == Disposition.FAILED)
+        if retry_failed and failed:
+            return
+        if len(settled) >= record.planned and not ctx.journal.open_attempts(run_id):
+            hint = f"; {failed} FAILED: `cxlist resume {run_id} --retry-failed` sends them again"
+            raise RunError(
+                f"run {run_id} has nothing left to send: every planned row has the server's"
+                f" answer (status {record.status}); see {ctx.files.results}"
+                f" (cxlist runs repair {run_id} rebuilds it)" + (hint if failed else "")
+            )
+
+
+async def repair_run(run_id: str, settings: Settings) -> RunOutcome:
+    """Rebuild a run's results.csv and summary.json from the journal; nothing is sent and
+    the run's status is left as it is."""
+    async with _command(settings, run_id, None) as (ctx, _lock):
+        record = ctx.journal.run(run_id)
+        files = ctx.files
+        snapshot = files.snapshot(ctx.journal, record)
+        notes = summary_notes(snapshot.frame, files.run_dir)
+        files.write(snapshot, record, record.status, extra=notes)
+        ctx.audit.repaired()
+        ctx.audit.anchor(ctx.journal)
+        return RunOutcome(run_id, files.run_dir, record.status, snapshot.metrics)
 
 
 async def _reach_for_upload(
@@ -367,89 +491,115 @@ def _save_plan(result: PipelineResult, run_dir: Path) -> None:
         (run_dir / REGISTRY_RECORD).write_text(record, encoding="utf-8")
 
 
-async def _upload(
-    backend: Backend,
-    journal: Journal,
-    reporter: RunReporter,
-    run_id: str,
-    run_dir: Path,
-    settings: Settings,
-    events: RunEvents,
-    *,
-    key_scope: str | None = None,
-) -> RunOutcome:
-    plan = pl.read_parquet(run_dir / "plan.parquet")
+def _reopened(plan: pl.DataFrame, ctx: _Context) -> list[tuple[Any, list[Any]]]:
+    """The open attempts with their items, each proven to be the body it was first sent as."""
+    reopen = []
+    for attempt in ctx.journal.open_attempts(ctx.run_id):
+        items = items_for_rows(plan, attempt.rows)
+        if attempt.digest is not None and items_digest(items) != attempt.digest:
+            raise RunError(
+                f"run {ctx.run_id}: attempt {attempt.attempt_id} would not go out as it first"
+                " did (its items differ), so its idempotency key cannot be reused safely"
+            )
+        reopen.append((attempt, items))
+    return reopen
+
+
+async def _upload(ctx: _Context, mapping: Sequence[tuple[str, str, str]]) -> RunOutcome:
+    assert ctx.backend is not None
+    journal, run_id, settings, events = ctx.journal, ctx.run_id, ctx.settings, ctx.events
+    plan = pl.read_parquet(ctx.files.plan)
     done = journal.outcomes(run_id)
-    reopen = [(a, items_for_rows(plan, a.rows)) for a in journal.open_attempts(run_id)]
+    reopen = _reopened(plan, ctx)
     in_flight = {row for attempt, _ in reopen for row in attempt.rows}
     targets = plan_targets(plan, skip_rows=done.keys() | in_flight)
     journal.update_run(run_id, status=RunStatus.UPLOADING)
     engine = UploadEngine(
-        backend,
+        ctx.backend,
         journal,
         run_id,
         concurrency=settings.upload.concurrency,
         chunk_size=settings.upload.chunk_size,
         on_progress=events.on_upload,
-        on_chunk=reporter.chunk,
+        on_chunk=ctx.audit.chunk,
         stop=events.stop,
-        key_scope=key_scope,
+        key_scope=ctx.key_scope,
     )
     started = time.monotonic()
     try:
         report = await engine.upload(targets, reopen=reopen)
     finally:
         journal.add_upload_time(run_id, time.monotonic() - started)
-    reporter.uploaded(report)
+    ctx.audit.uploaded(report)
+    crash_point("upload-done")
     status = RunStatus.INTERRUPTED if report.interrupted else RunStatus.COMPLETED
-    outcome = _finish(journal, reporter, run_id, run_dir, status=status)
-    return RunOutcome(
-        outcome.run_id,
-        outcome.run_dir,
-        outcome.status,
-        outcome.metrics,
+    return await _finish(
+        ctx,
+        status=status,
+        mapping=mapping,
         interrupted=report.interrupted,
-        closed_campaigns=report.closed_campaigns,
-        webhook_report=outcome.webhook_report,
+        closed=report.closed_campaigns,
     )
 
 
-def _finish(
-    journal: Journal, reporter: RunReporter, run_id: str, run_dir: Path, *, status: RunStatus
+async def _finish(
+    ctx: _Context,
+    *,
+    status: RunStatus,
+    mapping: Sequence[tuple[str, str, str]] = (),
+    interrupted: bool = False,
+    closed: Mapping[str, str] | None = None,
 ) -> RunOutcome:
-    frame = apply_outcomes(pl.read_parquet(run_dir / "rows.parquet"), journal.outcomes(run_id))
-    record = journal.run(run_id)
-    metrics = compute_metrics(frame, record.upload_seconds)
+    """Write the files, then commit the final status with the webhook event, then deliver."""
+    journal, files = ctx.journal, ctx.files
+    record = journal.run(ctx.run_id)
+    snapshot = files.snapshot(journal, record)
+    counts = snapshot.metrics.counts
     if status == RunStatus.COMPLETED and (
-        metrics.counts[Disposition.PENDING] or metrics.counts[Disposition.FAILED]
+        counts[Disposition.PENDING] or counts[Disposition.FAILED]
     ):
         status = RunStatus.INCOMPLETE
-    journal.update_run(run_id, status=status, finished_at=_now())
-    reporter.write_results(frame, run_dir / "results.csv")
-    summary = {
-        "runId": run_id,
-        "status": status,
-        "command": record.command,
-        "input": {"path": record.input_path, "sha256": record.input_sha256},
-        "rowsRead": frame.height,
-        **summary_notes(frame, run_dir),
-    }
-    scrubbed = run_dir / REGISTRY_RECORD
+    notes = summary_notes(snapshot.frame, files.run_dir)
+    scrubbed = files.run_dir / REGISTRY_RECORD
     if scrubbed.exists():
-        summary["unscrubbed"] = json.loads(scrubbed.read_text(encoding="utf-8"))["unscrubbed"]
-    write_summary(run_dir / "summary.json", summary, metrics)
-    campaigns = dict(
-        frame.filter(pl.col("list_id").is_not_null())
-        .select("list_id", "campaign_id")
-        .unique()
-        .iter_rows()
+        notes["unscrubbed"] = json.loads(scrubbed.read_text(encoding="utf-8"))["unscrubbed"]
+    files.write(snapshot, record, status, extra=notes)
+    crash_point("results-written")
+    campaigns = snapshot.campaigns()
+    ctx.audit.finished(status, snapshot.metrics, campaigns)
+    payload = ctx.webhooks.payload(status, snapshot.metrics.payload(), campaigns)
+    journal.finish_run(ctx.run_id, status=status, also=lambda tx: ctx.webhooks.stage(tx, payload))
+    crash_point("run-finished")
+    report = await ctx.webhooks.deliver(ctx.events.stop)
+    if report is not None:
+        ctx.audit.delivered(report)
+        notes = merge_warnings(notes, webhook_warnings(report))
+        files.write_summary(snapshot, record, status, webhook_counts(report), extra=notes)
+    ctx.audit.anchor(journal)
+    _write_page(ctx, files, snapshot)
+    return RunOutcome(
+        ctx.run_id,
+        files.run_dir,
+        status,
+        snapshot.metrics,
+        interrupted=interrupted,
+        closed_campaigns=dict(closed or {}),
+        webhook_report=report,
+        mapping=mapping,
     )
-    webhook_report = reporter.finished(status, metrics, campaigns)
-    if _webhook_warnings(webhook_report):
-        summary = merge_warnings(summary, _webhook_warnings(webhook_report))
-        write_summary(run_dir / "summary.json", summary, metrics)
-    reporter.write_page(run_dir, frame)
-    return RunOutcome(run_id, run_dir, status, metrics, webhook_report=webhook_report)
+
+
+def _write_page(ctx: _Context, files: RunFiles, snapshot: Snapshot) -> Path | None:
+    """Write the run's report.html from the final rows; a page that cannot be written is an
+    audit event, never the run's failure (``cxlist report`` writes it again)."""
+    from cxlist.report.page import write_report
+
+    try:
+        with contextlib.closing(ctx.workspace.connect()) as conn:
+            return write_report(files.run_dir, conn, ctx.workspace.audit_path, frame=snapshot.frame)
+    except (OSError, sqlite3.Error, CxlistError, pl.exceptions.PolarsError) as err:
+        ctx.audit.log.event("report_failed", reason=str(err))
+        return None
 
 
 def _stored_settings(settings: Settings, target: Target | None) -> dict[str, Any]:

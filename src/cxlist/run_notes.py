@@ -16,6 +16,7 @@ import polars as pl
 
 from cxlist.model import Disposition
 from cxlist.upload.journal import Journal
+from cxlist.workspace import private_dir, write_private
 
 if TYPE_CHECKING:
     from cxlist.pipeline import PipelineConfig, PipelineResult
@@ -86,10 +87,8 @@ def add_notes(run_dir: Path, *, warnings: Iterable[str] = (), **values: Any) -> 
     kept = list(notes.get("warnings", []))
     kept += [w for w in warnings if w not in kept]
     notes.update(values, warnings=kept)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / (NOTES_FILE + ".tmp")
-    tmp.write_text(json.dumps(notes, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(run_dir / NOTES_FILE)
+    text = json.dumps(notes, indent=2) + "\n"
+    write_private(private_dir(run_dir) / NOTES_FILE, lambda tmp: tmp.write_text(text, "utf-8"))
 
 
 def forget_failed(journal: Journal, run_id: str, run_dir: Path) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from cxlist.api.backend import Backend
 from cxlist.errors import RunError
 from cxlist.model import Disposition, RunStatus
 from cxlist.pipeline import PLAN_FILE, SuppressionIndex, load_config
@@ -22,14 +23,15 @@ from cxlist.run import (
     BackendFactory,
     RunEvents,
     RunOutcome,
+    _command,
     _now,
     _open,
     _upload,
+    client_identity,
     new_run_id,
 )
 from cxlist.run_context import fetch_context
 from cxlist.run_notes import add_notes, read_notes
-from cxlist.run_report import RunReporter
 from cxlist.settings import Settings
 from cxlist.upload.journal import Journal
 from cxlist.workspace import Workspace
@@ -86,61 +88,62 @@ async def start_from_plan(
 ) -> RunOutcome:
     """Send the saved plan of dry run ``plan_id`` as a new run, after reading the suppressions
     again. ``settings`` should be the plan's own (as ``cxlist run --plan`` gives them)."""
-    events = events or RunEvents()
-    workspace = Workspace(settings.run.workspace)
-    journal = Journal(workspace.connect())
-    try:
-        source = _reviewed(journal, workspace, plan_id, settings)
-        backend = _open(settings, backend_factory)
-    except BaseException:
-        journal.close()
-        raise
-    record = journal.run(plan_id)
     run_id = new_run_id()
-    reporter = RunReporter(workspace, settings, run_id)
+    backend: Backend | None = None
     try:
-        reporter.flush_webhooks()
-        journal.create_run(
-            run_id,
-            command="run",
-            dialect=record.dialect,
-            input_path=record.input_path,
-            input_sha256=record.input_sha256,
-            settings=record.settings,
-        )
-        run_dir = workspace.run_dir(run_id)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            config = load_config(record.settings)
-            _, fetched = await fetch_context(backend, config, settings, notify=events.on_wait)
-        except BaseException as err:
+        async with _command(settings, run_id, events) as (ctx, _lock):
+            journal = ctx.journal
+            source = _reviewed(journal, ctx.workspace, plan_id, settings)
+            backend = ctx.backend = _open(settings, backend_factory)
+            record = journal.run(plan_id)
+            ctx.webhooks.start_backlog()
+            journal.create_run(
+                run_id,
+                command="run",
+                dialect=record.dialect,
+                input_path=record.input_path,
+                input_sha256=record.input_sha256,
+                settings=record.settings,
+                client=client_identity(settings),
+            )
+            run_dir = ctx.files.run_dir
+            try:
+                config = load_config(record.settings)
+                _, fetched = await fetch_context(
+                    backend, config, settings, notify=ctx.events.on_wait
+                )
+            except BaseException as err:
+                journal.update_run(
+                    run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
+                )
+                ctx.audit.failed(str(err))
+                raise
+            region = config.normalize.default_region
+            index = SuppressionIndex.from_entries(fetched, default_region=region)
+            index = index.with_dnc_files(config.suppress.dnc_files, default_region=region)
+            rows, newly = _suppress_again(
+                pl.read_parquet(source / ROWS_FILE), index, config.suppress.by
+            )
+            kept = rows.filter(pl.col("disposition") == Disposition.PENDING)["row"]
+            plan = pl.read_parquet(source / PLAN_FILE)
+            plan.filter(pl.col("row").is_in(kept.implode())).write_parquet(run_dir / PLAN_FILE)
+            rows.write_parquet(run_dir / ROWS_FILE)
+            reviewed = read_notes(source)
+            warnings = list(reviewed.get("warnings", []))
+            if reviewed.get("offline"):
+                warnings.append(
+                    f"plan {plan_id} was made offline: capacity was not checked before sending"
+                )
+            add_notes(run_dir, warnings=warnings, fromPlan=plan_id, suppressedSinceReview=newly)
             journal.update_run(
-                run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
+                run_id,
+                status=RunStatus.PLANNED,
+                rows_read=rows.height,
+                planned=kept.len(),
+                plan_sha256=ctx.files.seal_plan(),
             )
-            reporter.failed(str(err))
-            raise
-        region = config.normalize.default_region
-        index = SuppressionIndex.from_entries(fetched, default_region=region)
-        index = index.with_dnc_files(config.suppress.dnc_files, default_region=region)
-        rows, newly = _suppress_again(
-            pl.read_parquet(source / ROWS_FILE), index, config.suppress.by
-        )
-        kept = rows.filter(pl.col("disposition") == Disposition.PENDING)["row"]
-        plan = pl.read_parquet(source / PLAN_FILE)
-        plan.filter(pl.col("row").is_in(kept.implode())).write_parquet(run_dir / PLAN_FILE)
-        rows.write_parquet(run_dir / ROWS_FILE)
-        reviewed = read_notes(source)
-        warnings = list(reviewed.get("warnings", []))
-        if reviewed.get("offline"):
-            warnings.append(
-                f"plan {plan_id} was made offline: capacity was not checked before sending"
-            )
-        add_notes(run_dir, warnings=warnings, fromPlan=plan_id, suppressedSinceReview=newly)
-        journal.update_run(
-            run_id, status=RunStatus.PLANNED, rows_read=rows.height, planned=kept.len()
-        )
-        reporter.audit.event("run_from_plan", plan=plan_id, counts={"suppressed_since": newly})
-        return await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
+            ctx.audit.log.event("run_from_plan", plan=plan_id, counts={"suppressed_since": newly})
+            return await _upload(ctx, ())
     finally:
-        await backend.aclose()
-        journal.close()
+        if backend is not None:
+            await backend.aclose()

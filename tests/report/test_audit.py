@@ -1,8 +1,9 @@
-"""The hash-chained audit log: appends, verification, tampering, concurrency, privacy."""
+"""The keyed hash-chained audit log: appends, verification, tampering, concurrency, privacy."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import multiprocessing
 import threading
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cxlist.report.audit import (
-    GENESIS,
+    GENESIS_LABEL,
     AuditLog,
     describe_event,
     events_for_run,
@@ -32,6 +33,18 @@ def _lines(path: Path) -> list[bytes]:
     return path.read_bytes().splitlines(keepends=True)
 
 
+def _key(path: Path) -> bytes:
+    return (path.parent / "audit.key").read_text(encoding="ascii").strip().encode("ascii")
+
+
+def _mac(key: bytes, data: bytes) -> str:
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def _canon(record: dict[str, object]) -> bytes:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def test_chain_verifies_after_many_appends(tmp_path: Path) -> None:
     """Two hundred appends give a log that verifies with every line counted."""
     path = tmp_path / "audit.jsonl"
@@ -42,11 +55,12 @@ def test_chain_verifies_after_many_appends(tmp_path: Path) -> None:
 
 
 def test_line_carries_context_and_hashes(tmp_path: Path) -> None:
-    """A line holds context, fields, timestamp, prev (GENESIS first) and its own hash."""
+    """A line holds context, fields, timestamp, prev (keyed genesis first) and its keyed hash."""
     path = tmp_path / "audit.jsonl"
     _fill(path, 2)
+    key = _key(path)
     first, second = (json.loads(x) for x in _lines(path))
-    assert first["prev"] == GENESIS
+    assert first["prev"] == _mac(key, GENESIS_LABEL)
     assert first["run_id"] == "r-1"
     assert first["campaign"] == "C-1"
     assert first["list"] == "L-1"
@@ -54,8 +68,9 @@ def test_line_carries_context_and_hashes(tmp_path: Path) -> None:
     assert first["counts"] == {"created": 0, "failed": 0}
     assert first["reason"] == "chunk 0 done"
     assert first["timestamp"] == "2027-01-15T08:00:00.000Z"
-    assert second["prev"] == hashlib.sha256(_lines(path)[0].rstrip(b"\n")).hexdigest()
-    assert first["hash"] != second["hash"]
+    assert second["prev"] == _mac(key, _lines(path)[0].rstrip(b"\n"))
+    assert first["hash"] == _mac(key, _canon({k: v for k, v in first.items() if k != "hash"}))
+    assert oct((path.parent / "audit.key").stat().st_mode & 0o777) == "0o600"
 
 
 def test_edited_line_is_reported(tmp_path: Path) -> None:
@@ -70,17 +85,32 @@ def test_edited_line_is_reported(tmp_path: Path) -> None:
     assert "edited" in (result.why or "")
 
 
-def test_edited_line_with_recomputed_hash_breaks_next(tmp_path: Path) -> None:
-    """An edit that also fixes its own hash is caught by the next line's prev."""
+def test_edited_line_with_unkeyed_hash_is_reported(tmp_path: Path) -> None:
+    """An edit that recomputes its hash without the key (plain SHA-256) fails at that line."""
     path = tmp_path / "audit.jsonl"
     _fill(path, 10)
     lines = _lines(path)
     record = json.loads(lines[4])
     record["counts"]["created"] = 99
     del record["hash"]
-    canon = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
-    record["hash"] = hashlib.sha256(canon).hexdigest()
-    lines[4] = json.dumps(record, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    record["hash"] = hashlib.sha256(_canon(record)).hexdigest()
+    lines[4] = _canon(record) + b"\n"
+    path.write_bytes(b"".join(lines))
+    result = verify_chain(path)
+    assert result.first_bad_line == 5
+    assert "without the audit key" in (result.why or "")
+
+
+def test_edited_line_with_keyed_hash_breaks_next(tmp_path: Path) -> None:
+    """An edit that fixes its own hash even with the key is caught by the next line's prev."""
+    path = tmp_path / "audit.jsonl"
+    _fill(path, 10)
+    lines = _lines(path)
+    record = json.loads(lines[4])
+    record["counts"]["created"] = 99
+    del record["hash"]
+    record["hash"] = _mac(_key(path), _canon(record))
+    lines[4] = _canon(record) + b"\n"
     path.write_bytes(b"".join(lines))
     assert verify_chain(path).first_bad_line == 6
 
@@ -130,7 +160,7 @@ def test_whole_lines_cut_from_end_are_reported(tmp_path: Path) -> None:
     path.write_bytes(b"".join(_lines(path)[:7]))
     result = verify_chain(path)
     assert (result.ok, result.lines, result.first_bad_line) == (False, 7, 8)
-    assert "truncated" in (result.why or "")
+    assert result.message == "3 lines missing after line 7"
 
 
 def test_append_after_a_cut_line_keeps_later_lines_readable(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ def test_report_all_is_pinned() -> None:
     assert sorted(cxlist.report.__all__) == sorted(
         [
             "EVENT_ID_HEADER",
-            "GENESIS",
+            "GENESIS_LABEL",
             "SIGNATURE_HEADER",
             "WEBHOOK_SECRET_ENV",
             "AuditLog",

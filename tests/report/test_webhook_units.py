@@ -109,9 +109,9 @@ def test_long_retry_after_defers_instead_of_sleeping(tmp_path: Path) -> None:
     assert list_outbox(db)[0].next_attempt_at == NOW + 900
 
 
-@pytest.mark.parametrize("status", [401, 404, 410, 422, 301])
+@pytest.mark.parametrize("status", [401, 404, 422, 501, 505, 507])
 def test_non_retryable_statuses_are_final(tmp_path: Path, status: int) -> None:
-    """Any non-2xx status other than 429 and 5xx is recorded as failed after one attempt."""
+    """A non-2xx status outside the retryability rule (429, 500, 502-504) fails at once."""
     db = tmp_path / "ws.sqlite"
     enqueue(db, URL, {"eventId": "e-1"}, clock=lambda: NOW)
     sleeps: list[float] = []
@@ -120,6 +120,59 @@ def test_non_retryable_statuses_are_final(tmp_path: Path, status: int) -> None:
         ("failed", status, f"HTTP {status}: nope")
     ]
     assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("status", "state", "words"),
+    [
+        (301, "failed", "moved permanently to http://elsewhere.test/hook"),
+        (308, "failed", "update the webhook URL"),
+        (302, "pending", "not followed, tried again later"),
+        (307, "pending", "redirected to http://elsewhere.test/hook"),
+        (410, "failed", "the receiver says this endpoint is gone"),
+    ],
+)
+def test_redirects_and_gone_are_handled_deliberately(
+    tmp_path: Path, status: int, state: str, words: str
+) -> None:
+    """Redirects are never followed: temporary ones stay pending, permanent ones and 410 fail
+    with a reason that says what to do; only one request is made either way."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(status, headers={"Location": "http://elsewhere.test/hook?k=s"})
+
+    db = tmp_path / "ws.sqlite"
+    enqueue(db, URL, {"eventId": "e-1"}, clock=lambda: NOW)
+    report = _run(db, _mock(handler), [], policy=DeliveryPolicy(attempts=1))
+    (outcome,) = report.outcomes
+    assert (outcome.state, outcome.status) == (state, status)
+    assert words in (outcome.error or "")
+    assert "k=s" not in (outcome.error or "")
+    assert len(seen) == 1
+
+
+def test_huge_error_body_is_read_only_up_to_the_cap(tmp_path: Path) -> None:
+    """An endless error body is cut at max_body bytes; the attempt ends and says so."""
+    pulled = 0
+
+    def endless() -> Any:
+        nonlocal pulled
+        while True:
+            pulled += 1
+            yield b"x" * 65536
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, content=endless())
+
+    db = tmp_path / "ws.sqlite"
+    enqueue(db, URL, {"eventId": "e-1"}, clock=lambda: NOW)
+    report = _run(db, _mock(handler), [], policy=DeliveryPolicy(max_body=100_000))
+    (outcome,) = report.outcomes
+    assert outcome.state == "failed"
+    assert "over the size cap" in (outcome.error or "")
+    assert pulled <= 3
 
 
 def test_unsupported_scheme_is_final(tmp_path: Path) -> None:
@@ -264,7 +317,7 @@ def test_delivery_outcomes_go_to_the_audit_log_without_url_secrets(tmp_path: Pat
     db = tmp_path / "ws.sqlite"
     url = "https://hooks.example/in?token=abc123"
     enqueue(db, url, {"eventId": "e-1"}, clock=lambda: NOW)
-    report = _run(db, _mock(lambda r: httpx.Response(410, text="gone")), [])
+    report = _run(db, _mock(lambda r: httpx.Response(404, text="gone")), [])
     log_path = tmp_path / "audit.jsonl"
     audit_delivery(AuditLog(log_path).bind(run_id="r-1"), report)
     (event,) = events_for_run(log_path, "r-1")
@@ -273,8 +326,8 @@ def test_delivery_outcomes_go_to_the_audit_log_without_url_secrets(tmp_path: Pat
         "event_id": "e-1",
         "url": "https://hooks.example/in",
         "state": "failed",
-        "status": 410,
-        "reason": "HTTP 410: gone",
+        "status": 404,
+        "reason": "HTTP 404: gone",
     }
     assert "abc123" not in log_path.read_text()
     assert verify_chain(log_path).ok

@@ -23,7 +23,13 @@ from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
-from cxlist.errors import ApiError, RateLimitedError, ServerError, TransportError
+from cxlist.errors import (
+    RETRYABLE_STATUSES,
+    ApiError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
 
 __all__ = [
     "RETRYABLE_STATUSES",
@@ -35,7 +41,6 @@ __all__ = [
     "parse_retry_after",
 ]
 
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _SAFE_TO_REPEAT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 T = TypeVar("T")
@@ -44,15 +49,15 @@ T = TypeVar("T")
 def is_retryable(error: ApiError, *, method: str, has_idempotency_key: bool) -> bool:
     """True when sending the same request again may succeed and cannot apply it twice.
 
-    Retryable: 429, 500/502/503/504, and transport failures. A failure whose response was
-    lost (the request may have been applied) is retried only for methods that are safe to
-    repeat, and for a POST only when it carries an ``Idempotency-Key``.
+    The status rule is the one :attr:`cxlist.errors.ApiError.retryable` applies (429,
+    500/502/503/504, transport failures), shared with the engine and the webhook. On top of
+    it, a failure whose response was lost (the request may have been applied) is retried only
+    for methods that are safe to repeat, and for a POST only when it carries an
+    ``Idempotency-Key``.
     """
-    if isinstance(error, TransportError):
-        if not error.response_lost:
-            return True
+    if isinstance(error, TransportError) and error.response_lost:
         return method.upper() in _SAFE_TO_REPEAT or has_idempotency_key
-    return error.status in RETRYABLE_STATUSES
+    return error.retryable
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

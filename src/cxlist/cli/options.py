@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,6 +128,11 @@ def failing_cleanly() -> Iterator[None]:
         code = next((c for kind, c in _EXIT_BY_ERROR if isinstance(err, kind)), EXIT_RUN)
         print_error(str(err))
         raise typer.Exit(code) from None
+    except (OSError, sqlite3.Error) as err:  # the workspace: a full disk, a read-only mount
+        from cxlist.workspace import describe_os_error
+
+        print_error(describe_os_error(err, getattr(err, "filename", None)))
+        raise typer.Exit(EXIT_RUN) from None
 
 
 def run_async(make: Callable[[asyncio.Event], Awaitable[T]]) -> T:

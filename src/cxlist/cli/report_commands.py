@@ -23,7 +23,8 @@ from cxlist.report.audit import AuditLog, describe_event, events_for_run, verify
 from cxlist.report.outbox import list_outbox
 from cxlist.report.webhook import audit_delivery, flush_outbox
 from cxlist.report.webhook_endpoints import display_url, endpoints_from_config
-from cxlist.run_report import known_secrets
+from cxlist.run_audit import known_secrets
+from cxlist.upload.journal import AuditAnchor, Journal
 from cxlist.workspace import Workspace
 
 __all__ = ["register"]
@@ -86,7 +87,12 @@ def webhooks_flush(
         ws = Workspace(settings.run.workspace)
         with closing(ws.connect()) as conn:
             report = flush_outbox(conn, endpoints_from_config(settings.webhooks))
-        audit_delivery(AuditLog(ws.audit_path, known_secrets=known_secrets(settings)), report)
+        log = AuditLog(ws.audit_path, known_secrets=known_secrets(settings))
+        audit_delivery(log, report)
+        if report.outcomes:  # anchor the lines just written, as a run does at its end
+            head = log.head()
+            with closing(ws.connect()) as conn:
+                Journal(conn).record_anchor(AuditAnchor("webhooks-flush", head.lines, head.last))
     for outcome in report.outcomes:
         detail = f" ({outcome.error})" if outcome.error else ""
         console.print(f"{outcome.event_id} {display_url(outcome.url)}: {outcome.state}{detail}")
@@ -105,14 +111,17 @@ def audit_verify(
 ) -> None:
     """Check the hash chain; report the first broken line and exit 1 if there is one."""
     with failing_cleanly():
-        path = (
-            file or Workspace(settings_from(config, workspace=workspace).run.workspace).audit_path
-        )
-    result = verify_chain(path)
+        ws = Workspace(settings_from(config, workspace=workspace).run.workspace)
+        path = file or ws.audit_path
+        anchors: list[tuple[int, str]] = []
+        if file is None and ws.db_path.exists():
+            with closing(ws.connect()) as conn:
+                anchors = [(a.lines, a.last_hash) for a in Journal(conn).anchors()]
+        result = verify_chain(path, anchors=anchors)
     if result.ok:
-        console.print(f"{path}: {result.lines} lines, chain intact")
+        console.print(f"{path}: {result.message}", markup=False, highlight=False)
         return
-    err_console.print(f"{path}: broken at line {result.first_bad_line}: {result.why}")
+    err_console.print(f"{path}: {result.message}", markup=False, highlight=False)
     raise typer.Exit(EXIT_PARTIAL)
 
 

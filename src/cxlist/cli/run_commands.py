@@ -329,6 +329,22 @@ def runs_show(
     typer.echo(json.dumps({"run": asdict(record), "summary": summary}, indent=2))
 
 
+@runs_app.command("repair")
+def runs_repair(
+    run_id: Annotated[str, typer.Argument(help="The run whose files to rebuild.")],
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Rebuild a run's results.csv and summary.json from the journal (nothing is sent)."""
+    from cxlist.run import repair_run
+
+    with failing_cleanly():
+        settings = settings_from(config, workspace=workspace)
+        outcome = asyncio.run(repair_run(run_id, settings))
+    console.print(f"results: {outcome.results_path}")
+    console.print(f"summary: {outcome.summary_path}")
+
+
 def register(app: typer.Typer) -> None:
     """Add these commands to the main app."""
     app.command()(run)

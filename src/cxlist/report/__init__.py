@@ -1,13 +1,13 @@
 """cxlist.report: what a run leaves behind besides the list.
 
 The metrics webhook (payload, outbox, signed delivery), webhook signatures for receivers, and the
-hash-chained audit log with masking of contacts and secrets.
+keyed, hash-chained audit log with masking of contacts and secrets.
 """
 
 from __future__ import annotations
 
 from cxlist.report.audit import (
-    GENESIS,
+    GENESIS_LABEL,
     AuditLog,
     VerifyResult,
     describe_event,
@@ -47,7 +47,7 @@ from cxlist.report.webhook_endpoints import (
 
 __all__ = [
     "EVENT_ID_HEADER",
-    "GENESIS",
+    "GENESIS_LABEL",
     "SIGNATURE_HEADER",
     "WEBHOOK_SECRET_ENV",
     "AuditLog",

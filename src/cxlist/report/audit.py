@@ -1,18 +1,26 @@
-"""The tamper-evident audit log: JSON lines written through structlog, each chained to the last.
+"""The tamper-evident audit log: JSON lines written through structlog, each chained to the last
+by a keyed hash, and anchored in the run journal.
 
 Every line is one canonical JSON object (sorted keys, no spaces) holding the event, its bound
-context (``run_id``, ``campaign``, ``list``), a UTC ``timestamp``, and two hashes:
+context (``run_id``, ``campaign``, ``list``), a UTC ``timestamp``, and two MACs (HMAC-SHA256
+under the audit key, hex):
 
-* ``prev``: SHA-256 hex of the previous line's exact bytes (without its newline); for the first
-  line, :data:`GENESIS` (the SHA-256 of the empty string);
-* ``hash``: SHA-256 hex of the line's canonical JSON without ``hash`` (``prev`` included).
+* ``prev``: the MAC of the previous line's exact bytes (without its newline); for the first line,
+  the MAC of :data:`GENESIS_LABEL`, so even line 1 cannot be made without the key;
+* ``hash``: the MAC of the line's canonical JSON without ``hash`` (``prev`` included).
 
-An edited line fails its own ``hash``; an inserted or deleted line breaks the next ``prev``; a
-line cut short has no newline or is not JSON. Whole lines cut from the end are caught by the
-sidecar file ``<log>.head``, which holds the hash of the last line written. Appends take an
-exclusive ``flock`` on the log and read the last line under it, so concurrent writers (threads or
-processes) keep one chain. Phone numbers and emails are masked and secrets redacted before a
-line is built (see :mod:`cxlist.report.masking`).
+The key comes from ``CXLIST_AUDIT_KEY`` when it is set, else from the 0600 file ``audit.key``
+beside the log (made on first use). Without the key nobody can edit, insert, append or rebuild a
+line that verifies: an edited line fails its own ``hash``; an inserted or deleted line breaks the
+next ``prev``; a line cut short has no newline or is not JSON. Whole lines cut from the end are
+caught two ways: the sidecar ``<log>.head`` (line count and last MAC, itself keyed), and the
+*anchors* the run journal records at the end of each run (:func:`log_head`), which a deleted
+sidecar does not erase. Appends take an exclusive ``flock`` on the log and read the last line
+under it, so concurrent writers (threads or processes) keep one chain. Phone numbers and emails
+are masked and secrets redacted before a line is built (see :mod:`cxlist.report.masking`).
+
+Keep the key somewhere the log's readers cannot write (the environment of the service that runs
+cxlist): whoever holds the key, and can also rewrite the journal, can rebuild the log.
 """
 
 from __future__ import annotations
@@ -20,10 +28,12 @@ from __future__ import annotations
 import copy
 import fcntl
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,19 +41,73 @@ from typing import Any
 
 import structlog
 
+from cxlist.errors import ConfigError
 from cxlist.report.masking import ContactMasker, SecretRedactor
 
 __all__ = [
-    "GENESIS",
+    "AUDIT_KEY_ENV",
+    "GENESIS_LABEL",
     "AuditLog",
+    "LogHead",
     "VerifyResult",
+    "audit_key",
     "describe_event",
     "events_for_run",
+    "log_head",
     "verify_chain",
 ]
 
-GENESIS = hashlib.sha256(b"").hexdigest()
+AUDIT_KEY_ENV = "CXLIST_AUDIT_KEY"
+KEY_FILE_NAME = "audit.key"
+#: What line 1's ``prev`` is the MAC of.
+GENESIS_LABEL = b"cxlist audit log v2"
 _CHUNK = 4096
+
+
+def audit_key(
+    log_path: str | os.PathLike[str],
+    *,
+    create: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> bytes:
+    """The audit key: ``CXLIST_AUDIT_KEY`` if set, else ``audit.key`` beside the log (0600),
+    made with 32 random bytes when missing and ``create`` is true.
+
+    Raises :class:`ConfigError` when there is no key to read and ``create`` is false.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get(AUDIT_KEY_ENV, "").strip()
+    if value:
+        return value.encode("utf-8")
+    path = Path(log_path).with_name(KEY_FILE_NAME)
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        if not create:
+            raise ConfigError(
+                f"no audit key: set {AUDIT_KEY_ENV} or restore {path} to verify the log"
+            ) from None
+        return _make_key_file(path)
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read the audit key {path}: {err}") from err
+    if not text:
+        raise ConfigError(f"the audit key file {path} is empty")
+    return text.encode("ascii")
+
+
+def _make_key_file(path: Path) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another writer made it first: use theirs
+        return path.read_text(encoding="ascii").strip().encode("ascii")
+    try:
+        os.write(fd, (text + "\n").encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return text.encode("ascii")
 
 
 def _canonical(record: Mapping[str, Any]) -> bytes:
@@ -52,12 +116,16 @@ def _canonical(record: Mapping[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _mac(key: bytes, data: bytes) -> str:
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
-def _content_hash(record: Mapping[str, Any]) -> str:
-    return _sha256(_canonical({k: v for k, v in record.items() if k != "hash"}))
+def _content_hash(key: bytes, record: Mapping[str, Any]) -> str:
+    return _mac(key, _canonical({k: v for k, v in record.items() if k != "hash"}))
+
+
+def _genesis(key: bytes) -> str:
+    return _mac(key, GENESIS_LABEL)
 
 
 def _head_path(path: Path) -> Path:
@@ -89,13 +157,51 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-class _ChainWriter:
-    """The structlog "logger" at the end of the chain: appends one hashed line under a lock."""
+@dataclass(frozen=True)
+class LogHead:
+    """Where the log ends: how many lines it has and the MAC of the last one."""
 
-    def __init__(self, path: Path) -> None:
+    lines: int
+    last: str
+
+
+def _head_mac(key: bytes, lines: int, last: str) -> str:
+    return _mac(key, f"head\x1f{lines}\x1f{last}".encode())
+
+
+def _read_head(path: Path, key: bytes) -> LogHead | None:
+    """The sidecar's head when it is there and its own MAC holds; None otherwise."""
+    try:
+        data = json.loads(_head_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    lines, last, mac = data.get("lines"), data.get("last"), data.get("mac")
+    if not (isinstance(lines, int) and isinstance(last, str) and isinstance(mac, str)):
+        return None
+    if not hmac.compare_digest(mac, _head_mac(key, lines, last)):
+        return None
+    return LogHead(lines, last)
+
+
+def _count_lines(fd: int) -> int:
+    count, pos = 0, 0
+    while block := os.pread(fd, 1 << 20, pos):
+        count += block.count(b"\n")
+        pos += len(block)
+    return count
+
+
+class _ChainWriter:
+    """The structlog "logger" at the end of the chain: appends one keyed line under a lock."""
+
+    def __init__(self, path: Path, key: Callable[[], bytes]) -> None:
         self.path = path
+        self._key = key
 
     def msg(self, **event: Any) -> None:
+        key = self._key()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -103,19 +209,60 @@ class _ChainWriter:
             last, ends_clean = _tail(fd)
             if not ends_clean:
                 _write_all(fd, b"\n")  # close a line cut short by a crash; verify reports it
-            record = {**event, "prev": GENESIS if last is None else _sha256(last)}
-            record["hash"] = _content_hash(record)
+            lines = self._lines_before(fd, key, last)
+            record = {**event, "prev": _genesis(key) if last is None else _mac(key, last)}
+            record["hash"] = _content_hash(key, record)
             line = _canonical(record)
             _write_all(fd, line + b"\n")
-            self._write_head(_sha256(line))
+            self._write_head(key, LogHead(lines + 1, _mac(key, line)))
         finally:
             os.close(fd)  # releases the lock
 
-    def _write_head(self, last_hash: str) -> None:
-        head = _head_path(self.path)
-        tmp = head.with_name(head.name + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"last": last_hash}) + "\n", encoding="utf-8")
-        os.replace(tmp, head)
+    def _lines_before(self, fd: int, key: bytes, last: bytes | None) -> int:
+        """The line count now: from the sidecar when it matches the tail, else counted."""
+        if last is None:
+            return 0
+        head = _read_head(self.path, key)
+        if head is not None and hmac.compare_digest(head.last, _mac(key, last)):
+            return head.lines
+        return _count_lines(fd)
+
+    def _write_head(self, key: bytes, head: LogHead) -> None:
+        sidecar = _head_path(self.path)
+        tmp = sidecar.with_name(sidecar.name + f".{os.getpid()}.tmp")
+        data = {
+            "lines": head.lines,
+            "last": head.last,
+            "mac": _head_mac(key, head.lines, head.last),
+        }
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            _write_all(fd, (json.dumps(data) + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
+        os.replace(tmp, sidecar)
+
+
+def log_head(path: str | os.PathLike[str], key: bytes | None = None) -> LogHead:
+    """The log's head as it is on disk now (0 lines for a missing log): what the journal
+    records as an anchor at the end of each run."""
+    log = Path(path)
+    if not log.is_file():
+        return LogHead(0, "")
+    key = key if key is not None else audit_key(log)
+    fd = os.open(log, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        last, _ = _tail(fd)
+        if last is None:
+            return LogHead(0, "")
+        head = _read_head(log, key)
+        mac = _mac(key, last)
+        if head is not None and hmac.compare_digest(head.last, mac):
+            return head
+        return LogHead(_count_lines(fd), mac)
+    finally:
+        os.close(fd)
 
 
 class _Timestamper:
@@ -137,11 +284,12 @@ def _to_kwargs(
 
 
 class AuditLog:
-    """Append-only, hash-chained JSON-lines audit log at ``path``.
+    """Append-only, keyed hash-chained JSON-lines audit log at ``path``.
 
     ``bind(run_id=..., campaign=..., list=...)`` returns a log that adds that context to each
     event; ``event(name, ...)`` appends one line. ``known_secrets`` are scrubbed from every value
-    wherever they appear; ``clock`` returns unix seconds for the ``timestamp`` field.
+    wherever they appear; ``clock`` returns unix seconds for the ``timestamp`` field; ``key`` is
+    the chain's key (default: :func:`audit_key`, read at the first append).
     """
 
     def __init__(
@@ -150,8 +298,10 @@ class AuditLog:
         *,
         known_secrets: Iterable[str] = (),
         clock: Callable[[], float] = time.time,
+        key: bytes | None = None,
     ) -> None:
         self.path = Path(path)
+        self._key = key
         processors: list[Any] = [
             SecretRedactor(known_secrets),
             ContactMasker(),
@@ -159,11 +309,21 @@ class AuditLog:
             _to_kwargs,
         ]
         self._logger: Any = structlog.wrap_logger(
-            _ChainWriter(self.path),
+            _ChainWriter(self.path, self.key),
             processors=processors,
             wrapper_class=structlog.BoundLogger,
             context_class=dict,
         )
+
+    def key(self) -> bytes:
+        """The chain's key (resolved once, on first use)."""
+        if self._key is None:
+            self._key = audit_key(self.path)
+        return self._key
+
+    def head(self) -> LogHead:
+        """The log's head now: line count and last line's MAC (what the journal anchors)."""
+        return log_head(self.path, self.key())
 
     def bind(self, **context: Any) -> AuditLog:
         """Return a log writing to the same file that adds ``context`` to every event."""
@@ -222,7 +382,8 @@ class AuditLog:
 class VerifyResult:
     """The outcome of :func:`verify_chain`.
 
-    ``first_bad_line`` is 1-based; ``why`` says what broke.
+    ``first_bad_line`` is 1-based; ``why`` says what broke; :attr:`message` is the one line
+    ``cxlist audit verify`` prints.
     """
 
     ok: bool
@@ -230,8 +391,25 @@ class VerifyResult:
     first_bad_line: int | None = None
     why: str | None = None
 
+    @property
+    def message(self) -> str:
+        """``"N lines, chain intact"``, or what is wrong and where."""
+        if self.ok:
+            return f"{self.lines} lines, chain intact"
+        why = self.why or "broken"
+        if self.first_bad_line is None or " missing " in why:
+            return why
+        return f"line {self.first_bad_line}: {why}"
 
-def _check_line(raw: bytes, expected_prev: str, number: int) -> str | None:
+
+def _missing(expected: int, count: int) -> VerifyResult:
+    gone = expected - count
+    plural = "line" if gone == 1 else "lines"
+    where = f"after line {count}" if count else "(the log is empty)"
+    return VerifyResult(False, count, count + 1, f"{gone} {plural} missing {where}")
+
+
+def _check_line(raw: bytes, expected_prev: str, number: int, key: bytes) -> str | None:
     """Return why line ``number`` breaks the chain, or None when it holds."""
     if not raw.endswith(b"\n"):
         return "line is cut short (no newline)"
@@ -243,47 +421,66 @@ def _check_line(raw: bytes, expected_prev: str, number: int) -> str | None:
         isinstance(record.get(k), str) for k in ("prev", "hash")
     ):
         return "line has no prev/hash"
-    if record["prev"] != expected_prev:
+    if not hmac.compare_digest(record["hash"], _content_hash(key, record)):
+        return "content does not match its keyed hash (edited, or written without the audit key)"
+    if not hmac.compare_digest(record["prev"], expected_prev):
         where = "the start of the log" if number == 1 else f"line {number - 1}"
         return f"prev does not match {where} (a line was inserted, deleted or changed)"
-    if record["hash"] != _content_hash(record):
-        return "content does not match its hash (the line was edited)"
     return None
 
 
-def _read_head(path: Path) -> str | None:
-    try:
-        data = json.loads(_head_path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    last = data.get("last") if isinstance(data, dict) else None
-    return last if isinstance(last, str) else None
+def verify_chain(
+    path: str | os.PathLike[str],
+    *,
+    key: bytes | None = None,
+    anchors: Sequence[tuple[int, str]] = (),
+) -> VerifyResult:
+    """Check every line of the log at ``path`` under ``key`` (default: :func:`audit_key`, not
+    created); report the first thing that is wrong.
 
-
-def verify_chain(path: str | os.PathLike[str]) -> VerifyResult:
-    """Check every line of the log at ``path``; report the first line that breaks the chain.
-
-    Also compares the end of the file with the ``.head`` sidecar when it exists, so lines cut
-    from the end are reported at the first missing line. A missing file is not ok.
+    Then the end of the log is checked against the keyed ``.head`` sidecar and against each
+    of ``anchors`` (``(lines, last MAC)`` pairs the journal recorded at the end of runs): a log
+    shorter than a head is reported as ``"3 lines missing after line 17"``; a log whose line
+    at an anchor is not the anchored one was rewritten. A missing file is not ok.
     """
     log = Path(path)
     if not log.is_file():
         return VerifyResult(ok=False, lines=0, why=f"no audit log at {log}")
-    expected, before_last, count = GENESIS, GENESIS, 0
+    try:
+        key = key if key is not None else audit_key(log, create=False)
+    except ConfigError as err:
+        return VerifyResult(ok=False, lines=0, why=str(err))
+    macs: list[str] = []
+    expected = _genesis(key)
     with log.open("rb") as f:
         for count, raw in enumerate(f, start=1):
-            why = _check_line(raw, expected, count)
+            why = _check_line(raw, expected, count, key)
             if why is not None:
                 return VerifyResult(ok=False, lines=count, first_bad_line=count, why=why)
-            before_last, expected = expected, _sha256(raw[:-1])
-    head = _read_head(log)
-    if head is not None and head not in (expected, before_last):
-        return VerifyResult(
-            ok=False,
-            lines=count,
-            first_bad_line=count + 1,
-            why="the log ends before the last line it recorded (truncated)",
-        )
+            expected = _mac(key, raw[:-1])
+            macs.append(expected)
+    return _check_heads(macs, _read_head(log, key), anchors)
+
+
+def _check_heads(
+    macs: list[str], head: LogHead | None, anchors: Sequence[tuple[int, str]]
+) -> VerifyResult:
+    """Compare the chain's line MACs with the sidecar head and the journal's anchors."""
+    count = len(macs)
+    heads = [(n, last, "the journal") for n, last in anchors]
+    if head is not None:
+        heads.append((head.lines, head.last, "the .head file"))
+    longest = max((n for n, _, _ in heads), default=0)
+    if longest > count:
+        return _missing(longest, count)
+    for n, last, source in heads:
+        if n and not hmac.compare_digest(macs[n - 1], last):
+            return VerifyResult(
+                ok=False,
+                lines=count,
+                first_bad_line=n,
+                why=f"this is not the line {source} recorded as line {n} (the log was rewritten)",
+            )
     return VerifyResult(ok=True, lines=count)
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "OutboxDb",
     "OutboxEntry",
     "enqueue",
+    "insert_entry",
     "list_outbox",
     "open_outbox",
 ]
@@ -85,7 +86,7 @@ def open_outbox(db: OutboxDb) -> Iterator[sqlite3.Connection]:
         db.execute(_SCHEMA)
         yield db
         return
-    conn = sqlite3.connect(os.fspath(db), timeout=30)
+    conn = sqlite3.connect(os.fspath(db), timeout=30, check_same_thread=False)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=30000")
@@ -120,14 +121,28 @@ def enqueue(
     if event_id and in_body and event_id != in_body:
         raise ValueError("event_id differs from the payload's eventId")
     chosen = event_id or str(in_body or "") or str(uuid.uuid4())
-    now = clock()
     with open_outbox(db) as conn, conn:
-        conn.execute(
-            "INSERT OR IGNORE INTO webhook_outbox "
-            "(event_id, url, body, signed, created_at, next_attempt_at) VALUES (?,?,?,?,?,?)",
-            (chosen, url, _encode(payload), int(signed), now, now),
-        )
+        insert_entry(conn, url, payload, event_id=chosen, signed=signed, now=clock())
     return chosen
+
+
+def insert_entry(
+    conn: sqlite3.Connection,
+    url: str,
+    payload: Mapping[str, Any],
+    *,
+    event_id: str,
+    signed: bool,
+    now: float,
+) -> None:
+    """Insert one pending entry on ``conn`` without committing (the caller's transaction
+    decides); the same (event id, URL) again is a no-op."""
+    conn.execute(_SCHEMA)
+    conn.execute(
+        "INSERT OR IGNORE INTO webhook_outbox "
+        "(event_id, url, body, signed, created_at, next_attempt_at) VALUES (?,?,?,?,?,?)",
+        (event_id, url, _encode(payload), int(signed), now, now),
+    )
 
 
 def _entry(row: tuple[Any, ...]) -> OutboxEntry:

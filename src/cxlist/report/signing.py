@@ -88,9 +88,11 @@ def _parse_header(header: str | None) -> tuple[int, list[str]]:
             timestamps.append(value)
         elif key == _SCHEME:
             signatures.append(value)
-    if len(timestamps) != 1 or not timestamps[0].isdigit():
+    stamp = timestamps[0] if len(timestamps) == 1 else ""
+    # isdigit() alone lets "²" or "١" through, which int() refuses with a ValueError
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:
         raise MalformedSignatureError("signature header needs exactly one integer t=")
-    return int(timestamps[0]), signatures
+    return int(stamp), signatures
 
 
 def verify_signature(

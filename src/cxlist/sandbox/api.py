@@ -209,8 +209,8 @@ def _add_answer(store: SandboxStore, list_id: str, raw: bytes, faults: Faults) -
         return too_large
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "invalid_request", "the body is not valid JSON")
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
+        return _error(400, "invalid_request", "the body is not valid JSON (or nested too deeply)")
     items_raw = body.get("items") if isinstance(body, dict) else None
     if isinstance(items_raw, list) and len(items_raw) > max_items:
         return too_large

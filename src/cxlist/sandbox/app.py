@@ -1,7 +1,14 @@
 """The sandbox as an ASGI application: routes, bearer auth, scopes, fault injection,
 ``X-Request-Id`` on every answer, and the ``/_sandbox`` control endpoints.
 
-Control endpoints (no token needed; loopback tool) exist only when ``control=True``:
+Limits apply before anything else, authentication included: a body over its route's limit
+(:func:`body_limit`: 64 KiB for the token endpoint, 1 MiB for control endpoints, 16 MiB for the
+rest) is answered 413 without being read whole, and JSON nested deeper than the decoder allows
+is a 400, not a 500.
+
+Control endpoints exist only when ``control=True``; they need no token on loopback, and the
+``X-Sandbox-Control-Token`` header when the app is given a ``control_token`` (which the server
+requires when it is bound to a non-loopback address):
 
 - ``GET /_sandbox/faults``: the fault settings and the call counters;
 - ``PUT /_sandbox/faults``: replace the settings (keys left out take their defaults);
@@ -16,6 +23,7 @@ Setting faults restarts the call counters, the random source and the rate bucket
 
 from __future__ import annotations
 
+import hmac
 import json
 import time
 import uuid
@@ -51,6 +59,41 @@ from cxlist.sandbox.webhook_sink import webhook_sink_routes
 __all__ = ["SandboxApp", "SandboxState", "create_app"]
 
 Handler = Callable[[Request, str], Awaitable[Response]]
+CONTROL_TOKEN_HEADER = "X-Sandbox-Control-Token"  # noqa: S105 - a header name
+_KIB = 1024
+
+
+def body_limit(path: str) -> int:
+    """The largest body accepted on ``path``, checked before auth and before reading it."""
+    if path.startswith("/as/") or path.endswith("/token"):
+        return 64 * _KIB
+    if path.startswith("/_sandbox/"):
+        return 1024 * _KIB
+    return 16 * 1024 * _KIB
+
+
+class _Disconnected(Exception):
+    """The client went away before its body was complete: nothing is to be served."""
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None as soon as it grows past ``limit`` (not read further).
+
+    Raises :class:`_Disconnected` when the client hangs up before the body is complete: a
+    truncated body must never be served (and its answer stored under an idempotency key)."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise _Disconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(parts)
 
 
 class DroppedConnection(Exception):
@@ -160,6 +203,8 @@ async def _set_faults(request: Request) -> Response:
         state.set_faults(Faults.from_json(data, base))
     except (ValueError, ConfigError) as exc:
         return problem(400, "invalid_request", str(exc))
+    except RecursionError:
+        return problem(400, "invalid_request", "the body is nested too deeply")
     return await _get_faults(request)
 
 
@@ -212,14 +257,56 @@ class SandboxApp:
     """The ASGI entry: gives every answer an ``X-Request-Id`` and closes the connection,
     with no answer at all, when a fault says to drop it."""
 
-    def __init__(self, inner: Starlette, state: SandboxState) -> None:
+    def __init__(
+        self, inner: Starlette, state: SandboxState, control_token: str | None = None
+    ) -> None:
         self.inner = inner
         self.state = state
+        self.control_token = control_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.inner(scope, receive, send)
             return
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        limit = body_limit(scope["path"])
+        try:
+            body = await _read_body(receive, limit)
+        except _Disconnected:
+            return
+        if body is None:
+            await _too_large(limit)(scope, receive, send)
+            return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self._serve(scope, replay, send)
+
+    def _refusal(self, scope: Scope) -> Response | None:
+        """413 for a declared body over the limit; 401 for a control call without the token."""
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        declared = headers.get(b"content-length", b"")
+        limit = body_limit(scope["path"])
+        if declared.isdigit() and int(declared) > limit:
+            return _too_large(limit)
+        if self.control_token and scope["path"].startswith("/_sandbox/"):
+            given = headers.get(CONTROL_TOKEN_HEADER.lower().encode(), b"")
+            if not hmac.compare_digest(given, self.control_token.encode()):
+                return problem(
+                    401, "invalid_token", f"control endpoints need {CONTROL_TOKEN_HEADER}"
+                )
+        return None
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         flags = RequestFlags()
         scope[FLAGS_KEY] = flags
         request_id = f"req-{uuid.uuid4().hex[:20]}"
@@ -249,6 +336,14 @@ class SandboxApp:
         await protocol.drop()
 
 
+def _too_large(limit: int) -> Response:
+    return JSONResponse(
+        {"error": "payload_too_large", "message": f"the body is over {limit} bytes"},
+        status_code=413,
+        headers={"Connection": "close"},
+    )
+
+
 def create_app(
     store: SandboxStore,
     seed: Seed | None = None,
@@ -257,11 +352,13 @@ def create_app(
     control: bool = True,
     webhook_secret: str | None = None,
     clock: Callable[[], float] = time.time,
+    control_token: str | None = None,
 ) -> SandboxApp:
     """Build the sandbox app over ``store``, seeding it with ``seed`` (kept for reset).
 
     ``control`` serves the ``/_sandbox`` endpoints (faults, reset, webhook sink);
-    ``webhook_secret`` makes the sink require valid ``X-Cxlist-Signature`` headers.
+    ``webhook_secret`` makes the sink require valid ``X-Cxlist-Signature`` headers;
+    ``control_token`` makes the control endpoints require it in ``X-Sandbox-Control-Token``.
     """
     seed = seed or Seed()
     store.apply_seed(seed)
@@ -270,4 +367,4 @@ def create_app(
     routes = _routes(state, control, webhook_secret)
     inner = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     inner.state.sandbox = state
-    return SandboxApp(inner, state)
+    return SandboxApp(inner, state, control_token)

@@ -4,16 +4,24 @@ the foreground for ``cxlist sandbox serve`` (:func:`serve_forever`).
 Both run uvicorn (h11) on a socket bound here, so that port 0 yields a free port known
 before the first request. A small protocol subclass keeps each open connection by its
 client address, so that a fault can close the socket with no answer at all (not a 500).
+
+The sandbox is a loopback tool. Bound to any other address it warns on stderr, and its control
+endpoints (faults, reset, webhook sink), which take no OAuth token, then require
+``X-Sandbox-Control-Token`` with the value of ``CXLIST_SANDBOX_CONTROL_TOKEN``: without that
+variable such a bind is refused (or serve with ``control=False``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
+import os
 import signal
 import socket
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -22,7 +30,8 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from cxlist.sandbox.app import SandboxApp, SandboxState, create_app
+from cxlist.errors import ConfigError
+from cxlist.sandbox.app import CONTROL_TOKEN_HEADER, SandboxApp, SandboxState, create_app
 from cxlist.sandbox.faults import Faults
 from cxlist.sandbox.seed import Seed, load_seed
 from cxlist.sandbox.store import SandboxStore
@@ -31,6 +40,42 @@ from cxlist.sandbox.webhook_sink import WEBHOOK_SINK_PATH, WebhookSinkStore
 __all__ = ["RunningSandbox", "bind_socket", "build_server", "serve_forever", "serve_in_thread"]
 
 _START_TIMEOUT_S = 10.0
+CONTROL_TOKEN_ENV = "CXLIST_SANDBOX_CONTROL_TOKEN"  # noqa: S105 - a variable's name
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure(
+    host: str, control: bool, environ: dict[str, str] | None = None
+) -> tuple[str | None, str | None]:
+    """For a bind to ``host``: the warning to print (None on loopback) and the control token
+    the control endpoints then require. Raises ConfigError for a non-loopback bind with
+    control endpoints and no ``CXLIST_SANDBOX_CONTROL_TOKEN``."""
+    if is_loopback(host):
+        return None, None
+    env = os.environ if environ is None else environ
+    warning = (
+        f"warning: the sandbox is bound to {host}, not loopback: anyone who can reach it can"
+        " use its fake tenant"
+    )
+    if not control:
+        return warning, None
+    token = env.get(CONTROL_TOKEN_ENV, "").strip()
+    if not token:
+        raise ConfigError(
+            f"binding to {host} would expose the control endpoints (faults, reset) without"
+            f" auth: set {CONTROL_TOKEN_ENV} (then send it as {CONTROL_TOKEN_HEADER}), or"
+            " serve without control endpoints"
+        )
+    return warning + f"; control endpoints need {CONTROL_TOKEN_HEADER}", token
 
 
 def _protocol_for(connections: dict[Any, Any]) -> type[H11Protocol]:
@@ -177,10 +222,19 @@ def serve_in_thread(
     """Serve a sandbox on ``host:port`` in a thread for the ``with`` block, then stop it.
 
     ``db`` None keeps the state in memory; a path keeps it in that SQLite file across
-    restarts. Raises RuntimeError if the server does not start within 10 seconds.
+    restarts. Raises RuntimeError if the server does not start within 10 seconds. A
+    non-loopback ``host`` follows :func:`exposure`'s rules.
     """
+    _, token = exposure(host, control)
     store = SandboxStore(db)
-    app = create_app(store, load_seed(seed), faults, control=control, webhook_secret=webhook_secret)
+    app = create_app(
+        store,
+        load_seed(seed),
+        faults,
+        control=control,
+        webhook_secret=webhook_secret,
+        control_token=token,
+    )
     server = build_server(app)
     sock = bind_socket(host, port)
     thread = threading.Thread(
@@ -218,13 +272,23 @@ def serve_forever(
     control: bool = True,
     webhook_secret: str | None = None,
     on_listening: Any = None,
+    on_warning: Callable[[str], object] | None = None,
 ) -> None:
     """Serve in the foreground until SIGINT or SIGTERM; call ``on_listening(base_url)``
-    once the socket is bound."""
+    once the socket is bound. A non-loopback ``host`` is warned about (``on_warning``,
+    default stderr) and needs a control token (see :func:`exposure`)."""
+    warning, token = exposure(host, control)
+    if warning is not None:
+        (on_warning or (lambda text: print(text, file=sys.stderr)))(warning)
     store = SandboxStore(db)
     try:
         app = create_app(
-            store, load_seed(seed), faults, control=control, webhook_secret=webhook_secret
+            store,
+            load_seed(seed),
+            faults,
+            control=control,
+            webhook_secret=webhook_secret,
+            control_token=token,
         )
         server = build_server(app)
         sock = bind_socket(host, port)

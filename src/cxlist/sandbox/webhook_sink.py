@@ -89,7 +89,7 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 def _decoded(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         return body.decode("utf-8", errors="replace")
 
 

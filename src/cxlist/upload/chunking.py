@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from cxlist.model import ChunkLimits, PlannedItem
 
-__all__ = ["chunk_items", "idempotency_key"]
+__all__ = ["chunk_items", "idempotency_key", "items_digest"]
 
 
 def chunk_items(
@@ -50,3 +50,16 @@ def idempotency_key(run_id: str, list_id: str, items: Sequence[PlannedItem]) -> 
     for item in items:
         digest.update(f"\x1e{item.row}\x1f{item.key_value}\x1f{item.priority}".encode())
     return f"cxl-{run_id}-{digest.hexdigest()[:40]}"
+
+
+def items_digest(items: Sequence[PlannedItem]) -> str:
+    """A digest of everything a request carries for ``items`` (rows, keys, priorities, fields
+    in a canonical order): journaled with an attempt, so a resend can prove it sends the very
+    body the key was first used with."""
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(f"\x1e{item.row}\x1f{item.key_name}\x1f{item.key_value}".encode())
+        digest.update(f"\x1f{item.priority}".encode())
+        for name in sorted(item.fields):
+            digest.update(f"\x1d{name}\x1f{item.fields[name]}".encode())
+    return digest.hexdigest()

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cxlist.api.backend import Backend
+from cxlist.crashpoints import crash_point
 from cxlist.errors import (
     ApiError,
     CapacityExceededError,
@@ -42,7 +43,7 @@ from cxlist.errors import (
     ValidationFailedError,
 )
 from cxlist.model import LANDED, AddItemsResult, AttemptState, Disposition, Outcome, PlannedItem
-from cxlist.upload.chunking import chunk_items, idempotency_key
+from cxlist.upload.chunking import chunk_items, idempotency_key, items_digest
 from cxlist.upload.journal import Attempt, Journal
 
 __all__ = ["ChunkListener", "ListTarget", "UploadEngine", "UploadProgress", "UploadReport"]
@@ -230,6 +231,7 @@ class UploadEngine:
             self._settle_unsent(chunk, closed)
             return
         attempt_id, key = self._begin(chunk)
+        crash_point("attempt-journaled")
         self._progress.requests += 1
         self._progress.sent += len(chunk.items)
         try:
@@ -254,6 +256,7 @@ class UploadEngine:
                 chunk, attempt_id, state, self._all(chunk, Disposition.FAILED, str(err)), str(err)
             )
         else:
+            crash_point("attempt-answered")
             self._on_success(chunk, attempt_id, result)
 
     def _begin(self, chunk: _Chunk) -> tuple[int, str]:
@@ -263,7 +266,7 @@ class UploadEngine:
         key = idempotency_key(self._key_scope, chunk.list_id, chunk.items)
         rows = [item.row for item in chunk.items]
         attempt_id = self._journal.begin_attempt(
-            self._run_id, chunk.list_id, chunk.campaign_id, key, rows
+            self._run_id, chunk.list_id, chunk.campaign_id, key, rows, items_digest(chunk.items)
         )
         return attempt_id, key
 

@@ -9,23 +9,35 @@ a crash at any instant, each row is in exactly one of three places:
 - it belongs to an open attempt (``SENDING`` or ``UNCONFIRMED``): resume sends that attempt again
   with the same rows and key, and the server applies it once or replays its first answer;
 - neither: it was never sent, and resume chunks it afresh.
+
+An attempt's idempotency key and rows (in order) are fixed when it is first journaled, with a
+digest of the items it carries: whatever chunk size or concurrency a resume uses, an open
+attempt goes out again with the same rows, the same body and the same key.
+
+One process at a time works on a run: :class:`RunLock` holds an exclusive SQLite lock on a small
+per-run file for the life of the command, which the OS releases if the process dies. The run
+also records the client identity it sends as (dialect and client id, never a secret), because
+the server keeps idempotency keys per client: a resume as another client is refused.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from cxlist.errors import RunError
 from cxlist.model import OPEN_STATES, AttemptState, Disposition, Outcome, RunStatus
+from cxlist.workspace import touch_private, workspace_errors
 
-__all__ = ["Attempt", "Journal", "Outcome", "RunRecord"]
+__all__ = ["Attempt", "AuditAnchor", "Journal", "Outcome", "RunLock", "RunRecord"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -41,7 +53,10 @@ CREATE TABLE IF NOT EXISTS runs (
     planned INTEGER NOT NULL DEFAULT 0,
     upload_seconds REAL NOT NULL DEFAULT 0,
     finished_at TEXT,
-    message TEXT
+    message TEXT,
+    client TEXT,
+    plan_sha256 TEXT,
+    locked_by TEXT
 );
 CREATE TABLE IF NOT EXISTS attempts (
     run_id TEXT NOT NULL REFERENCES runs(run_id),
@@ -55,6 +70,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     started_at TEXT NOT NULL,
     finished_at TEXT,
     note TEXT,
+    digest TEXT,
     PRIMARY KEY (run_id, attempt_id)
 );
 CREATE TABLE IF NOT EXISTS outcomes (
@@ -66,7 +82,24 @@ CREATE TABLE IF NOT EXISTS outcomes (
     attempt_id INTEGER,
     PRIMARY KEY (run_id, row)
 );
+CREATE TABLE IF NOT EXISTS audit_anchors (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    lines INTEGER NOT NULL,
+    last_hash TEXT NOT NULL
+);
 """
+
+#: Columns added after the first release, so that an older workspace is brought up to date.
+_ADDED_COLUMNS = {
+    "runs": (("client", "TEXT"), ("plan_sha256", "TEXT"), ("locked_by", "TEXT")),
+    "attempts": (("digest", "TEXT"),),
+}
+_RUN_COLUMNS = (
+    "run_id, created_at, command, status, dialect, input_path, input_sha256, settings_json,"
+    " rows_read, planned, upload_seconds, finished_at, message, client, plan_sha256"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +113,8 @@ class Attempt:
     rows: tuple[int, ...]
     state: AttemptState
     job_id: str | None = None
+    #: Digest of the items as first sent (None for attempts journaled before digests).
+    digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +134,62 @@ class RunRecord:
     upload_seconds: float
     finished_at: str | None
     message: str | None
+    client: str | None = None
+    plan_sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditAnchor:
+    """The audit log's head as recorded in the journal: its line count and last line's hash."""
+
+    run_id: str
+    lines: int
+    last_hash: str
+
+
+class RunLock:
+    """The one-writer lock of a run: an exclusive transaction on ``<locks>/<run_id>.lock``.
+
+    SQLite takes the file lock; the OS drops it when the process ends, however it ends, so a
+    crashed command never leaves a run locked. :meth:`acquire` does not wait: a run another
+    command holds is refused at once with :class:`RunError`.
+    """
+
+    def __init__(self, path: Path, run_id: str) -> None:
+        self._path = path
+        self._run_id = run_id
+        self._conn: sqlite3.Connection | None = None
+
+    def acquire(self, holder: str = "") -> None:
+        """Take the lock or raise RunError saying who holds it (``holder`` as they said)."""
+        with workspace_errors(self._path):
+            touch_private(self._path)
+            conn = sqlite3.connect(self._path, timeout=0, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=DELETE")
+                conn.execute("BEGIN EXCLUSIVE")
+            except sqlite3.OperationalError as err:
+                conn.close()
+                if "locked" not in str(err) and "busy" not in str(err):
+                    raise
+                who = f" ({holder})" if holder else ""
+                raise RunError(
+                    f"run {self._run_id} is in use by another cxlist command{who}: wait for it"
+                    " to finish (or stop it), then try again"
+                ) from None
+        self._conn = conn
+
+    def release(self) -> None:
+        """Give the lock back (idempotent)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def _now() -> str:
@@ -120,7 +211,17 @@ class Journal:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self._conn.executescript(_SCHEMA)
+        self._where = _db_file(conn)
+        with workspace_errors(self._where):
+            self._conn.executescript(_SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns:
+                if name not in have:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         """Close the connection; the journal must not be used afterwards."""
@@ -128,13 +229,15 @@ class Journal:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        with workspace_errors(self._where):
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     # -- runs -------------------------------------------------------------------------------
 
@@ -147,18 +250,71 @@ class Journal:
         input_path: str,
         input_sha256: str,
         settings: dict[str, Any],
+        client: str | None = None,
     ) -> None:
-        """Record a new run (status ``PLANNING``). ``settings`` must hold no secret."""
+        """Record a new run (status ``PLANNING``). ``settings`` and ``client`` (the identity
+        the run sends as) must hold no secret."""
         with self._tx() as tx:
             tx.execute(
                 "INSERT INTO runs (run_id, created_at, command, status, dialect, input_path,"
-                " input_sha256, settings_json) VALUES (?, ?, ?, 'PLANNING', ?, ?, ?, ?)",
-                (run_id, _now(), command, dialect, input_path, input_sha256, json.dumps(settings)),
+                " input_sha256, settings_json, client) VALUES (?, ?, ?, 'PLANNING', ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    _now(),
+                    command,
+                    dialect,
+                    input_path,
+                    input_sha256,
+                    json.dumps(settings),
+                    client,
+                ),
             )
 
+    def lock(self, lock_path: Path, run_id: str) -> RunLock:
+        """Take the run's lock (refused with RunError while another command holds it) and note
+        this process as its holder; release it with the returned lock."""
+        held = self._conn.execute(
+            "SELECT locked_by FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        lock = RunLock(lock_path, run_id)
+        lock.acquire(held[0] if held and held[0] else "")
+        try:
+            self.update_run(run_id, locked_by=f"pid {os.getpid()} since {_now()}")
+        except BaseException:
+            lock.release()
+            raise
+        return lock
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus,
+        also: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
+        """Set a run's final status, and in the same transaction do ``also`` (queue its
+        webhook events): both happen or neither does."""
+        with self._tx() as tx:
+            tx.execute(
+                "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
+                (status, _now(), run_id),
+            )
+            if also is not None:
+                also(tx)
+
     def update_run(self, run_id: str, **fields: Any) -> None:
-        """Set columns of a run: status, rows_read, planned, message, finished_at."""
-        allowed = {"status", "rows_read", "planned", "message", "finished_at"}
+        """Set columns of a run: status, rows_read, planned, message, finished_at, client,
+        plan_sha256, locked_by."""
+        allowed = {
+            "status",
+            "rows_read",
+            "planned",
+            "message",
+            "finished_at",
+            "client",
+            "plan_sha256",
+            "locked_by",
+        }
         unknown = set(fields) - allowed
         if unknown:
             raise ValueError(f"not run columns: {sorted(unknown)}")
@@ -177,21 +333,25 @@ class Journal:
     def run(self, run_id: str) -> RunRecord:
         """The run with this id; raises RunError when there is none."""
         row = self._conn.execute(
-            "SELECT run_id, created_at, command, status, dialect, input_path, input_sha256,"
-            " settings_json, rows_read, planned, upload_seconds, finished_at, message"
-            " FROM runs WHERE run_id = ?",
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?",
             (run_id,),
         ).fetchone()
         if row is None:
             raise RunError(f"no run {run_id!r} in this workspace")
         return _run_record(row)
 
+    def has_run(self, run_id: str) -> bool:
+        """True when the run is journaled (reading only: works on a full disk)."""
+        try:
+            row = self._conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        except sqlite3.Error:
+            return False
+        return row is not None
+
     def runs(self, limit: int = 50) -> list[RunRecord]:
         """The most recent runs, newest first."""
         rows = self._conn.execute(
-            "SELECT run_id, created_at, command, status, dialect, input_path, input_sha256,"
-            " settings_json, rows_read, planned, upload_seconds, finished_at, message"
-            " FROM runs ORDER BY created_at DESC, run_id DESC LIMIT ?",
+            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at DESC, run_id DESC LIMIT ?",
             (limit,),
         ).fetchall()
         return [_run_record(r) for r in rows]
@@ -199,9 +359,16 @@ class Journal:
     # -- attempts ---------------------------------------------------------------------------
 
     def begin_attempt(
-        self, run_id: str, list_id: str, campaign_id: str, key: str, rows: Sequence[int]
+        self,
+        run_id: str,
+        list_id: str,
+        campaign_id: str,
+        key: str,
+        rows: Sequence[int],
+        digest: str | None = None,
     ) -> int:
-        """Record an attempt about to be sent; returns its id. Committed before sending."""
+        """Record an attempt about to be sent, with its key, its rows in order and the digest
+        of its items (fixed from now on); returns its id. Committed before sending."""
         with self._tx() as tx:
             (next_id,) = tx.execute(
                 "SELECT COALESCE(MAX(attempt_id), 0) + 1 FROM attempts WHERE run_id = ?",
@@ -209,9 +376,9 @@ class Journal:
             ).fetchone()
             tx.execute(
                 "INSERT INTO attempts (run_id, attempt_id, list_id, campaign_id,"
-                " idempotency_key, rows, state, started_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'SENDING', ?)",
-                (run_id, next_id, list_id, campaign_id, key, _pack(rows), _now()),
+                " idempotency_key, rows, state, started_at, digest)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'SENDING', ?, ?)",
+                (run_id, next_id, list_id, campaign_id, key, _pack(rows), _now(), digest),
             )
         return int(next_id)
 
@@ -269,15 +436,15 @@ class Journal:
     def attempts(self, run_id: str, *, states: Sequence[AttemptState] = ()) -> list[Attempt]:
         """A run's attempts in the order they were made, optionally only those in ``states``."""
         sql = (
-            "SELECT attempt_id, list_id, campaign_id, idempotency_key, rows, state, job_id"
-            " FROM attempts WHERE run_id = ?"
+            "SELECT attempt_id, list_id, campaign_id, idempotency_key, rows, state, job_id,"
+            " digest FROM attempts WHERE run_id = ?"
         )
         if states:
             sql += f" AND state IN ({', '.join('?' * len(states))})"
         rows = self._conn.execute(sql + " ORDER BY attempt_id", (run_id, *states)).fetchall()
         return [
-            Attempt(a, lst, camp, key, _unpack(blob), AttemptState(state), job)
-            for a, lst, camp, key, blob, state, job in rows
+            Attempt(a, lst, camp, key, _unpack(blob), AttemptState(state), job, digest)
+            for a, lst, camp, key, blob, state, job, digest in rows
         ]
 
     def outcomes(self, run_id: str) -> dict[int, Outcome]:
@@ -296,6 +463,32 @@ class Journal:
             )
             return cur.rowcount
 
+    # -- audit anchors ----------------------------------------------------------------------
+
+    def record_anchor(self, anchor: AuditAnchor) -> None:
+        """Remember the audit log's head (lines, last hash) as of now, for ``audit verify``."""
+        with self._tx() as tx:
+            tx.execute(
+                "INSERT INTO audit_anchors (run_id, recorded_at, lines, last_hash)"
+                " VALUES (?, ?, ?, ?)",
+                (anchor.run_id, _now(), anchor.lines, anchor.last_hash),
+            )
+
+    def anchors(self) -> list[AuditAnchor]:
+        """Every recorded audit head, oldest first."""
+        rows = self._conn.execute(
+            "SELECT run_id, lines, last_hash FROM audit_anchors ORDER BY seq"
+        ).fetchall()
+        return [AuditAnchor(r, n, h) for r, n, h in rows]
+
+
+def _db_file(conn: sqlite3.Connection) -> str | None:
+    """The file behind ``conn`` (for error messages); None in memory."""
+    for _, name, path in conn.execute("PRAGMA database_list"):
+        if name == "main" and path:
+            return str(path)
+    return None
+
 
 def _run_record(row: tuple[Any, ...]) -> RunRecord:
     (run_id, created, command, status, dialect, path, sha, settings, read, planned, secs) = row[:11]
@@ -313,4 +506,6 @@ def _run_record(row: tuple[Any, ...]) -> RunRecord:
         upload_seconds=secs,
         finished_at=row[11],
         message=row[12],
+        client=row[13],
+        plan_sha256=row[14],
     )

@@ -124,7 +124,7 @@ async def _body(request: Request) -> dict[str, Any] | None:
         return {}
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         return None
     return data if isinstance(data, dict) else None
 
