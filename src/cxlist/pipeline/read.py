@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import polars as pl
 
 from cxlist.errors import InputError
 
-__all__ = ["read_table"]
+__all__ = ["blank_cells", "read_table"]
 
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
@@ -60,6 +61,23 @@ def read_table(
     if frame.width == 0:
         raise InputError("no columns found", path=str(source))
     return frame
+
+
+def blank_cells(missing_values: Sequence[str] = ()) -> Callable[[pl.Expr], pl.Expr]:
+    """An expression maker: a text column trimmed, with blanks and placeholders made missing.
+
+    A placeholder (``n/a``, ``none``, ``-``...) matches as given and in lower, upper and title
+    case; the comparison is one hash lookup per cell, not a lower-casing of every column.
+    """
+    variants = {"", *missing_values}
+    for value in missing_values:
+        variants.update((value.lower(), value.upper(), value.title()))
+    old = sorted(variants)
+
+    def clean(column: pl.Expr) -> pl.Expr:
+        return column.str.strip_chars().replace(old, [None] * len(old))
+
+    return clean
 
 
 def _first_line(exc: BaseException) -> str:

@@ -20,7 +20,7 @@ from cxlist.pipeline.config import PipelineConfig
 from cxlist.pipeline.dedupe import DedupeStage
 from cxlist.pipeline.mapping import CANONICAL_FIELDS, ColumnMapping, map_columns
 from cxlist.pipeline.plan import PipelineResult, StageStat, count_dispositions
-from cxlist.pipeline.read import read_table
+from cxlist.pipeline.read import blank_cells, read_table
 from cxlist.pipeline.score import ScoreStage
 from cxlist.pipeline.stages import Stage
 from cxlist.pipeline.suppress import SuppressionIndex, SuppressStage
@@ -55,12 +55,14 @@ def _load(source: Path | str | pl.DataFrame, config: PipelineConfig) -> pl.DataF
     )
 
 
-def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
-    """Blanks trimmed and blank cells made missing, plus ``row``, ``disposition``, ``reason``.
+def _prepare(frame: pl.DataFrame, missing_values: Sequence[str] = ()) -> pl.DataFrame:
+    """Blanks trimmed, blank cells and placeholders (``n/a``...) made missing, plus ``row``,
+    ``disposition``, ``reason``.
 
     (Trimming every column is cheaper than finding the columns that need it.)
     """
-    cleaned = [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in frame.columns]
+    clean = blank_cells(missing_values)
+    cleaned = [clean(pl.col(c)).alias(c) for c in frame.columns]
     return frame.with_columns(cleaned).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row"),
         pl.lit(None, dtype=pl.String).alias("disposition"),
@@ -77,6 +79,11 @@ def _send_fields(mapping: ColumnMapping) -> list[str]:
         if name not in CANONICAL_FIELDS and header not in mapping.invalid
     ]
     return [*canonical, "phone_extension", *custom, "score"]
+
+
+def _warnings(mapping: ColumnMapping, scoring: ScoreStage) -> list[str]:
+    """What the user should know before trusting the plan: no phone column, scoring fields."""
+    return [*mapping.warnings, *scoring.missing_fields(set(mapping.fields.values()))]
 
 
 def _index(
@@ -149,7 +156,7 @@ def run_pipeline(
     started = perf_counter()
     mapped, mapping = map_columns(raw, settings.columns)
     del raw  # the mapped frame shares its columns; keep one reference only
-    frame = _prepare(mapped)
+    frame = _prepare(mapped, settings.input.missing_values)
     del mapped
     stats.append(StageStat("map", frame.height, perf_counter() - started))
     report("map", frame.height)
@@ -158,11 +165,18 @@ def run_pipeline(
     index = _index(suppressions, settings, dnc_files, now)
     stats.append(StageStat("suppression_index", len(index), perf_counter() - started))
     report("suppression_index", len(index))
+    require_phone = settings.validate_.require_phone
+    scoring = ScoreStage(settings.scoring)
     row_local: list[Stage] = [
-        NormalizeStage(settings.normalize),
-        ValidateStage(mapping, send_fields, settings.validate_.rules),
-        SuppressStage(index, settings.suppress.by),
-        ScoreStage(settings.scoring),
+        NormalizeStage(settings.normalize, mapping),
+        ValidateStage(mapping, send_fields, settings.validate_.rules, require_phone=require_phone),
+        SuppressStage(
+            index,
+            settings.suppress.by,
+            phones=mapping.phones or ("phone_number",),
+            require_phone=require_phone,
+        ),
+        scoring,
     ]
     frame = _run_in_batches(frame, row_local, stats, report)
     whole: list[Stage] = [
@@ -188,4 +202,5 @@ def run_pipeline(
         counts=counts,
         stage_stats=stats,
         list_order=[rule.id for rule in settings.lists],
+        warnings=_warnings(mapping, scoring),
     )

@@ -7,6 +7,8 @@ use, a file without their columns scores as if those columns were empty.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
+
 import polars as pl
 
 from cxlist.pipeline.config import ScoreRule, ScoringConfig
@@ -25,6 +27,20 @@ class ScoreStage:
     def __init__(self, config: ScoringConfig) -> None:
         self.config = config
         self.builtin = "rules" not in config.model_fields_set
+
+    def missing_fields(self, columns: Collection[str]) -> list[str]:
+        """A warning per scoring rule whose field the file lacks (every contact then gets
+        that rule's default: the rule never matches)."""
+        notes = []
+        for rule in self.config.rules:
+            expression = parse_expression(rule.when, rule=f"scoring.rules {rule.name!r}")
+            missing = sorted(set(_fields(expression.tree)) - set(columns))
+            if missing:
+                notes.append(
+                    f"scoring rule {rule.name!r}: no field {', '.join(map(repr, missing))} in "
+                    "the file; every contact gets the default there"
+                )
+        return notes
 
     def _adds(self, frame: pl.DataFrame) -> list[pl.Expr]:
         groups: dict[str, list[ScoreRule]] = {}
@@ -58,3 +74,16 @@ class ScoreStage:
         score = total.clip(self.config.min, self.config.max).alias("score")
         scored = work.lazy().select(score).collect()["score"]  # lazy: shared parts run once
         return frame.with_columns(scored, (scored // 10).alias("priority"))
+
+
+def _fields(tree: object) -> Iterator[str]:
+    """The column names a parsed rule reads (its ``("col", name, pos)`` nodes)."""
+    if isinstance(tree, tuple):
+        if len(tree) == 3 and tree[0] == "col":
+            yield str(tree[1])
+            return
+        for part in tree:
+            yield from _fields(part)
+    elif isinstance(tree, list):
+        for part in tree:
+            yield from _fields(part)

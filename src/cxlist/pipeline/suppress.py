@@ -13,18 +13,26 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import polars as pl
 
 from cxlist.api.backend import Suppression
 from cxlist.errors import InputError
+from cxlist.pipeline.dialable import NO_PHONE, dialable_order, dropped_text, slot_columns
 from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.mapping import map_columns
 from cxlist.pipeline.phones import E164, normalize_phones
 from cxlist.pipeline.read import read_table
 from cxlist.pipeline.stages import dispose, nulls
 
-__all__ = ["SuppressStage", "SuppressionIndex", "read_dnc_file"]
+__all__ = [
+    "PhoneSource",
+    "SuppressStage",
+    "SuppressionIndex",
+    "read_dnc_file",
+    "suppressed_numbers",
+]
 
 _SCHEMA = {"value": pl.String, "source": pl.String}
 _NATIONAL_DNC = r"^\s*(\d{3})\s*[,|\t ]\s*(\d{7})\s*$"
@@ -127,6 +135,46 @@ class SuppressionIndex:
         reason = nulls("suppressed", phones.len(), pl.String)
         return reason.scatter(found["_at"], found["_why"])
 
+    def suppressed_phones(self, numbers: pl.Series) -> pl.DataFrame:
+        """Which of ``numbers`` (E.164) this index suppresses: ``value`` and ``source``, one row
+        per (number, source) found. (The per-number check every phone source offers.)"""
+        return _found(numbers, self.phones)
+
+
+class PhoneSource(Protocol):
+    """A source of phone suppressions: the campaign's list, DNC files, a national registry."""
+
+    def suppressed_phones(self, numbers: pl.Series) -> pl.DataFrame:
+        """``value``, ``source`` for each of ``numbers`` (E.164) the source suppresses."""
+        ...
+
+
+def suppressed_numbers(numbers: pl.Series, sources: Sequence[PhoneSource]) -> pl.DataFrame:
+    """Each suppressed number among ``numbers`` once, with every source that suppresses it:
+    ``value``, ``sources`` (``, ``-joined, in source order). Numbers are checked once each,
+    however many contacts or phone slots carry them."""
+    distinct = numbers.drop_nulls().unique()
+    found = [source.suppressed_phones(distinct) for source in sources]
+    if not found:
+        return pl.DataFrame(schema={"value": pl.String, "sources": pl.String})
+    return (
+        pl.concat(found)
+        .unique(maintain_order=True)
+        .group_by("value", maintain_order=True)
+        .agg(pl.col("source").str.join(", ").alias("sources"))
+    )
+
+
+def _found(values: pl.Series, index: pl.DataFrame) -> pl.DataFrame:
+    """(value, source) for the ``values`` found in ``index`` (hash-prefiltered, then joined)."""
+    if index.height == 0 or values.len() == 0:
+        return pl.DataFrame(schema=_SCHEMA)
+    known = index["value"].hash().implode()
+    candidates = pl.DataFrame({"value": values.cast(pl.String)}).filter(
+        pl.col("value").hash().is_in(known) & pl.col("value").is_not_null()
+    )
+    return candidates.join(index, on="value", how="inner").select("value", "source")
+
 
 def _lookup(values: pl.Series, index: pl.DataFrame, field: str) -> pl.DataFrame:
     """(_at, _why) for the positions of ``values`` found in ``index``.
@@ -204,24 +252,82 @@ def _lines(source: Path) -> pl.Series:
 
 
 class SuppressStage:
-    """SUPPRESSED, with the matching value and its source, for rows in the index."""
+    """Each phone checked on its own against every phone source: a suppressed number is dropped
+    from its contact, which keeps its other numbers. A contact is SUPPRESSED when its email is
+    suppressed, or when a number was suppressed and nothing dialable is left (with
+    ``require_phone = false`` a valid email is enough to keep it). Then the numbers left are
+    packed into ``phone_number``, ``phone_number_2``... in dialing order, and ``dropped_phones``
+    says which numbers went and why."""
 
     name = "suppress"
 
-    def __init__(self, index: SuppressionIndex, by: Sequence[str] = ("phone_number", "email")):
+    def __init__(
+        self,
+        index: SuppressionIndex,
+        by: Sequence[str] = ("phone_number", "email"),
+        *,
+        phones: Sequence[str] = ("phone_number",),
+        require_phone: bool = True,
+        sources: Sequence[PhoneSource] = (),
+    ):
         self.index = index
         self.by = tuple(by)
+        self.phones = tuple(phones)
+        self.require_phone = require_phone
+        self.sources: tuple[PhoneSource, ...] = (index, *sources)
+
+    def _drop_suppressed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Suppressed numbers removed from their slots, their fate in the slot's scratch."""
+        stacked = pl.concat([frame[p] for p in self.phones])
+        found = suppressed_numbers(stacked, self.sources)
+        if found.height == 0:
+            return frame.with_columns(pl.lit(False).alias("_any_suppressed"))
+        hit = found["value"].implode()
+        columns: list[pl.Expr] = []
+        flags = []
+        for slot, name in enumerate(self.phones):
+            _, why, drop = slot_columns(slot)
+            number = pl.col(name)
+            sources = number.replace_strict(
+                found["value"], found["sources"], default=None, return_dtype=pl.String
+            )
+            taken = number.is_in(hit).fill_null(False)
+            flags.append(taken)
+            columns += [
+                pl.when(taken).then(None).otherwise(number).alias(name),
+                pl.when(taken)
+                .then(pl.format(f"{name} {{}} on {{}}", number, sources))
+                .otherwise(pl.col(why))
+                .alias(why),
+                pl.when(taken)
+                .then(pl.format("{} suppressed ({})", number, sources))
+                .otherwise(pl.col(drop))
+                .alias(drop),
+            ]
+        columns.append(pl.any_horizontal(flags).alias("_any_suppressed"))
+        return frame.lazy().with_columns(columns).collect()
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The frame with rows still in play whose phone or email is suppressed marked so."""
+        """The frame with suppressed numbers dropped, the rows left without a number (or with a
+        suppressed email) SUPPRESSED, the numbers packed, and ``dropped_phones``."""
+        if "phone_number" in self.by:
+            frame = self._drop_suppressed(frame)
+        else:
+            frame = frame.with_columns(pl.lit(False).alias("_any_suppressed"))
         none = nulls("", frame.height, pl.String)
-        phones = (
-            frame["phone_number"]
-            if "phone_number" in self.by and "phone_number" in frame.columns
-            else none
-        )
         emails = frame["email"] if "email" in self.by and "email" in frame.columns else none
-        reason = self.index.match(phones, emails)
-        marked = frame.with_columns(reason.alias("_suppressed"))
-        hit = pl.col("_suppressed").is_not_null()
-        return dispose(marked, "SUPPRESSED", hit, pl.col("_suppressed")).drop("_suppressed")
+        by_email = self.index.match(none, emails)
+        dialable = pl.any_horizontal(pl.col(p).is_not_null() for p in self.phones)
+        email_ok = pl.col("email").is_not_null() if "email" in frame.columns else pl.lit(False)
+        keeps = dialable | (pl.lit(not self.require_phone) & email_ok)
+        fates = pl.lit(f"{NO_PHONE}: ") + dropped_text(self.phones, 1)
+        phone_out = pl.col("_any_suppressed") & ~keeps
+        reason = pl.when(phone_out).then(fates).otherwise(pl.col("_by_email"))
+        marked = frame.with_columns(by_email.alias("_by_email"))
+        hit = pl.col("_by_email").is_not_null() | phone_out
+        marked = dispose(marked, "SUPPRESSED", hit, reason)
+        packed = marked.lazy().with_columns(
+            *dialable_order(self.phones), dropped_text(self.phones, 2).alias("dropped_phones")
+        )
+        scratch = [c for i in range(len(self.phones)) for c in slot_columns(i)]
+        return packed.drop(*scratch, "_by_email", "_any_suppressed").collect()
