@@ -79,6 +79,8 @@ class RunOutcome:
     webhook_report: DeliveryReport | None = None
     #: How input headers became fields: ``(header, field, how)``; empty for a resume.
     mapping: Sequence[tuple[str, str, str]] = ()
+    #: What the planning warned about (no phone column found, a scoring field missing...).
+    warnings: Sequence[str] = ()
 
     @property
     def results_path(self) -> Path:
@@ -159,7 +161,9 @@ async def start_run(
             outcome = _finish(journal, reporter, run_id, run_dir, status="PLANNED")
         else:
             outcome = await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
-        return replace(outcome, mapping=result.mapping.describe())
+        return replace(
+            outcome, mapping=result.mapping.describe(), warnings=tuple(result.warnings)
+        )
     finally:
         await backend.aclose()
         journal.close()

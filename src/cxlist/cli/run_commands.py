@@ -65,6 +65,8 @@ def show_outcome(outcome: RunOutcome) -> None:
     if outcome.mapping:
         console.print(mapping_table(outcome.mapping))
     console.print(summary_table(outcome))
+    for warning in outcome.warnings:
+        err_console.print(f"warning: {warning}", markup=False, highlight=False)
     console.print(f"run id:  {outcome.run_id}")
     console.print(f"results: {outcome.results_path}")
     console.print(f"summary: {outcome.summary_path}")

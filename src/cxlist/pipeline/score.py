@@ -29,18 +29,19 @@ class ScoreStage:
         self.builtin = "rules" not in config.model_fields_set
 
     def missing_fields(self, columns: Collection[str]) -> list[str]:
-        """A warning per scoring rule whose field the file lacks (every contact then gets
-        that rule's default: the rule never matches)."""
-        notes = []
+        """A warning per field the scoring rules read and the file lacks (those rules never
+        match: every contact gets the default there)."""
+        rules_of: dict[str, list[str]] = {}
         for rule in self.config.rules:
             expression = parse_expression(rule.when, rule=f"scoring.rules {rule.name!r}")
-            missing = sorted(set(_fields(expression.tree)) - set(columns))
-            if missing:
-                notes.append(
-                    f"scoring rule {rule.name!r}: no field {', '.join(map(repr, missing))} in "
-                    "the file; every contact gets the default there"
-                )
-        return notes
+            for name in dict.fromkeys(_fields(expression.tree)):
+                if name not in columns:
+                    rules_of.setdefault(name, []).append(repr(rule.name))
+        return [
+            f"scoring: no field {name!r} in the file, so rules {', '.join(rules)} never "
+            "match (every contact gets the default there)"
+            for name, rules in rules_of.items()
+        ]
 
     def _adds(self, frame: pl.DataFrame) -> list[pl.Expr]:
         groups: dict[str, list[ScoreRule]] = {}
