@@ -161,9 +161,7 @@ async def start_run(
             outcome = _finish(journal, reporter, run_id, run_dir, status="PLANNED")
         else:
             outcome = await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
-        return replace(
-            outcome, mapping=result.mapping.describe(), warnings=tuple(result.warnings)
-        )
+        return replace(outcome, mapping=result.mapping.describe(), warnings=tuple(result.warnings))
     finally:
         await backend.aclose()
         journal.close()

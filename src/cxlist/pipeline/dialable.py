@@ -130,6 +130,9 @@ def normalize_contact_phones(
     size = frame.height
     country = country if country is not None else nulls("_country", size, pl.String)
     cells = _normalized(_stacked(frame, phones, regions))
+    # the same number twice in one contact is dialed once, in its first place
+    again = pl.col("_e164").is_not_null() & ~pl.struct("_at", "_e164").is_first_distinct()
+    cells = cells.filter(~again)
     bad = _fates(cells, phones, headers, country)
     out = []
     for slot, name in enumerate(phones):

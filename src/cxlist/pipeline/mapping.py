@@ -24,6 +24,7 @@ __all__ = [
     "PHONE_FIELDS",
     "RESERVED_NAMES",
     "ColumnMapping",
+    "is_phone_header",
     "map_columns",
 ]
 
