@@ -1,6 +1,12 @@
 """Benchmark the pipeline: messy CSV of N rows → plan, rows/s and peak RSS per stage.
 
     .venv/bin/python benchmarks/pipeline.py --rows 1000000
+    .venv/bin/python benchmarks/pipeline.py --rows 1000000 --phones 3
+
+``--phones N`` adds N-1 phone columns (``Home Phone``, ``Work Phone``, ...) beside ``Phone``,
+each filled on ``--fill`` percent of the rows (default 100: every cell, the worst case) with
+numbers of their own in the same mixed formats; ~5% of them are suppressed, so those contacts
+keep their other numbers.
 
 Generates (untimed, in a temporary folder) a CSV with mixed phone formats, ~15% duplicates,
 ~2% invalid phones, ~3% international numbers and ~5% suppressed numbers, plus a suppression
@@ -40,8 +46,38 @@ def _hash(base: pl.Expr, seed: int) -> pl.Expr:
     return base.hash(seed=seed)
 
 
+EXTRA_PHONES = ["Home Phone", "Work Phone", "Other Phone", "Assistant Phone"]
+
+
+def _extra_phone(slot: int, seed: int, fill: int) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Phone column number ``slot`` (2, 3...): its text, its E.164, whether it is suppressed."""
+    h = _hash(pl.col("id"), seed + 40 + slot)
+    npa = _pick(AREA_CODES, h // 3)
+    nxx = (h // 61 % 800 + 200).cast(pl.String)
+    line = (h // 97 % 10000).cast(pl.String).str.zfill(4)
+    fmt = _hash(pl.col("i"), seed + 50 + slot) % 4
+    text = (
+        pl.when(fmt == 0)
+        .then(pl.format("({}) {}-{}", npa, nxx, line))
+        .when(fmt == 1)
+        .then(pl.format("{}.{}.{}", npa, nxx, line))
+        .when(fmt == 2)
+        .then(pl.format("+1 {} {} {}", npa, nxx, line))
+        .otherwise(pl.format("{}{}{}", npa, nxx, line))
+    )
+    filled = _hash(pl.col("i"), seed + 60 + slot) % 100 < fill
+    e164 = pl.when(filled).then(pl.format("+1{}{}{}", npa, nxx, line))
+    return pl.when(filled).then(text), e164, filled & (h % 100 < 5)
+
+
 def generate(
-    rows: int, folder: Path, seed: int = 7, suppressions: int | None = None
+    rows: int,
+    folder: Path,
+    seed: int = 7,
+    suppressions: int | None = None,
+    *,
+    phones: int = 1,
+    fill: int = 100,
 ) -> tuple[Path, Path]:
     """Write ``contacts.csv`` and ``suppressions.parquet`` into ``folder``; return both paths."""
     i = pl.int_range(rows, dtype=pl.Int64)
@@ -97,10 +133,24 @@ def generate(
         _pick(["ACTIVE", "INACTIVE", ""], h // 19).alias("customer_status"),
         pl.format("2024-{}-{}", (h // 23 % 12 + 1), (h // 29 % 28 + 1)).alias("updated"),
     )
+    extra_suppressed = []
+    for slot in range(2, phones + 1):
+        text, e164, hit = _extra_phone(slot, seed, fill)
+        name = EXTRA_PHONES[slot - 2]
+        frame = frame.with_columns(text.alias(name), e164.alias(f"_e164_{slot}"), hit.alias("_hit"))
+        extra_suppressed.append(
+            frame.filter(pl.col("_hit")).select(pl.col(f"_e164_{slot}").alias("phone"))
+        )
+        frame = frame.drop(f"_e164_{slot}", "_hit")
     csv_path = folder / "contacts.csv"
     frame.drop("i", "id", "_e164", "_suppressed").write_csv(csv_path)
-    suppressed = frame.filter(pl.col("_suppressed")).select(pl.col("_e164").alias("phone"))
-    size = suppressions or max(100_000, rows // 20)
+    suppressed = pl.concat(
+        [
+            frame.filter(pl.col("_suppressed")).select(pl.col("_e164").alias("phone")),
+            *extra_suppressed,
+        ]
+    )
+    size = suppressions or max(100_000, rows // 20) + sum(e.height for e in extra_suppressed)
     filler = pl.select(
         pl.format(
             "+1{}", (pl.int_range(size, dtype=pl.Int64) + 3_105_550_000).cast(pl.String)
@@ -214,6 +264,12 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs; the fastest is shown")
     parser.add_argument(
+        "--phones", type=int, default=1, choices=range(1, 6), help="phone columns (1..5)"
+    )
+    parser.add_argument(
+        "--fill", type=int, default=100, help="percent of rows with each extra phone filled"
+    )
+    parser.add_argument(
         "--max-list-size", type=int, help="campaign capacity (default: 2 x rows, no trimming)"
     )
     args = parser.parse_args()
@@ -225,7 +281,13 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if not (folder / "contacts.csv").exists() or args.folder is None:
             started = time.perf_counter()
-            generate(args.rows, folder, suppressions=args.suppressions)
+            generate(
+                args.rows,
+                folder,
+                suppressions=args.suppressions,
+                phones=args.phones,
+                fill=args.fill,
+            )
             print(
                 f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f}s",
                 file=sys.stderr,

@@ -1,9 +1,8 @@
 """Several phones per contact: each number read in its row's region, its fate kept per slot.
 
 A contact has up to ten phone fields (``phone_number``, ``phone_number_2``...; the order is the
-dialing order). Every number is normalized on its own: the numbers of all slots are stacked into
-one long column (blank cells left out) and normalized once per distinct region, so three phone
-columns cost about three times the numbers, not three passes over the table.
+dialing order). Every number is normalized on its own: the slots are stacked into one long
+column and normalized in one pass (one per distinct region when rows differ in country).
 
 Per slot the frame then holds the E.164 number (null when missing or dropped), ``_ext_<i>`` (its
 extension), and for a dropped number ``_why_<i>`` (the reason's words, naming field, value and
@@ -14,6 +13,7 @@ the numbers left into ``phone_number``, ``phone_number_2``... in dialing order.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -26,12 +26,11 @@ __all__ = [
     "dialable_order",
     "dropped_text",
     "normalize_contact_phones",
-    "repeated_digits",
     "slot_columns",
 ]
 
 NO_PHONE = "no dialable phone number"
-_SEPARATORS = r"[\s().\-/]"
+_HALVES_FROM = 50_000  # values per half worth a second thread
 
 
 def slot_columns(index: int) -> tuple[str, str, str]:
@@ -39,61 +38,45 @@ def slot_columns(index: int) -> tuple[str, str, str]:
     return f"_ext_{index}", f"_why_{index}", f"_drop_{index}"
 
 
-def repeated_digits(raw: pl.Expr) -> pl.Expr:
-    """True where a phone cell is one digit repeated (``0000000000``, ``999-999-9999``): a
-    placeholder, read as blank."""
-    digits = raw.str.replace_all(_SEPARATORS, "")
-    same = digits.str.strip_chars(digits.str.slice(0, 1)) == ""
-    return (same & (digits.str.len_bytes() >= 7) & digits.str.contains(r"^\d")).fill_null(False)
+def _normalized(stacked: pl.Series, regions: pl.Series) -> pl.DataFrame:
+    """``e164``, ``extension``, ``valid`` per stacked cell, read in its row's region: one pass
+    over the whole column when every row has the same region, else one per region."""
+    distinct = regions.unique().to_list()
+    if len(distinct) == 1:
+        return _in_halves(stacked, _read_in(distinct[0]))
+    schema = {"e164": pl.String, "extension": pl.String, "valid": pl.Boolean}
+    out = {name: nulls(name, stacked.len(), dtype) for name, dtype in schema.items()}
+    for region in sorted(distinct):
+        at = (regions == region).arg_true()
+        found = normalize_phones(stacked.gather(at), _read_in(region), trimmed_already=True)
+        out = {name: out[name].scatter(at, found[name]) for name in out}
+    return pl.DataFrame(list(out.values()))
 
 
-def _stacked(frame: pl.DataFrame, phones: Sequence[str], regions: pl.Series) -> pl.DataFrame:
-    """(``_at``, ``_slot``, ``_raw``, ``_region``) for every non-blank phone cell."""
-    base = frame.select(*phones).with_columns(regions.alias("_region"))
-    parts = [
-        base.lazy()
-        .with_row_index("_at")
-        .select(
-            "_at",
-            pl.lit(slot, dtype=pl.UInt8).alias("_slot"),
-            pl.col(name).alias("_raw"),
-            "_region",
-        )
-        .filter(pl.col("_raw").is_not_null() & ~repeated_digits(pl.col("_raw")))
-        for slot, name in enumerate(phones)
-    ]
-    return pl.concat(parts).collect()
+def _in_halves(values: pl.Series, region: str) -> pl.DataFrame:
+    """:func:`normalize_phones` over ``values`` in two halves on two threads (polars releases
+    the GIL; numbers are normalized value by value, so halves change nothing)."""
+    half = values.len() // 2
+    if half < _HALVES_FROM:
+        return normalize_phones(values, region, trimmed_already=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(normalize_phones, values.slice(0, half), region, trimmed_already=True)
+        second = normalize_phones(values.slice(half), region, trimmed_already=True)
+        return pl.concat([first.result(), second], rechunk=True)
 
 
-def _normalized(cells: pl.DataFrame) -> pl.DataFrame:
-    """``cells`` with ``_e164`` and ``_ext``, normalized once per distinct region."""
-    parts = []
-    for region in cells["_region"].unique().sort().to_list():
-        part = cells.filter(pl.col("_region") == region)
-        read_in = "ZZ" if region == UNKNOWN else region  # ZZ: only "+" numbers parse
-        found = normalize_phones(part["_raw"], read_in, trimmed_already=True)
-        parts.append(part.with_columns(found["e164"].alias("_e164"), found["extension"]))
-    if not parts:
-        return cells.with_columns(
-            pl.lit(None, dtype=pl.String).alias("_e164"),
-            pl.lit(None, dtype=pl.String).alias("extension"),
-        )
-    return pl.concat(parts)
+def _read_in(region: str) -> str:
+    return "ZZ" if region == UNKNOWN else region  # ZZ: only international numbers parse
 
 
-def _fates(
-    cells: pl.DataFrame, phones: Sequence[str], headers: Mapping[str, str], country: pl.Series
-) -> pl.DataFrame:
-    """``_why`` and ``_drop`` for the cells that did not make a number."""
-    bad = cells.filter(pl.col("_e164").is_null())
-    if bad.height == 0:
-        return bad.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in ("_why", "_drop"))
+def _fates(bad: pl.DataFrame, phones: Sequence[str], headers: Mapping[str, str]) -> pl.DataFrame:
+    """``_why`` and ``_drop`` for the cells (``_slot``, ``_raw``, ``_region``, ``_country``)
+    that did not make a number."""
     named = pl.col("_slot").replace_strict(dict(enumerate(phones)), return_dtype=pl.String)
     column = pl.col("_slot").replace_strict(
         {i: headers.get(p, p) for i, p in enumerate(phones)}, return_dtype=pl.String
     )
-    bad = bad.with_columns(country.gather(bad["_at"]).fill_null("").alias("_country"))
-    shown, land = _clipped(pl.col("_raw")), _clipped(pl.col("_country"))
+    shown, land = _clipped(pl.col("_raw")), _clipped(pl.col("_country").fill_null(""))
     unknown = (pl.col("_region") == UNKNOWN) & ~pl.col("_raw").str.starts_with("+")
     why = (
         pl.when(unknown)
@@ -126,24 +109,42 @@ def normalize_contact_phones(
     ``regions`` gives each row's region (:data:`~cxlist.pipeline.countries.UNKNOWN` for a
     country not recognised: there only international numbers parse); ``headers`` names each
     field's input column for the reasons; ``country`` is the rows' country as written.
+    The slots are stacked into one column (slot ``i`` at rows ``i * n ...``), normalized in
+    one pass, and sliced back: no per-slot gathering.
     """
-    size = frame.height
-    country = country if country is not None else nulls("_country", size, pl.String)
-    cells = _normalized(_stacked(frame, phones, regions))
+    size, slots = frame.height, len(phones)
+    stacked = pl.concat([frame[p].cast(pl.String) for p in phones], rechunk=True)
+    region_of = pl.concat([regions] * slots, rechunk=True) if slots > 1 else regions
+    found = _normalized(stacked, region_of)
+    e164 = found["e164"]
     # the same number twice in one contact is dialed once, in its first place
-    again = pl.col("_e164").is_not_null() & ~pl.struct("_at", "_e164").is_first_distinct()
-    cells = cells.filter(~again)
-    bad = _fates(cells, phones, headers, country)
+    at = pl.int_range(0, size * slots, dtype=pl.Int64, eager=True) % max(size, 1)
+    first = pl.DataFrame([at.alias("a"), e164]).select(pl.struct("a", "e164").is_first_distinct())
+    again = e164.is_not_null() & ~first.to_series()
+    if slots > 1 and bool(again.any()):
+        e164 = e164.set(again, None)
+    bad_at = (found["valid"] == False).fill_null(False).arg_true()  # noqa: E712
+    bad = pl.DataFrame(
+        {
+            "_slot": (bad_at // max(size, 1)).cast(pl.Int64),
+            "_at": (bad_at % max(size, 1)).cast(pl.Int64),
+            "_raw": stacked.gather(bad_at),
+            "_region": region_of.gather(bad_at),
+        }
+    )
+    if country is not None:
+        bad = bad.with_columns(country.gather(bad["_at"]).alias("_country"))
+    else:
+        bad = bad.with_columns(pl.lit(None, dtype=pl.String).alias("_country"))
+    bad = _fates(bad, phones, headers)
     out = []
     for slot, name in enumerate(phones):
         ext, why, drop = slot_columns(slot)
-        mine = cells.filter(pl.col("_slot") == slot)
-        at = mine["_at"]
-        out.append(nulls(name, size, pl.String).scatter(at, mine["_e164"]))
-        out.append(nulls(ext, size, pl.String).scatter(at, mine["extension"]))
-        failed = bad.filter(pl.col("_slot") == slot)
-        out.append(nulls(why, size, pl.String).scatter(failed["_at"], failed["_why"]))
-        out.append(nulls(drop, size, pl.String).scatter(failed["_at"], failed["_drop"]))
+        out.append(e164.slice(slot * size, size).alias(name))
+        out.append(found["extension"].slice(slot * size, size).alias(ext))
+        mine = bad.filter(pl.col("_slot") == slot)
+        out.append(nulls(why, size, pl.String).scatter(mine["_at"], mine["_why"]))
+        out.append(nulls(drop, size, pl.String).scatter(mine["_at"], mine["_drop"]))
     return pl.DataFrame(out)
 
 
