@@ -180,6 +180,12 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu() -> float:
+    """User + system CPU seconds of this process so far (every thread, both cores)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(folder: Path, max_list_size: int | None) -> dict[str, object]:
     """Run the pipeline on the generated files; return per-stage and total figures."""
     from cxlist.api.backend import Campaign, Suppression
@@ -196,11 +202,13 @@ def measure(folder: Path, max_list_size: int | None) -> dict[str, object]:
     peaks: dict[str, float] = {}
     baseline = _peak_mb()
 
+    cpu_at: dict[str, float] = {}
+
     def progress(stage: str, rows: int) -> None:
         peaks[stage] = _peak_mb()
+        cpu_at[stage] = _cpu()
 
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_before = usage.ru_utime + usage.ru_stime
+    cpu_before = _cpu()
     started = time.perf_counter()
     result = run_pipeline(
         folder / "contacts.csv",
@@ -212,16 +220,21 @@ def measure(folder: Path, max_list_size: int | None) -> dict[str, object]:
     result.write(folder / "run")
     total = time.perf_counter() - started
     rows = result.rows_read
-    stages = [
-        {
-            "stage": s.stage,
-            "rows": s.rows,
-            "seconds": round(s.seconds, 3),
-            "rows_per_s": round(s.rows / s.seconds) if s.seconds else None,
-            "peak_rss_mb": round(peaks.get(s.stage, _peak_mb()), 1),
-        }
-        for s in result.stage_stats
-    ]
+    stages = []
+    before = cpu_before
+    for s in result.stage_stats:
+        spent = cpu_at.get(s.stage, before) - before
+        before = cpu_at.get(s.stage, before)
+        stages.append(
+            {
+                "stage": s.stage,
+                "rows": s.rows,
+                "seconds": round(s.seconds, 3),
+                "cpu_seconds": round(spent, 3),
+                "rows_per_s": round(s.rows / s.seconds) if s.seconds else None,
+                "peak_rss_mb": round(peaks.get(s.stage, _peak_mb()), 1),
+            }
+        )
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "rows": rows,
@@ -236,15 +249,15 @@ def measure(folder: Path, max_list_size: int | None) -> dict[str, object]:
 
 
 def _print(report: dict[str, object]) -> None:
-    print(f"{'stage':<18}{'rows':>12}{'seconds':>10}{'rows/s':>14}{'peak RSS MB':>14}")
+    print(f"{'stage':<18}{'rows':>12}{'seconds':>10}{'CPU s':>8}{'rows/s':>14}{'peak RSS MB':>14}")
     for s in report["stages"]:  # type: ignore[attr-defined]
         rate = f"{s['rows_per_s']:,}" if s["rows_per_s"] else "-"
         print(
-            f"{s['stage']:<18}{s['rows']:>12,}{s['seconds']:>10.3f}{rate:>14}"
+            f"{s['stage']:<18}{s['rows']:>12,}{s['seconds']:>10.3f}{s['cpu_seconds']:>8.2f}{rate:>14}"
             f"{s['peak_rss_mb']:>14,.1f}"
         )
     print(
-        f"{'TOTAL':<18}{report['rows']:>12,}{report['seconds']:>10.3f}"
+        f"{'TOTAL':<18}{report['rows']:>12,}{report['seconds']:>10.3f}{report['cpu_seconds']:>8.2f}"
         f"{report['rows_per_s']:>14,}{report['peak_rss_mb']:>14,.1f}"
     )
     print("counts:", report["counts"])

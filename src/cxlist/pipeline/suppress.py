@@ -277,35 +277,39 @@ class SuppressStage:
         self.sources: tuple[PhoneSource, ...] = (index, *sources)
 
     def _drop_suppressed(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Suppressed numbers removed from their slots, their fate in the slot's scratch."""
-        stacked = pl.concat([frame[p] for p in self.phones])
+        """Suppressed numbers removed from their slots, their fate in the slot's scratch.
+
+        The slots are stacked into one column, looked up once, and sliced back.
+        """
+        size = frame.height
+        stacked = pl.concat([frame[p] for p in self.phones], rechunk=True)
         found = suppressed_numbers(stacked, self.sources)
         if found.height == 0:
             return frame.with_columns(pl.lit(False).alias("_any_suppressed"))
-        hit = found["value"].implode()
-        columns: list[pl.Expr] = []
-        flags = []
+        sources = stacked.replace_strict(
+            found["value"], found["sources"], default=None, return_dtype=pl.String
+        )
+        columns: list[pl.Series] = []
+        flags = pl.repeat(False, size, eager=True)
         for slot, name in enumerate(self.phones):
             _, why, drop = slot_columns(slot)
-            number = pl.col(name)
-            sources = number.replace_strict(
-                found["value"], found["sources"], default=None, return_dtype=pl.String
+            source = sources.slice(slot * size, size)
+            taken = source.is_not_null()
+            if not bool(taken.any()):
+                continue
+            flags = flags | taken
+            at = taken.arg_true()
+            number = frame[name].gather(at)
+            said = pl.DataFrame({"n": number, "s": source.gather(at)}).select(
+                pl.format(f"{name} {{}} on {{}}", "n", "s").alias("why"),
+                pl.format("{} suppressed ({})", "n", "s").alias("drop"),
             )
-            taken = number.is_in(hit).fill_null(False)
-            flags.append(taken)
             columns += [
-                pl.when(taken).then(None).otherwise(number).alias(name),
-                pl.when(taken)
-                .then(pl.format(f"{name} {{}} on {{}}", number, sources))
-                .otherwise(pl.col(why))
-                .alias(why),
-                pl.when(taken)
-                .then(pl.format("{} suppressed ({})", number, sources))
-                .otherwise(pl.col(drop))
-                .alias(drop),
+                frame[name].clone().scatter(at, None),
+                frame[why].clone().scatter(at, said["why"]),
+                frame[drop].clone().scatter(at, said["drop"]),
             ]
-        columns.append(pl.any_horizontal(flags).alias("_any_suppressed"))
-        return frame.lazy().with_columns(columns).collect()
+        return frame.with_columns(*columns, flags.alias("_any_suppressed"))
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with suppressed numbers dropped, the rows left without a number (or with a
