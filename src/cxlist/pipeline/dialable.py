@@ -65,6 +65,17 @@ def _in_halves(values: pl.Series, region: str) -> pl.DataFrame:
         return pl.concat([first.result(), second], rechunk=True)
 
 
+def _repeats_dropped(e164: pl.Series, size: int, slot: int) -> pl.Series:
+    """Slot ``slot``'s numbers, without those an earlier slot of the same contact has (the
+    same number twice is dialed once, in its first place): a few column comparisons."""
+    mine = e164.slice(slot * size, size)
+    if slot == 0:
+        return mine
+    earlier = [(mine == e164.slice(i * size, size)).fill_null(False) for i in range(slot)]
+    repeated = pl.select(pl.any_horizontal(earlier)).to_series()
+    return mine.set(repeated, None) if bool(repeated.any()) else mine
+
+
 def _read_in(region: str) -> str:
     return "ZZ" if region == UNKNOWN else region  # ZZ: only international numbers parse
 
@@ -117,12 +128,7 @@ def normalize_contact_phones(
     region_of = pl.concat([regions] * slots, rechunk=True) if slots > 1 else regions
     found = _normalized(stacked, region_of)
     e164 = found["e164"]
-    # the same number twice in one contact is dialed once, in its first place
-    at = pl.int_range(0, size * slots, dtype=pl.Int64, eager=True) % max(size, 1)
-    first = pl.DataFrame([at.alias("a"), e164]).select(pl.struct("a", "e164").is_first_distinct())
-    again = e164.is_not_null() & ~first.to_series()
-    if slots > 1 and bool(again.any()):
-        e164 = e164.set(again, None)
+    numbers = [_repeats_dropped(e164, size, slot) for slot in range(slots)]
     bad_at = (found["valid"] == False).fill_null(False).arg_true()  # noqa: E712
     bad = pl.DataFrame(
         {
@@ -140,7 +146,7 @@ def normalize_contact_phones(
     out = []
     for slot, name in enumerate(phones):
         ext, why, drop = slot_columns(slot)
-        out.append(e164.slice(slot * size, size).alias(name))
+        out.append(numbers[slot].alias(name))
         out.append(found["extension"].slice(slot * size, size).alias(ext))
         mine = bad.filter(pl.col("_slot") == slot)
         out.append(nulls(why, size, pl.String).scatter(mine["_at"], mine["_why"]))

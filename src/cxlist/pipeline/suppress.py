@@ -151,10 +151,21 @@ class PhoneSource(Protocol):
 
 def suppressed_numbers(numbers: pl.Series, sources: Sequence[PhoneSource]) -> pl.DataFrame:
     """Each suppressed number among ``numbers`` once, with every source that suppresses it:
-    ``value``, ``sources`` (``, ``-joined, in source order). Numbers are checked once each,
-    however many contacts or phone slots carry them."""
-    distinct = numbers.drop_nulls().unique()
-    found = [source.suppressed_phones(distinct) for source in sources]
+    ``value``, ``sources`` (``, ``-joined, in source order).
+
+    A :class:`SuppressionIndex` is asked about every number as it comes (its hash prefilter
+    is cheaper than finding the distinct numbers first); any other source is asked once about
+    the distinct numbers, however many contacts or phone slots carry them.
+    """
+    present = numbers.drop_nulls()
+    distinct: pl.Series | None = None
+    found = []
+    for source in sources:
+        if isinstance(source, SuppressionIndex):
+            found.append(source.suppressed_phones(present))
+            continue
+        distinct = present.unique(maintain_order=True) if distinct is None else distinct
+        found.append(source.suppressed_phones(distinct))
     if not found:
         return pl.DataFrame(schema={"value": pl.String, "sources": pl.String})
     return (
