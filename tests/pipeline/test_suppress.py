@@ -168,3 +168,12 @@ def test_a_plugged_source_drops_numbers_in_any_position() -> None:
         "+12015550108 suppressed (registry)",
         "+12015550108 suppressed (registry)",
     ]
+
+
+def test_dnc_csv_with_several_phone_columns(tmp_path: Path) -> None:
+    """Every phone column of a DNC CSV suppresses, not only the first."""
+    path = tmp_path / "dnc.csv"
+    path.write_text("Mobile Phone,Home Phone\n201-555-0110,201-555-0111\n,201-555-0112\n")
+    index = read_dnc_file(path)
+    out = _match(index, ["+12015550110", "+12015550111", "+12015550112"], [None] * 3)
+    assert all(o is not None for o in out)

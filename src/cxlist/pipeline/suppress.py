@@ -235,10 +235,10 @@ def read_dnc_file(path: Path | str, *, default_region: str = "US") -> Suppressio
     first = head.splitlines()[0] if head.strip() else ""
     label = pl.lit(f"DNC file {source.name}")
     if source.suffix.lower() in (".csv", ".tsv") and _HEADER_HINT.search(first):
-        frame, _ = map_columns(read_table(source), {})
-        size = frame.height
-        none = nulls("", size, pl.String)
-        phones = frame["phone_number"] if "phone_number" in frame.columns else none
+        frame, mapping = map_columns(read_table(source), {})
+        none = nulls("", frame.height, pl.String)
+        # every phone column of the file (a CRM export used as a DNC list has several)
+        phones = pl.concat([frame[p] for p in mapping.phones]) if mapping.phones else none
         emails = frame["email"] if "email" in frame.columns else none
     else:
         lines = _lines(source)
