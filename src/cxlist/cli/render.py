@@ -20,6 +20,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cxlist.model import Disposition
+
 if TYPE_CHECKING:
     from cxlist.report.results import RunMetrics
     from cxlist.run import RunEvents, RunOutcome
@@ -39,17 +41,18 @@ __all__ = [
 console = Console()
 err_console = Console(stderr=True)
 
+#: How the summary table lists dispositions: landed first, then what needs a look.
 _ORDER = (
-    "CREATED",
-    "UPDATED",
-    "SKIPPED",
-    "CONFLICT",
-    "FAILED",
-    "PENDING",
-    "OVER_CAPACITY",
-    "DUPLICATE",
-    "SUPPRESSED",
-    "REJECTED",
+    Disposition.CREATED,
+    Disposition.UPDATED,
+    Disposition.SKIPPED,
+    Disposition.CONFLICT,
+    Disposition.FAILED,
+    Disposition.PENDING,
+    Disposition.OVER_CAPACITY,
+    Disposition.DUPLICATE,
+    Disposition.SUPPRESSED,
+    Disposition.REJECTED,
 )
 
 

@@ -4,8 +4,8 @@ Names come from libphonenumber's own geocoding data (``phonenumbers.geodata.loca
 English, German, French, Spanish, Italian, Dutch, Portuguese, Polish, Swedish, Finnish and
 Catalan, plus a few everyday aliases (``UK``, ``USA``, ``Holland``, ISO alpha-3 codes of the
 usual countries). Loading that data costs seconds, so the table is shipped in
-``data/country_names.json`` (made by :func:`write_country_names`) and rebuilt only when the
-installed ``phonenumbers`` differs. Values are compared folded: lower case, accents and
+``data/country_names.json`` (``make country-names`` writes it) and built at start-up only when
+the installed ``phonenumbers`` differs. Values are compared folded: lower case, accents and
 everything but letters and digits removed (``Côte d'Ivoire`` is ``cotedivoire``).
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import phonenumbers
 import polars as pl
 
-__all__ = ["UNKNOWN", "fold", "region_names", "row_regions", "write_country_names"]
+__all__ = ["UNKNOWN", "build_country_names", "fold", "region_names", "row_regions"]
 
 UNKNOWN = "??"  # the region of a row whose country is not recognised
 
@@ -93,7 +93,8 @@ def fold(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", plain.replace("ß", "ss"))
 
 
-def _names_from_locale() -> dict[str, str]:
+def build_country_names() -> dict[str, str]:
+    """Folded country name → region, from libphonenumber's names in the common languages."""
     from phonenumbers.geodata.locale import LOCALE_DATA
 
     names: dict[str, str] = {}
@@ -108,12 +109,6 @@ def _names_from_locale() -> dict[str, str]:
     return names
 
 
-def write_country_names(path: Path = _FILE) -> None:
-    """Write the shipped country-name table for the installed ``phonenumbers``."""
-    data = {"phonenumbers": phonenumbers.__version__, "names": _names_from_locale()}
-    path.write_text(json.dumps(data, indent=0, sort_keys=True) + "\n", encoding="utf-8")
-
-
 @cache
 def region_names() -> dict[str, str]:
     """Folded country name or code → phone region (ISO 3166 alpha-2)."""
@@ -124,7 +119,7 @@ def region_names() -> dict[str, str]:
     if shipped.get("phonenumbers") == phonenumbers.__version__:
         names = dict(shipped["names"])
     else:
-        names = _names_from_locale()
+        names = build_country_names()
     names.update({fold(alias): region for alias, region in _ALIASES.items()})
     names.update({region.lower(): region for region in phonenumbers.SUPPORTED_REGIONS})
     return names

@@ -22,6 +22,7 @@ from __future__ import annotations
 import polars as pl
 
 from cxlist.errors import ConfigError
+from cxlist.model import Disposition
 from cxlist.pipeline.config import DedupeConfig
 from cxlist.pipeline.mapping import PHONE_FIELDS
 from cxlist.pipeline.stages import dispose, in_play, nulls
@@ -170,7 +171,7 @@ class DedupeStage:
             reason = pl.when(pl.col("key_name") == "email").then(by_key).otherwise(shared)
         else:
             reason = pl.format("duplicate of row {} ({} {})", "duplicate_of", "key_name", "key")
-        return dispose(frame, "DUPLICATE", pl.col("duplicate_of").is_not_null(), reason)
+        return dispose(frame, Disposition.DUPLICATE, pl.col("duplicate_of").is_not_null(), reason)
 
 
 def _repeated(frame: pl.DataFrame, needed: list[str], *, email_only: bool = False) -> pl.DataFrame:

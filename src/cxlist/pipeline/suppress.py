@@ -17,8 +17,8 @@ from typing import Protocol
 
 import polars as pl
 
-from cxlist.api.backend import Suppression
 from cxlist.errors import InputError
+from cxlist.model import Disposition, Suppression
 from cxlist.pipeline.dialable import NO_PHONE, dialable_order, dropped_text, slot_columns
 from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.mapping import map_columns
@@ -340,7 +340,7 @@ class SuppressStage:
         reason = pl.when(phone_out).then(fates).otherwise(pl.col("_by_email"))
         marked = frame.with_columns(by_email.alias("_by_email"))
         hit = pl.col("_by_email").is_not_null() | phone_out
-        marked = dispose(marked, "SUPPRESSED", hit, reason)
+        marked = dispose(marked, Disposition.SUPPRESSED, hit, reason)
         packed = marked.lazy().with_columns(
             *dialable_order(self.phones), dropped_text(self.phones, 2).alias("dropped_phones")
         )

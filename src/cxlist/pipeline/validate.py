@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
+from cxlist.model import Disposition
 from cxlist.pipeline.config import NormalizeConfig, ValidateRule
 from cxlist.pipeline.countries import row_regions
 from cxlist.pipeline.dialable import NO_PHONE, dropped_text, normalize_contact_phones
@@ -170,7 +171,7 @@ class ValidateStage:
         first: pl.Expr = pl.lit(None, dtype=pl.String)
         for condition, reason in reversed(checks):
             first = pl.when(condition.fill_null(False)).then(reason).otherwise(first)
-        checked = dispose(frame, "REJECTED", pl.any_horizontal(fails), first)
+        checked = dispose(frame, Disposition.REJECTED, pl.any_horizontal(fails), first)
         warned = checked.lazy().select(self._warnings()).collect()
         return checked.with_columns(warned["warnings"]).drop("_email_raw", "_email_ok")
 
