@@ -51,6 +51,8 @@ def test_crm_export_each_row_has_the_written_down_fate() -> None:
     assert rows[3]["phone_number"] == "+12125550188"
     assert rows[3]["dropped_phones"] == "+12015550107 suppressed (suppression list INTERNAL_DNC)"
     assert rows[4]["disposition"] == "SUPPRESSED"
+    assert rows[4]["phone_number"] is None
+    assert rows[4]["key"] == "+12015550107"  # named by its first number, never sent
     assert rows[4]["reason"] == (
         "no dialable phone number: phone_number +12015550107 on suppression list INTERNAL_DNC; "
         "invalid phone_number_2 '555' (column 'Home Phone')"

@@ -25,7 +25,7 @@ from cxlist.errors import ConfigError
 from cxlist.model import Disposition
 from cxlist.pipeline.config import DedupeConfig
 from cxlist.pipeline.mapping import PHONE_FIELDS
-from cxlist.pipeline.stages import dispose, in_play, nulls
+from cxlist.pipeline.stages import FIRST_NUMBER, dispose, in_play, nulls
 
 __all__ = ["ANY_PHONE", "DedupeStage", "phone_components", "recency"]
 
@@ -101,6 +101,8 @@ class DedupeStage:
         )
         name = "+".join(fields)
         phone = pl.col("phone_number") if "phone_number" in frame.columns else pl.lit(None)
+        if FIRST_NUMBER in frame.columns:  # a contact out of play is named by its first number
+            phone = pl.when(in_play()).then(phone).otherwise(pl.coalesce(phone, FIRST_NUMBER))
         email = pl.col("email") if "email" in frame.columns else pl.lit(None)
         key = pl.coalesce(joined, phone.cast(pl.String), email.cast(pl.String))
         key_name = (

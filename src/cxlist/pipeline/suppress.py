@@ -24,7 +24,7 @@ from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.mapping import map_columns
 from cxlist.pipeline.phones import E164, normalize_phones
 from cxlist.pipeline.read import read_table
-from cxlist.pipeline.stages import dispose, nulls
+from cxlist.pipeline.stages import FIRST_NUMBER, dispose, nulls
 
 __all__ = [
     "PhoneSource",
@@ -325,6 +325,8 @@ class SuppressStage:
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with suppressed numbers dropped, the rows left without a number (or with a
         suppressed email) SUPPRESSED, the numbers packed, and ``dropped_phones``."""
+        # the contact's first valid number, kept to name a contact left without one (its key)
+        frame = frame.with_columns(pl.coalesce(self.phones).alias(FIRST_NUMBER))
         if "phone_number" in self.by:
             frame = self._drop_suppressed(frame)
         else:
