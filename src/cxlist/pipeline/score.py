@@ -38,8 +38,8 @@ class ScoreStage:
                 if name not in columns:
                     rules_of.setdefault(name, []).append(repr(rule.name))
         return [
-            f"scoring: no field {name!r} in the file, so rules {', '.join(rules)} never "
-            "match (every contact gets the default there)"
+            f"scoring: the file has no {name} column, so rules {', '.join(rules)} never match"
+            " (every contact gets the default there)"
             for name, rules in rules_of.items()
         ]
 
