@@ -29,18 +29,21 @@ class ScoreStage:
         self.builtin = "rules" not in config.model_fields_set
 
     def missing_fields(self, columns: Collection[str]) -> list[str]:
-        """A warning per field the scoring rules read and the file lacks (those rules never
-        match: every contact gets the default there)."""
-        rules_of: dict[str, list[str]] = {}
+        """A warning when the scoring rules read fields the file lacks (those rules never
+        match: every contact gets the default there); empty when none is missing."""
+        missing: dict[str, None] = {}
+        rules: dict[str, None] = {}
         for rule in self.config.rules:
             expression = parse_expression(rule.when, rule=f"scoring.rules {rule.name!r}")
-            for name in dict.fromkeys(_fields(expression.tree)):
+            for name in _fields(expression.tree):
                 if name not in columns:
-                    rules_of.setdefault(name, []).append(repr(rule.name))
+                    missing[name] = None
+                    rules[repr(rule.name)] = None
+        if not missing:
+            return []
         return [
-            f"scoring: the file has no {name} column, so rules {', '.join(rules)} never match"
-            " (every contact gets the default there)"
-            for name, rules in rules_of.items()
+            f"scoring: the file has no {', '.join(missing)} column, so rules "
+            f"{', '.join(rules)} never match (every contact gets the default there)"
         ]
 
     def _adds(self, frame: pl.DataFrame) -> list[pl.Expr]:
