@@ -195,7 +195,13 @@ def run_pipeline(
         ),
         scoring,
     ]
-    scrub = ScrubStage(registry, require_coverage=require_coverage) if registry else None
+    # every phone of a contact is scrubbed: a listed number in any position suppresses it
+    phones = mapping.phones or ("phone_number",)
+    scrub = (
+        ScrubStage(registry, require_coverage=require_coverage, phone_columns=phones)
+        if registry
+        else None
+    )
     if scrub is not None:
         row_local.insert(3, scrub)
     frame = _run_in_batches(frame, row_local, stats, report)
