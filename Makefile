@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench nanp-pattern clean
+.PHONY: install demo test lint typecheck unit bench nanp-pattern country-names clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench: install
 
 nanp-pattern: install
 	$(BIN)/python tools/nanp_pattern.py
+
+country-names: install
+	$(BIN)/python tools/country_names.py
 
 clean:
 	rm -rf $(VENV) .cxlist .pytest_cache .mypy_cache .ruff_cache

@@ -35,28 +35,12 @@ __all__ = [
 
 NOTES_FILE = "notes.json"
 TOP_REASONS = 3
-#: Columns the built-in scoring rules read (see cxlist.pipeline.score).
-_SCORING_COLUMNS = ("last_contact_days", "engagement_rating", "customer_status")
 
 
 def plan_warnings(result: PipelineResult, config: PipelineConfig) -> list[str]:
-    """What the user should know about a plan that is not an error: no phone column, and
-    scoring columns the file lacks (the built-in rules then read them as empty)."""
-    warnings = []
-    fields = set(result.mapping.fields.values())
-    if "phone_number" not in fields:
-        warnings.append(
-            "no phone column found: rows without a valid email are REJECTED"
-            ' (map one with [columns] phone_number = "Header")'
-        )
-    if "rules" not in config.scoring.model_fields_set:
-        missing = [c for c in _SCORING_COLUMNS if c not in fields]
-        if missing:
-            warnings.append(
-                f"scoring: the file has no {', '.join(missing)} column; the built-in rules"
-                " read them as empty"
-            )
-    return warnings
+    """What the user should know about a plan that is not an error: the pipeline's own
+    warnings (no phone column, phone columns past the tenth, scoring fields the file lacks)."""
+    return list(result.warnings)
 
 
 def webhook_warnings(report: DeliveryReport | None) -> list[str]:

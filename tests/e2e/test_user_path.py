@@ -175,9 +175,11 @@ def test_summary_shows_reasons_per_list_and_warnings(
     contacts.write_text(
         "E-mail\nada@example.com\nnot-an-email\nbob@example.com\n", encoding="utf-8"
     )
+    config = tmp_path / "cxlist.toml"
+    config.write_text("[validate]\nrequire_phone = false\n", encoding="utf-8")  # email-only list
     env = sandbox_env(sandbox, CXLIST_WEBHOOK_SECRET="s3cret-for-the-hook")
     args = ["run", str(contacts), *TARGET, "-w", str(ws), "--webhook", "http://127.0.0.1:1/hook"]
-    result = cli(env, *args)
+    result = cli(env, *args, "-c", str(config))
     assert result.exit_code == 0, result.output
     assert "top reasons" in result.stdout
     assert "per list" in result.stdout

@@ -19,12 +19,18 @@ EXPECTED = {
     2: ("DUPLICATE", "L-MAIN", 1, 15, "duplicate of row 1"),
     3: ("SUPPRESSED", "L-MAIN", None, 50, "INTERNAL_DNC"),
     4: ("REJECTED", None, None, 50, "no phone_number and no email"),
-    5: ("REJECTED", None, None, 50, "invalid phone_number '555-01' (column 'Mobile Phone')"),
+    5: (
+        "REJECTED",
+        None,
+        None,
+        50,
+        "no dialable phone number: invalid phone_number '555-01' (column 'Mobile Phone')",
+    ),
     6: ("SUPPRESSED", "L-MAIN", None, 50, "email no-calls@example.com"),
     7: ("PENDING", "L-MAIN", None, 50, None),
     8: ("DUPLICATE", "L-MAIN", 9, 50, "duplicate of row 9"),
     9: ("PENDING", "L-MAIN", None, 50, None),
-    10: ("REJECTED", None, None, 50, "invalid email 'bob@@example' (column 'E-mail')"),
+    10: ("PENDING", "L-MAIN", None, 50, None),
     11: ("PENDING", "L-MAIN", None, 50, None),
     12: ("REJECTED", None, None, 50, "state ZZ is not served"),
     13: ("PENDING", "L-MAIN", None, 50, None),
@@ -50,11 +56,11 @@ def _run() -> pl.DataFrame:
         now=datetime(2026, 6, 1, tzinfo=UTC),
     )
     assert result.counts == {
-        "REJECTED": 4,
+        "REJECTED": 3,
         "SUPPRESSED": 4,
         "DUPLICATE": 2,
         "OVER_CAPACITY": 1,
-        "PENDING": 5,
+        "PENDING": 6,
     }
     return result.frame
 
@@ -91,6 +97,14 @@ def test_golden_normalized_values() -> None:
     assert rows[11]["timezone_source"] == "state"
     assert rows[13]["key"] == "solo@example.org"
     assert rows[6]["email"] == "No-Calls@example.com"
+
+
+def test_invalid_email_beside_a_dialable_phone_is_dropped_with_a_warning() -> None:
+    """Row 10 keeps its phone and loses its email; ``warnings`` says so."""
+    row = _run().filter(pl.col("row") == 10).row(0, named=True)
+    assert row["email"] is None
+    assert row["phone_number"] == "+14155550100"
+    assert row["warnings"] == "invalid email 'bob@@example' (column 'E-mail') dropped"
 
 
 def test_small_batches_give_the_same_result(monkeypatch) -> None:

@@ -12,9 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxlist.errors import ConfigError
-from cxlist.pipeline import phones
+from cxlist.pipeline import countries, phones
+from cxlist.pipeline.countries import _FILE as _COUNTRY_FILE
+from cxlist.pipeline.countries import build_country_names, region_names, row_regions
 from cxlist.pipeline.emails import normalize_emails
-from cxlist.pipeline.mapping import map_columns
+from cxlist.pipeline.mapping import is_phone_header, map_columns
 from cxlist.pipeline.phones import build_nanp_pattern, nanp_pattern, normalize_phones
 from cxlist.pipeline.timezones import resolve_timezones, state_zones
 
@@ -179,3 +181,88 @@ def test_config_mapping_to_missing_header_is_a_config_error() -> None:
     """[columns] naming a header the file lacks is a ConfigError listing the headers."""
     with pytest.raises(ConfigError, match="Mobile Phone"):
         map_columns(pl.DataFrame({"Phone": ["1"]}), {"phone_number": "Mobile Phone"})
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Mobile Phone", "Home Phone", "Work Phone", "HomePhone", "Telefon", "Mobil", "Handy",
+        "Téléphone", "Portable", "Teléfono", "Móvil", "Telefono", "Cellulare", "Handynummer",
+        "Telefonnummer", "Tel.", "Phone 2", "Numéro de téléphone",
+    ],
+)  # fmt: skip
+def test_phone_like_headers_in_common_languages(header: str) -> None:
+    """Each of these headers is read as a phone to dial."""
+    assert is_phone_header(header)
+
+
+@pytest.mark.parametrize(
+    "header", ["Fax", "Phone Type", "Phone Opt Out", "Phone Extension", "Hotel", "DoNotCall"]
+)
+def test_headers_about_a_phone_are_not_phones(header: str) -> None:
+    """A header about a phone (its type, consent, extension) is not a number to dial."""
+    assert not is_phone_header(header)
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Mailing State", "state"), ("Billing Zip", "zip"), ("Postal Code", "zip"),
+        ("PLZ", "zip"), ("Code postal", "zip"), ("Vorname", "first_name"),
+        ("Nachname", "last_name"), ("Prénom", "first_name"), ("Nom", "last_name"),
+        ("Land", "country"), ("Pays", "country"), ("E-Mail", "email"),
+        ("Mailing Street", "address"), ("Other City", "city"),
+    ],
+)  # fmt: skip
+def test_crm_prefixes_and_european_headers(header: str, field: str) -> None:
+    """CRM prefixes and German, French headers map to the canonical fields."""
+    _, mapping = map_columns(pl.DataFrame({header: ["x"], "Phone": ["1"]}), {})
+    assert mapping[header] == field
+
+
+def test_more_than_ten_phone_columns_warn_and_travel_as_custom() -> None:
+    """The eleventh phone-like column is a custom field, and the mapping says so."""
+    frame = pl.DataFrame({f"Phone {n}": ["1"] for n in range(1, 12)})
+    _, mapping = map_columns(frame, {})
+    assert len(mapping.phones) == 10
+    assert mapping["Phone 11"] == "Phone_11"
+    assert "more than 10 phone columns" in mapping.warnings[0]
+
+
+def test_phones_and_phone_number_together_are_a_config_error() -> None:
+    """``phones`` and ``phone_number`` in [columns] contradict each other."""
+    frame = pl.DataFrame({"A": ["1"], "B": ["2"]})
+    with pytest.raises(ConfigError, match="either"):
+        map_columns(frame, {"phones": ["A"], "phone_number": "B"})
+
+
+@pytest.mark.parametrize(
+    ("value", "region"),
+    [
+        ("France", "FR"), ("Deutschland", "DE"), ("United Kingdom", "GB"), ("UK", "GB"),
+        ("fr", "FR"), ("España", "ES"), ("Royaume-Uni", "GB"), ("Österreich", "AT"),
+        ("USA", "US"), ("Schweiz", "CH"), ("Italia", "IT"), ("Narnia", "??"), (None, "US"),
+    ],
+)  # fmt: skip
+def test_country_names_and_codes_to_regions(value: str | None, region: str) -> None:
+    """ISO codes and names in common languages give the region; unknown ones give ``??``."""
+    series = pl.Series([value], dtype=pl.String)
+    assert row_regions(series, "US", 1).to_list() == [region]
+
+
+def test_shipped_country_names_are_the_ones_built_from_phonenumbers() -> None:
+    """data/country_names.json holds what libphonenumber's locale data gives today."""
+    shipped = json.loads(_COUNTRY_FILE.read_text(encoding="utf-8"))
+    assert shipped["names"] == build_country_names()
+
+
+def test_a_stale_country_table_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shipped table made from another phonenumbers version is ignored, not trusted."""
+    stale = tmp_path / "country_names.json"
+    stale.write_text(json.dumps({"phonenumbers": "0.0.0", "names": {}}), encoding="utf-8")
+    monkeypatch.setattr(countries, "_FILE", stale)
+    region_names.cache_clear()
+    try:
+        assert region_names()["deutschland"] == "DE"
+    finally:
+        region_names.cache_clear()

@@ -102,3 +102,89 @@ def test_highest_score_dedupe_is_independent_of_input_order(rows: list[dict], rn
         return kept, lost
 
     assert winners(table) == winners(shuffled)
+
+
+POOL = [
+    "2015550101", "(201) 555-0102", "+1 201 555 0103", "201.555.0104", "2015550105",
+    "06 12 34 56 78", "+33 6 12 34 56 79", "555-01", "n/a", "0000000000", None,
+]  # fmt: skip
+COUNTRIES = [None, "US", "United States", "France", "Narnia"]
+SUPPRESSED_NUMBERS = {"+12015550102", "+12015550104", "+33612345678"}
+MANY = [Suppression(phone_number=n, source="DNC") for n in sorted(SUPPRESSED_NUMBERS)]
+PHONE_HEADERS = ["Mobile Phone", "Home Phone", "Work Phone"]
+crm_contact = st.fixed_dictionaries(
+    {
+        **{h: st.sampled_from(POOL) for h in PHONE_HEADERS},
+        "Country": st.sampled_from(COUNTRIES),
+        "Email Address": st.sampled_from(EMAILS),
+        "engagement_rating": st.sampled_from(RATINGS),
+    }
+)
+_CRM_SCHEMA = dict.fromkeys([*PHONE_HEADERS, "Country", "Email Address", "engagement_rating"])
+
+
+def _crm(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={k: pl.String for k in _CRM_SCHEMA})
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(crm_contact, min_size=1, max_size=25), st.sampled_from(["phone_number", "any_phone"])
+)
+def test_a_suppressed_number_never_reaches_a_list_in_any_position(
+    rows: list[dict], key: str
+) -> None:
+    """Whatever the phones, countries and key: one disposition a row, every planned contact
+    has a dialable number, and no suppressed number is in any phone field of the plan."""
+    config = load_config({"dedupe": {"key": key}}).with_target("L-1", "C-1")
+    result = run_pipeline(_crm(rows), config, suppressions=MANY)
+    frame = result.frame
+    assert frame["disposition"].null_count() == 0
+    assert sum(result.counts.values()) == len(rows)
+    phones = [c for c in result.plan.columns if c.startswith("phone_number")]
+    sent = {v for c in phones for v in result.plan[c].drop_nulls().to_list()}
+    assert not sent & SUPPRESSED_NUMBERS
+    assert result.plan["phone_number"].null_count() == 0
+    for row in result.plan.iter_rows(named=True):
+        numbers = [row[c] for c in phones if row[c]]
+        assert len(numbers) == len(set(numbers))
+    not_kept = frame.filter(pl.col("disposition").is_in(["REJECTED", "SUPPRESSED"]))
+    assert not_kept["reason"].null_count() == 0
+
+
+linked = st.fixed_dictionaries(
+    {
+        "Mobile Phone": st.sampled_from(["2015550101", "2015550102", "2015550103", None]),
+        "Home Phone": st.sampled_from(["2015550103", "2015550104", "2015550105", None]),
+        "engagement_rating": st.sampled_from(RATINGS),
+    }
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(linked, min_size=1, max_size=20), st.randoms(use_true_random=False))
+def test_any_phone_dedupe_is_independent_of_input_order(rows: list[dict], rng) -> None:
+    """Under any_phone, highest_score with a recency tie-break: the same contacts win, and
+    each loser is the duplicate of the same winner, whatever the order of the file."""
+    schema = dict.fromkeys(["Mobile Phone", "Home Phone", "engagement_rating"], pl.String)
+    table = pl.DataFrame(rows, schema=schema).with_columns(
+        pl.format("2026-01-01T00:00:{}", pl.int_range(pl.len()).cast(pl.String).str.zfill(2)).alias(
+            "updated"
+        ),
+        pl.int_range(pl.len()).cast(pl.String).alias("ident"),
+    )
+    config = load_config({"dedupe": {"key": "any_phone", "recency_field": "updated"}}).with_target(
+        "L-1", "C-1"
+    )
+    order = list(range(table.height))
+    rng.shuffle(order)
+
+    def fates(frame: pl.DataFrame) -> dict[str, tuple[str, str | None]]:
+        out = run_pipeline(frame, config).frame
+        ident_of = dict(zip(out["row"].to_list(), out["ident"].to_list(), strict=True))
+        return {
+            row["ident"]: (row["disposition"], ident_of.get(row["duplicate_of"]))
+            for row in out.iter_rows(named=True)
+        }
+
+    assert fates(table) == fates(table[order])

@@ -130,7 +130,9 @@ def test_compound_key_and_email_fallback() -> None:
         {"phone": None, "email": "solo@example.com"},
         {"phone": None, "email": "solo@example.com"},
     ]
-    config = _config({"dedupe": {"key": ["phone_number", "email"]}})
+    config = _config(
+        {"dedupe": {"key": ["phone_number", "email"]}, "validate": {"require_phone": False}}
+    )
     result = run_pipeline(_frame(rows), config)
     assert result.frame["disposition"].to_list() == [
         "PENDING",

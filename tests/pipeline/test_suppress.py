@@ -9,6 +9,8 @@ import polars as pl
 
 from cxlist.api.backend import Suppression
 from cxlist.pipeline import SuppressionIndex, read_dnc_file
+from cxlist.pipeline.dialable import slot_columns
+from cxlist.pipeline.suppress import SuppressStage, suppressed_numbers
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -104,3 +106,74 @@ def test_merged_indexes_keep_both() -> None:
     assert all(
         o is not None for o in _match(merged, ["+12015550107", None], [None, "x@example.com"])
     )
+
+
+class _Registry:
+    """A phone source as a national registry would be: a fixed set of numbers."""
+
+    def __init__(self, numbers: set[str]) -> None:
+        self.numbers = numbers
+        self.asked: list[list[str]] = []
+
+    def suppressed_phones(self, numbers: pl.Series) -> pl.DataFrame:
+        self.asked.append(sorted(numbers.to_list()))
+        hits = [n for n in numbers.to_list() if n in self.numbers]
+        return pl.DataFrame({"value": hits, "source": ["registry"] * len(hits)}, schema=SCHEMA)
+
+
+SCHEMA = {"value": pl.String, "source": pl.String}
+
+
+def test_each_number_is_checked_once_against_every_source() -> None:
+    """suppressed_numbers asks each source about the distinct numbers and lists every
+    source that suppresses a number."""
+    index = SuppressionIndex.from_entries(
+        [Suppression(phone_number="+12015550107", source="INTERNAL_DNC")], now=NOW
+    )
+    registry = _Registry({"+12015550107", "+12015550108"})
+    numbers = pl.Series(["+12015550107", "+12015550108", "+12015550107", None, "+12015550109"])
+    found = suppressed_numbers(numbers, [index, registry])
+    assert dict(found.iter_rows()) == {
+        "+12015550107": "suppression list INTERNAL_DNC, registry",
+        "+12015550108": "registry",
+    }
+    assert registry.asked == [["+12015550107", "+12015550108", "+12015550109"]]
+
+
+def test_a_plugged_source_drops_numbers_in_any_position() -> None:
+    """SuppressStage with one more phone source drops its numbers from every slot."""
+    frame = pl.DataFrame(
+        {
+            "row": [1, 2],
+            "disposition": [None, None],
+            "reason": [None, None],
+            "phone_number": ["+12015550101", "+12015550108"],
+            "phone_number_2": ["+12015550108", None],
+            "email": [None, None],
+        },
+        schema_overrides={"disposition": pl.String, "reason": pl.String, "email": pl.String},
+    )
+    scratch = {c: None for i in range(2) for c in slot_columns(i)}
+    frame = frame.with_columns(pl.lit(v, dtype=pl.String).alias(c) for c, v in scratch.items())
+    stage = SuppressStage(
+        SuppressionIndex(),
+        phones=("phone_number", "phone_number_2"),
+        sources=[_Registry({"+12015550108"})],
+    )
+    out = stage(frame)
+    assert out["phone_number"].to_list() == ["+12015550101", None]
+    assert out["phone_number_2"].to_list() == [None, None]
+    assert out["disposition"].to_list() == [None, "SUPPRESSED"]
+    assert out["dropped_phones"].to_list() == [
+        "+12015550108 suppressed (registry)",
+        "+12015550108 suppressed (registry)",
+    ]
+
+
+def test_dnc_csv_with_several_phone_columns(tmp_path: Path) -> None:
+    """Every phone column of a DNC CSV suppresses, not only the first."""
+    path = tmp_path / "dnc.csv"
+    path.write_text("Mobile Phone,Home Phone\n201-555-0110,201-555-0111\n,201-555-0112\n")
+    index = read_dnc_file(path)
+    out = _match(index, ["+12015550110", "+12015550111", "+12015550112"], [None] * 3)
+    assert all(o is not None for o in out)

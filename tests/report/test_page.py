@@ -45,7 +45,7 @@ def test_a_run_writes_its_report_with_every_section(tenant: DemoTenant) -> None:
     assert f"suppressed {counts['SUPPRESSED']} " in text
     assert f"duplicates {counts['DUPLICATE']} " in text
     assert "INTERNAL_DNC" in text
-    assert "invalid email '…' (column '…')" in text
+    assert "no dialable phone number: invalid phone_number '…' (column '…')" in text
     assert "L-1 C-100" in text
     assert "L-2 C-100" in text
     summary_sha = outcome.summary_path.read_text(encoding="utf-8")

@@ -44,12 +44,17 @@ def _check_expression(text: str, rule: str) -> str:
     return text
 
 
+DEFAULT_MISSING_VALUES = ("n/a", "none", "null", "nil", "-", "--", "?", "unknown", "#n/a")
+
+
 class InputConfig(_Section):
     """How to read the input file; everything is sniffed when left out."""
 
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    #: Cell values read as blank (compared exactly, and in lower, upper and title case).
+    missing_values: tuple[str, ...] = DEFAULT_MISSING_VALUES
 
     @field_validator("delimiter")
     @classmethod
@@ -90,9 +95,10 @@ class ValidateRule(_Section):
 
 
 class ValidateConfig(_Section):
-    """Reject rules added to the built-in checks."""
+    """Reject rules added to the built-in checks; whether a contact needs a dialable phone."""
 
     rules: tuple[ValidateRule, ...] = ()
+    require_phone: bool = True
 
 
 class SuppressConfig(_Section):
@@ -145,14 +151,24 @@ class ScoringConfig(_Section):
 
 
 class DedupeConfig(_Section):
-    """Which normalized fields make the key, and which record of a group wins."""
+    """Which normalized fields make the key, and which record of a group wins.
+
+    ``key = "any_phone"`` (or ``["any_phone"]``): contacts sharing any dialable number are one.
+    """
 
     key: tuple[str, ...] = ("phone_number",)
     policy: Literal["highest_score", "first", "last", "newest"] = "highest_score"
     recency_field: str | None = None
 
+    @field_validator("key", mode="before")
+    @classmethod
+    def _one_name(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _needs_recency(self) -> DedupeConfig:
+        if "any_phone" in self.key and len(self.key) > 1:
+            raise ValueError('dedupe.key "any_phone" cannot be combined with other fields')
         if not self.key:
             raise ValueError("dedupe.key needs at least one field")
         if self.policy == "newest" and not self.recency_field:
@@ -189,7 +205,7 @@ class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     input: InputConfig = Field(default_factory=InputConfig)
-    columns: dict[str, str] = Field(default_factory=dict)
+    columns: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
     normalize: NormalizeConfig = Field(default_factory=NormalizeConfig)
     validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
     suppress: SuppressConfig = Field(default_factory=SuppressConfig)

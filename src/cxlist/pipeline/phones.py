@@ -94,6 +94,13 @@ def _slow_path(values: pl.Series, region: str) -> pl.DataFrame:
     )
 
 
+@cache
+def _repeated_digits() -> pl.Series:
+    """Every number of one repeated digit, 7 to 15 digits long (placeholders)."""
+    values = [d * n for d in "0123456789" for n in range(7, 16)]
+    return pl.Series(values, dtype=pl.String).implode()
+
+
 Rule = tuple[str, tuple[int, ...]]  # an anchored pattern and the lengths it allows
 
 
@@ -184,8 +191,9 @@ def normalize_phones(
 ) -> pl.DataFrame:
     """One row per input value: ``e164`` (null when missing or invalid), ``extension``, ``valid``.
 
-    ``valid`` is null where the input is missing or blank, false where it is not a valid
-    number for libphonenumber. Numbers without ``+`` are read in ``default_region``.
+    ``valid`` is null where the input is missing, blank or a placeholder of one repeated digit
+    (``0000000000``), false where it is not a valid number for libphonenumber. Numbers
+    without ``+`` are read in ``default_region``.
     Settled without libphonenumber calls: NANP-shaped numbers (valid or not), too-short
     local numbers, and ``+`` numbers that match their country's patterns.
     ``trimmed_already`` skips looking for surrounding blanks.
@@ -201,6 +209,9 @@ def normalize_phones(
         pl.col("_base").str.starts_with("+").alias("_plus"),
         pl.col("_base").str.contains(_PLAIN).alias("_plain"),
     )
+    # a placeholder (0000000000, 999-999-9999) is a blank, not an invalid number
+    placeholder = pl.col("_digits").is_in(_repeated_digits()) & ~pl.col("_plus")
+    frame = frame.with_columns(pl.when(~placeholder).then(pl.col("_raw")).alias("_raw"))
     digits, plus, plain = pl.col("_digits"), pl.col("_plus"), pl.col("_plain")
     length = digits.str.len_bytes()
     starts_one = digits.str.starts_with("1")

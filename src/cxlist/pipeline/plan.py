@@ -12,7 +12,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from cxlist.model import PIPELINE_DISPOSITIONS, Disposition
-from cxlist.pipeline.mapping import ColumnMapping
+from cxlist.pipeline.mapping import PHONE_FIELDS, ColumnMapping
 
 if TYPE_CHECKING:
     from cxlist.pipeline.scrub import ScrubReport
@@ -69,6 +69,8 @@ class PipelineResult:
     counts: dict[str, int]
     stage_stats: list[StageStat] = field(default_factory=list)
     list_order: list[str] = field(default_factory=list)
+    #: What the user should know: no phone column found, a scoring rule's field missing...
+    warnings: list[str] = field(default_factory=list)
     #: What the DNC registry stage found (None when no registry was in use).
     scrub: ScrubReport | None = None
 
@@ -212,12 +214,15 @@ def neutralize(column: pl.Expr) -> pl.Expr:
 
 
 def results_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """The results.csv table: the design's first columns, then the rest, formulas neutralized.
+    """The results.csv table: the design's first columns, the dialable numbers in dialing
+    order (``phone_number``, ``phone_number_2``...), ``dropped_phones`` and ``warnings``, then
+    the rest, formulas neutralized.
 
     Cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR get a leading ``'``, except cells
     that are only a number (``-15``) or an E.164 phone (``+12015550123``), which cannot run.
     """
-    first = [c for c in RESULTS_FIRST_COLUMNS if c in frame.columns]
+    leading = (*RESULTS_FIRST_COLUMNS, *PHONE_FIELDS, "dropped_phones", "warnings")
+    first = [c for c in leading if c in frame.columns]
     rest = [c for c in frame.columns if c not in first and not c.startswith("_")]
     ordered = frame.select(*first, *rest)
     return ordered.with_columns(

@@ -18,6 +18,7 @@ import codecs
 import csv
 import io
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import polars as pl
 
 from cxlist.errors import InputError
 
-__all__ = ["RowProblems", "read_rows", "read_table"]
+__all__ = ["RowProblems", "blank_cells", "read_rows", "read_table"]
 
 #: Rows to reject as they are read: data row number (1 = first row after the header) -> reason.
 RowProblems = dict[int, str]
@@ -82,6 +83,23 @@ def read_rows(
     if frame.width == 0:
         raise InputError("no columns found", path=str(source))
     return frame, problems
+
+
+def blank_cells(missing_values: Sequence[str] = ()) -> Callable[[pl.Expr], pl.Expr]:
+    """An expression maker: a text column trimmed, with blanks and placeholders made missing.
+
+    A placeholder (``n/a``, ``none``, ``-``...) matches as given and in lower, upper and title
+    case; the comparison is one hash lookup per cell, not a lower-casing of every column.
+    """
+    variants = {"", *missing_values}
+    for value in missing_values:
+        variants.update((value.lower(), value.upper(), value.title()))
+    old = sorted(variants)
+
+    def clean(column: pl.Expr) -> pl.Expr:
+        return column.str.strip_chars().replace(old, [None] * len(old))
+
+    return clean
 
 
 def _first_line(exc: BaseException) -> str:

@@ -20,7 +20,7 @@ from cxlist.pipeline.config import PipelineConfig
 from cxlist.pipeline.dedupe import DedupeStage
 from cxlist.pipeline.mapping import CANONICAL_FIELDS, ColumnMapping, map_columns
 from cxlist.pipeline.plan import PipelineResult, StageStat, count_dispositions
-from cxlist.pipeline.read import RowProblems, read_rows
+from cxlist.pipeline.read import RowProblems, blank_cells, read_rows
 from cxlist.pipeline.score import ScoreStage
 from cxlist.pipeline.scrub import ScrubStage
 from cxlist.pipeline.stages import Stage, dispose
@@ -68,12 +68,14 @@ def _reject_unreadable(frame: pl.DataFrame, problems: RowProblems) -> pl.DataFra
     return dispose(frame, Disposition.REJECTED, pl.col("row").is_in(rows.implode()), reason)
 
 
-def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
-    """Blanks trimmed and blank cells made missing, plus ``row``, ``disposition``, ``reason``.
+def _prepare(frame: pl.DataFrame, missing_values: Sequence[str] = ()) -> pl.DataFrame:
+    """Blanks trimmed, blank cells and placeholders (``n/a``...) made missing, plus ``row``,
+    ``disposition``, ``reason``.
 
     (Trimming every column is cheaper than finding the columns that need it.)
     """
-    cleaned = [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in frame.columns]
+    clean = blank_cells(missing_values)
+    cleaned = [clean(pl.col(c)).alias(c) for c in frame.columns]
     return frame.with_columns(cleaned).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row"),
         pl.lit(None, dtype=pl.String).alias("disposition"),
@@ -90,6 +92,11 @@ def _send_fields(mapping: ColumnMapping) -> list[str]:
         if name not in CANONICAL_FIELDS and header not in mapping.invalid
     ]
     return [*canonical, "phone_extension", *custom, "score"]
+
+
+def _warnings(mapping: ColumnMapping, scoring: ScoreStage) -> list[str]:
+    """What the user should know before trusting the plan: no phone column, scoring fields."""
+    return [*mapping.warnings, *scoring.missing_fields(set(mapping.fields.values()))]
 
 
 def _index(
@@ -166,7 +173,7 @@ def run_pipeline(
     started = perf_counter()
     mapped, mapping = map_columns(raw, settings.columns)
     del raw  # the mapped frame shares its columns; keep one reference only
-    frame = _reject_unreadable(_prepare(mapped), problems)
+    frame = _reject_unreadable(_prepare(mapped, settings.input.missing_values), problems)
     del mapped
     stats.append(StageStat("map", frame.height, perf_counter() - started))
     report("map", frame.height)
@@ -175,13 +182,26 @@ def run_pipeline(
     index = _index(suppressions, settings, dnc_files, now)
     stats.append(StageStat("suppression_index", len(index), perf_counter() - started))
     report("suppression_index", len(index))
+    require_phone = settings.validate_.require_phone
+    scoring = ScoreStage(settings.scoring)
     row_local: list[Stage] = [
-        NormalizeStage(settings.normalize),
-        ValidateStage(mapping, send_fields, settings.validate_.rules),
-        SuppressStage(index, settings.suppress.by),
-        ScoreStage(settings.scoring),
+        NormalizeStage(settings.normalize, mapping),
+        ValidateStage(mapping, send_fields, settings.validate_.rules, require_phone=require_phone),
+        SuppressStage(
+            index,
+            settings.suppress.by,
+            phones=mapping.phones or ("phone_number",),
+            require_phone=require_phone,
+        ),
+        scoring,
     ]
-    scrub = ScrubStage(registry, require_coverage=require_coverage) if registry else None
+    # every phone of a contact is scrubbed: a listed number in any position suppresses it
+    phones = mapping.phones or ("phone_number",)
+    scrub = (
+        ScrubStage(registry, require_coverage=require_coverage, phone_columns=phones)
+        if registry
+        else None
+    )
     if scrub is not None:
         row_local.insert(3, scrub)
     frame = _run_in_batches(frame, row_local, stats, report)
@@ -210,5 +230,6 @@ def run_pipeline(
         counts=counts,
         stage_stats=stats,
         list_order=[rule.id for rule in settings.lists],
+        warnings=_warnings(mapping, scoring),
         scrub=scrub.report if scrub is not None else None,
     )

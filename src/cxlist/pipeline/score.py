@@ -7,6 +7,8 @@ use, a file without their columns scores as if those columns were empty.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
+
 import polars as pl
 
 from cxlist.pipeline.config import ScoreRule, ScoringConfig
@@ -25,6 +27,24 @@ class ScoreStage:
     def __init__(self, config: ScoringConfig) -> None:
         self.config = config
         self.builtin = "rules" not in config.model_fields_set
+
+    def missing_fields(self, columns: Collection[str]) -> list[str]:
+        """A warning when the scoring rules read fields the file lacks (those rules never
+        match: every contact gets the default there); empty when none is missing."""
+        missing: dict[str, None] = {}
+        rules: dict[str, None] = {}
+        for rule in self.config.rules:
+            expression = parse_expression(rule.when, rule=f"scoring.rules {rule.name!r}")
+            for name in _fields(expression.tree):
+                if name not in columns:
+                    missing[name] = None
+                    rules[repr(rule.name)] = None
+        if not missing:
+            return []
+        return [
+            f"scoring: the file has no {', '.join(missing)} column, so rules "
+            f"{', '.join(rules)} never match (every contact gets the default there)"
+        ]
 
     def _adds(self, frame: pl.DataFrame) -> list[pl.Expr]:
         groups: dict[str, list[ScoreRule]] = {}
@@ -58,3 +78,16 @@ class ScoreStage:
         score = total.clip(self.config.min, self.config.max).alias("score")
         scored = work.lazy().select(score).collect()["score"]  # lazy: shared parts run once
         return frame.with_columns(scored, (scored // 10).alias("priority"))
+
+
+def _fields(tree: object) -> Iterator[str]:
+    """The column names a parsed rule reads (its ``("col", name, pos)`` nodes)."""
+    if isinstance(tree, tuple):
+        if len(tree) == 3 and tree[0] == "col":
+            yield str(tree[1])
+            return
+        for part in tree:
+            yield from _fields(part)
+    elif isinstance(tree, list):
+        for part in tree:
+            yield from _fields(part)

@@ -13,7 +13,11 @@ import polars as pl
 
 from cxlist.model import Disposition
 
-__all__ = ["Stage", "dispose", "in_play", "nulls", "trimmed"]
+__all__ = ["FIRST_NUMBER", "Stage", "dispose", "in_play", "nulls", "trimmed"]
+
+#: Scratch column: a contact's first valid number before suppression; it names (as ``key``) a
+#: contact left without a dialable number, never one still in play.
+FIRST_NUMBER = "_first_number"
 
 
 class Stage(Protocol):

@@ -13,23 +13,31 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import polars as pl
 
 from cxlist.errors import InputError
 from cxlist.model import Disposition, Suppression
+from cxlist.pipeline.dialable import NO_PHONE, dialable_order, dropped_text, slot_columns
 from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.mapping import map_columns
 from cxlist.pipeline.phones import E164, normalize_phones
 from cxlist.pipeline.read import read_table
-from cxlist.pipeline.stages import dispose, nulls
+from cxlist.pipeline.stages import FIRST_NUMBER, dispose, nulls
 
 if TYPE_CHECKING:
     from cxlist.registry import Scrubber, ScrubResult
 
-__all__ = ["SuppressStage", "SuppressionIndex", "match_registries", "read_dnc_file"]
+__all__ = [
+    "PhoneSource",
+    "SuppressStage",
+    "SuppressionIndex",
+    "match_registries",
+    "read_dnc_file",
+    "suppressed_numbers",
+]
 
 _SCHEMA = {"value": pl.String, "source": pl.String}
 _NATIONAL_DNC = r"^\s*(\d{3})\s*[,|\t ]\s*(\d{7})\s*$"
@@ -132,6 +140,57 @@ class SuppressionIndex:
         reason = nulls("suppressed", phones.len(), pl.String)
         return reason.scatter(found["_at"], found["_why"])
 
+    def suppressed_phones(self, numbers: pl.Series) -> pl.DataFrame:
+        """Which of ``numbers`` (E.164) this index suppresses: ``value`` and ``source``, one row
+        per (number, source) found. (The per-number check every phone source offers.)"""
+        return _found(numbers, self.phones)
+
+
+class PhoneSource(Protocol):
+    """A source of phone suppressions: the campaign's list, DNC files, a national registry."""
+
+    def suppressed_phones(self, numbers: pl.Series) -> pl.DataFrame:
+        """``value``, ``source`` for each of ``numbers`` (E.164) the source suppresses."""
+        ...
+
+
+def suppressed_numbers(numbers: pl.Series, sources: Sequence[PhoneSource]) -> pl.DataFrame:
+    """Each suppressed number among ``numbers`` once, with every source that suppresses it:
+    ``value``, ``sources`` (``, ``-joined, in source order).
+
+    A :class:`SuppressionIndex` is asked about every number as it comes (its hash prefilter
+    is cheaper than finding the distinct numbers first); any other source is asked once about
+    the distinct numbers, however many contacts or phone slots carry them.
+    """
+    present = numbers.drop_nulls()
+    distinct: pl.Series | None = None
+    found = []
+    for source in sources:
+        if isinstance(source, SuppressionIndex):
+            found.append(source.suppressed_phones(present))
+            continue
+        distinct = present.unique(maintain_order=True) if distinct is None else distinct
+        found.append(source.suppressed_phones(distinct))
+    if not found:
+        return pl.DataFrame(schema={"value": pl.String, "sources": pl.String})
+    return (
+        pl.concat(found)
+        .unique(maintain_order=True)
+        .group_by("value", maintain_order=True)
+        .agg(pl.col("source").str.join(", ").alias("sources"))
+    )
+
+
+def _found(values: pl.Series, index: pl.DataFrame) -> pl.DataFrame:
+    """(value, source) for the ``values`` found in ``index`` (hash-prefiltered, then joined)."""
+    if index.height == 0 or values.len() == 0:
+        return pl.DataFrame(schema=_SCHEMA)
+    known = index["value"].hash().implode()
+    candidates = pl.DataFrame({"value": values.cast(pl.String)}).filter(
+        pl.col("value").hash().is_in(known) & pl.col("value").is_not_null()
+    )
+    return candidates.join(index, on="value", how="inner").select("value", "source")
+
 
 def _lookup(values: pl.Series, index: pl.DataFrame, field: str) -> pl.DataFrame:
     """(_at, _why) for the positions of ``values`` found in ``index``.
@@ -181,10 +240,10 @@ def read_dnc_file(path: Path | str, *, default_region: str = "US") -> Suppressio
     first = head.splitlines()[0] if head.strip() else ""
     label = pl.lit(f"DNC file {source.name}")
     if source.suffix.lower() in (".csv", ".tsv") and _HEADER_HINT.search(first):
-        frame, _ = map_columns(read_table(source), {})
-        size = frame.height
-        none = nulls("", size, pl.String)
-        phones = frame["phone_number"] if "phone_number" in frame.columns else none
+        frame, mapping = map_columns(read_table(source), {})
+        none = nulls("", frame.height, pl.String)
+        # every phone column of the file (a CRM export used as a DNC list has several)
+        phones = pl.concat([frame[p] for p in mapping.phones]) if mapping.phones else none
         emails = frame["email"] if "email" in frame.columns else none
     else:
         lines = _lines(source)
@@ -209,29 +268,91 @@ def _lines(source: Path) -> pl.Series:
 
 
 class SuppressStage:
-    """SUPPRESSED, with the matching value and its source, for rows in the index."""
+    """Each phone checked on its own against every phone source: a suppressed number is dropped
+    from its contact, which keeps its other numbers. A contact is SUPPRESSED when its email is
+    suppressed, or when a number was suppressed and nothing dialable is left (with
+    ``require_phone = false`` a valid email is enough to keep it). Then the numbers left are
+    packed into ``phone_number``, ``phone_number_2``... in dialing order, and ``dropped_phones``
+    says which numbers went and why."""
 
     name = "suppress"
 
-    def __init__(self, index: SuppressionIndex, by: Sequence[str] = ("phone_number", "email")):
+    def __init__(
+        self,
+        index: SuppressionIndex,
+        by: Sequence[str] = ("phone_number", "email"),
+        *,
+        phones: Sequence[str] = ("phone_number",),
+        require_phone: bool = True,
+        sources: Sequence[PhoneSource] = (),
+    ):
         self.index = index
         self.by = tuple(by)
+        self.phones = tuple(phones)
+        self.require_phone = require_phone
+        self.sources: tuple[PhoneSource, ...] = (index, *sources)
+
+    def _drop_suppressed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Suppressed numbers removed from their slots, their fate in the slot's scratch.
+
+        The slots are stacked into one column, looked up once, and sliced back.
+        """
+        size = frame.height
+        stacked = pl.concat([frame[p] for p in self.phones], rechunk=True)
+        found = suppressed_numbers(stacked, self.sources)
+        if found.height == 0:
+            return frame.with_columns(pl.lit(False).alias("_any_suppressed"))
+        sources = stacked.replace_strict(
+            found["value"], found["sources"], default=None, return_dtype=pl.String
+        )
+        columns: list[pl.Series] = []
+        flags = pl.repeat(False, size, eager=True)
+        for slot, name in enumerate(self.phones):
+            _, why, drop = slot_columns(slot)
+            source = sources.slice(slot * size, size)
+            taken = source.is_not_null()
+            if not bool(taken.any()):
+                continue
+            flags = flags | taken
+            at = taken.arg_true()
+            number = frame[name].gather(at)
+            said = pl.DataFrame({"n": number, "s": source.gather(at)}).select(
+                pl.format(f"{name} {{}} on {{}}", "n", "s").alias("why"),
+                pl.format("{} suppressed ({})", "n", "s").alias("drop"),
+            )
+            columns += [
+                frame[name].clone().scatter(at, None),
+                frame[why].clone().scatter(at, said["why"]),
+                frame[drop].clone().scatter(at, said["drop"]),
+            ]
+        return frame.with_columns(*columns, flags.alias("_any_suppressed"))
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The frame with rows still in play whose phone or email is suppressed marked so."""
+        """The frame with suppressed numbers dropped, the rows left without a number (or with a
+        suppressed email) SUPPRESSED, the numbers packed, and ``dropped_phones``."""
+        # the contact's first valid number, kept to name a contact left without one (its key)
+        frame = frame.with_columns(pl.coalesce(self.phones).alias(FIRST_NUMBER))
+        if "phone_number" in self.by:
+            frame = self._drop_suppressed(frame)
+        else:
+            frame = frame.with_columns(pl.lit(False).alias("_any_suppressed"))
         none = nulls("", frame.height, pl.String)
-        phones = (
-            frame["phone_number"]
-            if "phone_number" in self.by and "phone_number" in frame.columns
-            else none
-        )
         emails = frame["email"] if "email" in self.by and "email" in frame.columns else none
-        reason = self.index.match(phones, emails)
-        marked = frame.with_columns(reason.alias("_suppressed"))
-        hit = pl.col("_suppressed").is_not_null()
-        return dispose(marked, Disposition.SUPPRESSED, hit, pl.col("_suppressed")).drop(
-            "_suppressed"
+        by_email = self.index.match(none, emails)
+        dialable = pl.any_horizontal(pl.col(p).is_not_null() for p in self.phones)
+        email_ok = pl.col("email").is_not_null() if "email" in frame.columns else pl.lit(False)
+        keeps = dialable | (pl.lit(not self.require_phone) & email_ok)
+        fates = pl.lit(f"{NO_PHONE}: ") + dropped_text(self.phones, 1)
+        phone_out = pl.col("_any_suppressed") & ~keeps
+        reason = pl.when(phone_out).then(fates).otherwise(pl.col("_by_email"))
+        marked = frame.with_columns(by_email.alias("_by_email"))
+        hit = pl.col("_by_email").is_not_null() | phone_out
+        marked = dispose(marked, Disposition.SUPPRESSED, hit, reason)
+        packed = marked.lazy().with_columns(
+            *dialable_order(self.phones), dropped_text(self.phones, 2).alias("dropped_phones")
         )
+        scratch = [c for i in range(len(self.phones)) for c in slot_columns(i)]
+        return packed.drop(*scratch, "_by_email", "_any_suppressed").collect()
 
 
 def match_registries(

@@ -2,7 +2,10 @@
 
 A reason names the column and the value: ``invalid phone_number '555-01' (column 'Mobile')``.
 Checks in order: a header that cannot be an API field name, a value over 1,024 characters,
-no phone and no email, an invalid phone, an invalid email, then the config's own rules.
+no dialable phone number (each dropped number's fate listed; with ``require_phone = false`` a
+valid email will do), an invalid email on a contact without a dialable number, then the
+config's own rules. An invalid number is dropped from a contact that has another; an invalid
+email is dropped, with a ``warnings`` entry, from a contact with a dialable number.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import polars as pl
 
 from cxlist.model import Disposition
 from cxlist.pipeline.config import NormalizeConfig, ValidateRule
+from cxlist.pipeline.countries import row_regions
+from cxlist.pipeline.dialable import NO_PHONE, dropped_text, normalize_contact_phones
 from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.expressions import compile_expression, parse_expression
 from cxlist.pipeline.mapping import ColumnMapping
-from cxlist.pipeline.phones import normalize_phones
 from cxlist.pipeline.stages import dispose, nulls
 from cxlist.pipeline.timezones import place_zones, resolve_timezones
 
@@ -31,12 +35,14 @@ def _shown(value: str, limit: int = 60) -> str:
 
 
 class NormalizeStage:
-    """Phones to E.164, emails cleaned, a time zone per row; raw values kept for the reasons."""
+    """Every phone to E.164 in its row's region, emails cleaned, a time zone per row."""
 
     name = "normalize"
 
-    def __init__(self, config: NormalizeConfig) -> None:
+    def __init__(self, config: NormalizeConfig, mapping: ColumnMapping | None = None) -> None:
         self.config = config
+        self.phones = (mapping.phones if mapping is not None else ()) or ("phone_number",)
+        self.headers = {name: mapping.header_of(name) for name in self.phones} if mapping else {}
 
     @staticmethod
     def _emails_and_places(
@@ -44,34 +50,32 @@ class NormalizeStage:
     ) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
         return normalize_emails(raw_email, trimmed_already=True), place_zones(frame)
 
-    def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The frame with normalized phone/email, ``timezone`` and ``timezone_source``.
+    def _phones(self, frame: pl.DataFrame) -> pl.DataFrame:
+        phones = list(self.phones)
+        country = frame["country"] if "country" in frame.columns else None
+        regions = row_regions(country, self.config.default_region, frame.height)
+        return normalize_contact_phones(
+            frame, phones, regions, headers=self.headers, country=country
+        )
 
-        Three pieces of work share the machine's cores on two threads (polars releases the
-        GIL): the first half of the phones, emails with the ZIP/state zones, and the second
-        half of the phones. (Phones are normalized value by value, so halves change nothing.)
+    def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The frame with each phone field in E.164 (null when blank or dropped, the reason in
+        scratch columns), the email cleaned, ``timezone`` and ``timezone_source``.
+
+        Emails with the ZIP/state zones run on a second thread beside the phones (polars
+        releases the GIL). The contact's zone comes from its first valid number.
         """
         empty = nulls("", frame.height, pl.String)
-        raw_phone = frame["phone_number"] if "phone_number" in frame.columns else empty
         raw_email = frame["email"] if "email" in frame.columns else empty
-        region = self.config.default_region
-        half = frame.height // 2
+        if "phone_number" not in frame.columns:  # a file without phones: the field stays empty
+            frame = frame.with_columns(empty.alias("phone_number"))
         # run_pipeline has trimmed every value already
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            first = pool.submit(
-                normalize_phones, raw_phone.slice(0, half), region, trimmed_already=True
-            )
+        with ThreadPoolExecutor(max_workers=1) as pool:
             side = pool.submit(self._emails_and_places, raw_email, frame)
-            second = normalize_phones(raw_phone.slice(half), region, trimmed_already=True)
-            phones = pl.concat([first.result(), second], rechunk=True)
-            frame = frame.with_columns(
-                raw_phone.alias("_phone_raw"),
-                phones["valid"].alias("_phone_ok"),
-                phones["e164"].alias("phone_number"),
-                phones["extension"].alias("phone_extension"),
-            )
+            frame = frame.with_columns(self._phones(frame))
             emails, places = side.result()
-        zones = resolve_timezones(frame, self.config.default_timezone, places=places)
+        zoned = frame.with_columns(pl.coalesce(self.phones).alias("phone_number"))
+        zones = resolve_timezones(zoned, self.config.default_timezone, places=places)
         return frame.with_columns(
             raw_email.alias("_email_raw"),
             emails["valid"].alias("_email_ok"),
@@ -82,7 +86,8 @@ class NormalizeStage:
 
 
 class ValidateStage:
-    """REJECTED, with a reason naming column and value, for rows the API would refuse."""
+    """REJECTED, with a reason naming column and value, for rows the API would refuse or that
+    have no number to dial; an invalid email beside a dialable number is dropped with a warning."""
 
     name = "validate"
 
@@ -91,14 +96,21 @@ class ValidateStage:
         mapping: ColumnMapping,
         send_fields: Sequence[str],
         rules: Sequence[ValidateRule] = (),
+        *,
+        require_phone: bool = True,
     ) -> None:
         self.mapping = mapping
         self.send_fields = tuple(send_fields)
         self.rules = tuple(rules)
+        self.require_phone = require_phone
         self.header_of: Mapping[str, str] = {v: k for k, v in mapping.fields.items()}
+        self.phones = mapping.phones or ("phone_number",)
 
     def _column(self, field: str) -> str:
         return self.header_of.get(field, field)
+
+    def _dialable(self) -> pl.Expr:
+        return pl.any_horizontal(pl.col(p).is_not_null() for p in self.phones)
 
     def _checks(self, frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:
         """(fails, reason) pairs in the order they are tried."""
@@ -112,10 +124,22 @@ class ValidateStage:
             size = pl.col(field).str.len_chars()
             text = f"column {self._column(field)!r}: value over 1,024 characters ({{}})"
             checks.append((size > MAX_VALUE, pl.format(text, size)))
-        neither = pl.col("_phone_ok").is_null() & pl.col("_email_ok").is_null()
-        checks.append((neither, pl.lit("no phone_number and no email")))
-        checks.append(self._invalid("phone_number", "_phone_ok", "_phone_raw"))
-        checks.append(self._invalid("email", "_email_ok", "_email_raw"))
+        dialable = self._dialable()
+        fates = dropped_text(self.phones, 1)
+        email_ok = pl.col("_email_ok").fill_null(False)
+        keeps_email = pl.lit(not self.require_phone) & email_ok
+        none_left = fates.is_not_null() & ~dialable & ~keeps_email
+        checks.append((none_left, pl.lit(f"{NO_PHONE}: ") + fates))
+        if self.require_phone:
+            checks.append((~dialable, pl.lit(NO_PHONE)))
+        else:
+            neither = ~dialable & pl.col("_email_ok").is_null()
+            checks.append((neither, pl.lit("no phone_number and no email")))
+        column = repr(self._column("email"))
+        invalid_email = pl.format(
+            f"invalid email {{}} (column {column})", _quoted(pl.col("_email_raw"))
+        )
+        checks.append((pl.col("_email_ok").not_() & ~dialable, invalid_email))
         for rule in self.rules:
             expression = parse_expression(rule.when, rule=f"validate.rules {rule.name!r}")
             matched = compile_expression(expression, frame.schema)
@@ -132,20 +156,24 @@ class ValidateStage:
         )
         return [f for f, size in zip(text, longest, strict=True) if (size or 0) > MAX_VALUE]
 
-    def _invalid(self, field: str, ok: str, raw: str) -> tuple[pl.Expr, pl.Expr]:
-        column = repr(self._column(field))
-        text = pl.format(f"invalid {field} {{}} (column {column})", _quoted(pl.col(raw)))
-        return pl.col(ok).not_(), text
+    def _warnings(self) -> pl.Expr:
+        column = repr(self._column("email"))
+        text = pl.format(
+            f"invalid email {{}} (column {column}) dropped", _quoted(pl.col("_email_raw"))
+        )
+        return pl.when(pl.col("_email_ok").not_() & self._dialable()).then(text).alias("warnings")
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The frame with the first failing check's reason on each REJECTED row."""
+        """The frame with the first failing check's reason on each REJECTED row, and
+        ``warnings`` on the rows kept without their invalid email."""
         checks = self._checks(frame)
         fails = [condition.fill_null(False) for condition, _ in checks]
         first: pl.Expr = pl.lit(None, dtype=pl.String)
         for condition, reason in reversed(checks):
             first = pl.when(condition.fill_null(False)).then(reason).otherwise(first)
         checked = dispose(frame, Disposition.REJECTED, pl.any_horizontal(fails), first)
-        return checked.drop("_phone_raw", "_phone_ok", "_email_raw", "_email_ok")
+        warned = checked.lazy().select(self._warnings()).collect()
+        return checked.with_columns(warned["warnings"]).drop("_email_raw", "_email_ok")
 
 
 def _quoted(value: pl.Expr) -> pl.Expr:

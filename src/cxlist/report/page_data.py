@@ -49,6 +49,7 @@ COLUMNS = (
     "timezone",
     "phone_number",
     "email",
+    "dropped_phones",
 )
 EXAMPLES_PER_REASON = 3
 REASONS_PER_DISPOSITION = 6
@@ -198,8 +199,11 @@ def aggregate(results: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
         .group_by((pl.col("score") // 10).clip(0, 9).cast(pl.Int64).alias("bin"), "priority")
         .len()
     )
+    # a contact left without a dialable number shows its first dropped one (masked)
+    dropped = pl.col("dropped_phones").str.extract(r"^(.+?) (?:invalid|suppressed)\b", 1)
+    phone = pl.coalesce(pl.col("phone_number"), dropped).alias("phone_number")
     lost = rows.filter(~pl.col("disposition").is_in(_LANDED)).select(
-        "disposition", reason_kind(pl.col("reason")).alias("_kind"), "row", "phone_number",
+        "disposition", reason_kind(pl.col("reason")).alias("_kind"), "row", phone,
         "email",
     )  # fmt: skip
     done = pl.collect_all([tallies, scored, lost])

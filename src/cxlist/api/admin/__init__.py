@@ -17,7 +17,7 @@ from cxlist.api.admin.client import (
     CallListDefinition,
     UploadRequest,
 )
-from cxlist.api.admin.listfile import ListColumns, build_list_file
+from cxlist.api.admin.listfile import ListColumns, build_list_file, phone_destinations
 from cxlist.api.retry import RetryPolicy
 from cxlist.errors import ConfigError
 from cxlist.settings import Settings
@@ -80,7 +80,7 @@ def admin_backend_config(settings: Settings) -> AdminBackendConfig:
         raise ConfigError("the admin dialect needs [admin] skill_id (the skill lists dial on)")
     columns = ListColumns(
         external_id=admin.external_id_column,
-        phones=tuple(admin.phone_columns),
+        phones=phone_destinations(admin.phone_columns),
         score=admin.score_column,
         priority=admin.priority_column,
         first_name=admin.first_name_column,

@@ -14,10 +14,29 @@ from dataclasses import dataclass
 
 from cxlist.model import PlannedItem
 
-__all__ = ["MAX_RECORD_CHARS", "ListColumns", "build_list_file", "record_line"]
+__all__ = [
+    "MAX_PHONE_DESTINATIONS",
+    "MAX_RECORD_CHARS",
+    "ListColumns",
+    "build_list_file",
+    "phone_destinations",
+    "record_line",
+]
 
 #: The longest record (one CSV line) CXone accepts.
 MAX_RECORD_CHARS = 512
+#: Phone destinations per record a calling list takes (``phone1``..``phone10``).
+MAX_PHONE_DESTINATIONS = 10
+
+
+def phone_destinations(columns: Sequence[str]) -> tuple[str, ...]:
+    """The list's phone columns: one configured name becomes ``Name``, ``Name2``...
+    ``Name10`` (``phone1``..``phone10``), so every number of a contact is sent in dialing
+    order; several names are taken as the user's own destinations, as given."""
+    if len(columns) != 1:
+        return tuple(columns[:MAX_PHONE_DESTINATIONS])
+    first = columns[0]
+    return (first, *(f"{first}{n}" for n in range(2, MAX_PHONE_DESTINATIONS + 1)))
 
 
 @dataclass(frozen=True, slots=True)
