@@ -37,6 +37,7 @@ _DECIDED_BY = {
     "validate": "REJECTED",
     "suppress": "SUPPRESSED",
     "dedupe": "DUPLICATE",
+    "calling": "NOT_CALLABLE",
     "capacity": "OVER_CAPACITY",
 }
 

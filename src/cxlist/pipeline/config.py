@@ -14,9 +14,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cxlist.errors import ConfigError
+from cxlist.pipeline.calling import CallingConfig
 from cxlist.pipeline.expressions import parse_expression
 
 __all__ = [
+    "CallingConfig",
     "CapacityConfig",
     "DedupeConfig",
     "InputConfig",
@@ -194,6 +196,7 @@ class PipelineConfig(BaseModel):
     dedupe: DedupeConfig = Field(default_factory=DedupeConfig)
     lists: tuple[ListRule, ...] = ()
     capacity: CapacityConfig = Field(default_factory=CapacityConfig)
+    calling: CallingConfig = Field(default_factory=CallingConfig)
 
     @model_validator(mode="after")
     def _one_default(self) -> PipelineConfig:

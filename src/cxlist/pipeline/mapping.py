@@ -45,6 +45,9 @@ RESERVED_NAMES = frozenset(
         "priority",
         "duplicate_of",
         "timezone_source",
+        "timezones",
+        "call_hours",
+        "call_rule",
         "phone_extension",
     }
 )

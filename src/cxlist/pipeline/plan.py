@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from polars.io.plugins import register_io_source
@@ -70,6 +71,8 @@ class PipelineResult:
     counts: dict[str, int]
     stage_stats: list[StageStat] = field(default_factory=list)
     list_order: list[str] = field(default_factory=list)
+    #: Planned contacts callable at the plan's time and the next hours (``callable_summary``).
+    callable: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rows_read(self) -> int:

@@ -8,7 +8,7 @@ capacity) over one polars table; each is timed for ``stage_stats`` and reported 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 
@@ -16,6 +16,7 @@ import polars as pl
 
 from cxlist.api.backend import Campaign, Suppression
 from cxlist.pipeline.assign import AssignStage, CapacityStage
+from cxlist.pipeline.callable import CallingStage, callable_summary
 from cxlist.pipeline.config import PipelineConfig
 from cxlist.pipeline.dedupe import DedupeStage
 from cxlist.pipeline.mapping import CANONICAL_FIELDS, ColumnMapping, map_columns
@@ -43,6 +44,9 @@ _LEADING = (
     "duplicate_of",
     "timezone",
     "timezone_source",
+    "timezones",
+    "call_hours",
+    "call_rule",
 )
 
 
@@ -76,7 +80,8 @@ def _send_fields(mapping: ColumnMapping) -> list[str]:
         for header, name in mapping.fields.items()
         if name not in CANONICAL_FIELDS and header not in mapping.invalid
     ]
-    return [*canonical, "phone_extension", *custom, "score"]
+    calling = ["timezone_source", "call_hours", "call_rule"]
+    return [*canonical, "phone_extension", *custom, "score", *calling]
 
 
 def _index(
@@ -130,6 +135,7 @@ def run_pipeline(
     campaigns: Mapping[str, Campaign] | None = None,
     dnc_files: Iterable[Path | str] = (),
     now: datetime | None = None,
+    at: datetime | None = None,
     on_progress: Progress | None = None,
 ) -> PipelineResult:
     """Read ``source``, run every stage, and return each row's fate and the plan.
@@ -137,8 +143,11 @@ def run_pipeline(
     Raises ``InputError`` (unreadable input), ``ConfigError`` (bad rule, unknown column, no
     target list) and ``PlanError`` (a campaign would overflow under ``[capacity] policy = "fail"``).
     Campaigns missing from ``campaigns`` are taken as empty with the default maximum.
+    ``at`` (timezone-aware; default: now) is the moment calling windows are judged from: the
+    ``callable`` counts and ``[calling] skip_uncallable_days``.
     """
     settings = config or PipelineConfig()
+    moment = at or now or datetime.now(UTC)
     report = on_progress or (lambda stage, rows: None)
     stats: list[StageStat] = []
     assign = AssignStage(settings.lists)
@@ -168,6 +177,7 @@ def run_pipeline(
     whole: list[Stage] = [
         DedupeStage(settings.dedupe),
         assign,
+        CallingStage(settings.calling, moment),
         CapacityStage(settings.capacity, campaigns or {}),
     ]
     for stage in whole:
@@ -175,6 +185,10 @@ def run_pipeline(
         frame = stage(frame)
         stats.append(StageStat(stage.name, frame.height, perf_counter() - started))
         report(stage.name, frame.height)
+    started = perf_counter()
+    calling = callable_summary(frame, settings.calling, moment)
+    stats.append(StageStat("callable", frame.height, perf_counter() - started))
+    report("callable", frame.height)
     started = perf_counter()
     frame = _finish(frame, send_fields)
     counts = count_dispositions(frame)
@@ -188,4 +202,5 @@ def run_pipeline(
         counts=counts,
         stage_stats=stats,
         list_order=[rule.id for rule in settings.lists],
+        callable=calling,
     )

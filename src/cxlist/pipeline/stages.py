@@ -13,7 +13,14 @@ import polars as pl
 
 __all__ = ["DISPOSITIONS", "Stage", "dispose", "in_play", "nulls", "trimmed"]
 
-DISPOSITIONS = ("REJECTED", "SUPPRESSED", "DUPLICATE", "OVER_CAPACITY", "PENDING")
+DISPOSITIONS = (
+    "REJECTED",
+    "SUPPRESSED",
+    "DUPLICATE",
+    "NOT_CALLABLE",
+    "OVER_CAPACITY",
+    "PENDING",
+)
 
 
 class Stage(Protocol):

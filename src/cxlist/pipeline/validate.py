@@ -40,11 +40,12 @@ class NormalizeStage:
     @staticmethod
     def _emails_and_places(
         raw_email: pl.Series, frame: pl.DataFrame
-    ) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
         return normalize_emails(raw_email, trimmed_already=True), place_zones(frame)
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The frame with normalized phone/email, ``timezone`` and ``timezone_source``.
+        """The frame with normalized phone/email and the time zone columns
+        (``timezone``, ``timezone_source``, ``timezones``, ``_call_states``).
 
         Three pieces of work share the machine's cores on two threads (polars releases the
         GIL): the first half of the phones, emails with the ZIP/state zones, and the second
@@ -75,8 +76,7 @@ class NormalizeStage:
             raw_email.alias("_email_raw"),
             emails["valid"].alias("_email_ok"),
             emails["email"].alias("email"),
-            zones["timezone"],
-            zones["timezone_source"],
+            *zones.iter_columns(),
         )
 
 
