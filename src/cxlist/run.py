@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -79,6 +80,9 @@ class RunOutcome:
     webhook_report: DeliveryReport | None = None
     #: How input headers became fields: ``(header, field, how)``; empty for a resume.
     mapping: Sequence[tuple[str, str, str]] = ()
+    #: Planned contacts callable at the plan's time and in the next 24 hours (summary.json's
+    #: ``callable``); empty for a run planned before it was recorded.
+    callable: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def results_path(self) -> Path:
@@ -123,9 +127,11 @@ async def start_run(
     dry_run: bool = False,
     events: RunEvents | None = None,
     backend_factory: BackendFactory | None = None,
+    at: datetime | None = None,
 ) -> RunOutcome:
     """Plan ``source`` and, unless ``dry_run``, upload it; returns when every row is settled
-    or the run is stopped through ``events.stop``."""
+    or the run is stopped through ``events.stop``. ``at`` (default: now) is the moment the
+    calling windows are judged from."""
     events = events or RunEvents()
     config = pipeline_config(settings, target)
     workspace = Workspace(settings.run.workspace)
@@ -144,7 +150,7 @@ async def start_run(
             settings=_stored_settings(settings, target),
         )
         try:
-            result = await _plan(backend, config, source, events)
+            result = await _plan(backend, config, source, events, at)
         except CxlistError as err:
             journal.update_run(run_id, status="FAILED", message=str(err), finished_at=_now())
             reporter.failed(str(err))
@@ -166,12 +172,21 @@ async def start_run(
 
 
 async def _plan(
-    backend: Backend, config: PipelineConfig, source: Path, events: RunEvents
+    backend: Backend,
+    config: PipelineConfig,
+    source: Path,
+    events: RunEvents,
+    at: datetime | None = None,
 ) -> PipelineResult:
     """Fetch the campaigns' capacity and suppressions, then run the pipeline."""
     campaigns, suppressions = await _fetch_context(backend, config)
     return run_pipeline(
-        source, config, suppressions=suppressions, campaigns=campaigns, on_progress=events.on_stage
+        source,
+        config,
+        suppressions=suppressions,
+        campaigns=campaigns,
+        at=at,
+        on_progress=events.on_stage,
     )
 
 
@@ -266,9 +281,22 @@ async def _fetch_context(
     return campaigns, suppressions
 
 
+_CALLABLE_FILE = "callable.json"
+
+
 def _save_plan(result: PipelineResult, run_dir: Path) -> None:
     result.write(run_dir)
     result.frame.write_parquet(run_dir / "rows.parquet")
+    (run_dir / _CALLABLE_FILE).write_text(json.dumps(result.callable) + "\n", encoding="utf-8")
+
+
+def _callable(run_dir: Path) -> dict[str, Any]:
+    """The callable counts saved with the plan (empty when the plan has none)."""
+    path = run_dir / _CALLABLE_FILE
+    if not path.exists():
+        return {}
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
 
 
 async def _upload(
@@ -312,6 +340,7 @@ async def _upload(
         interrupted=report.interrupted,
         closed_campaigns=report.closed_campaigns,
         webhook_report=outcome.webhook_report,
+        callable=outcome.callable,
     )
 
 
@@ -332,6 +361,9 @@ def _finish(
         "input": {"path": record.input_path, "sha256": record.input_sha256},
         "rowsRead": frame.height,
     }
+    calling = _callable(run_dir)
+    if calling:
+        summary["callable"] = calling
     write_summary(run_dir / "summary.json", summary, metrics)
     campaigns = dict(
         frame.filter(pl.col("list_id").is_not_null())
@@ -340,7 +372,9 @@ def _finish(
         .iter_rows()
     )
     webhook_report = reporter.finished(status, metrics, campaigns)
-    return RunOutcome(run_id, run_dir, status, metrics, webhook_report=webhook_report)
+    return RunOutcome(
+        run_id, run_dir, status, metrics, webhook_report=webhook_report, callable=calling
+    )
 
 
 def _stored_settings(settings: Settings, target: Target | None) -> dict[str, Any]:

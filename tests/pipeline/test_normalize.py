@@ -119,9 +119,7 @@ def test_zip_and_state_only_for_us_contacts() -> None:
     frame = pl.DataFrame(
         {"zip": ["90210"], "state": ["CA"], "country": ["GB"], "phone_number": ["+442079460958"]}
     )
-    assert resolve_timezones(frame).rows() == [
-        ("Europe/London", "country", "Europe/London", None)
-    ]
+    assert resolve_timezones(frame).rows() == [("Europe/London", "country", "Europe/London", None)]
 
 
 def test_state_names_and_codes() -> None:

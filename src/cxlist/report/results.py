@@ -30,6 +30,7 @@ DISPOSITIONS = (
     "REJECTED",
     "SUPPRESSED",
     "DUPLICATE",
+    "NOT_CALLABLE",
     "OVER_CAPACITY",
     "CREATED",
     "UPDATED",
