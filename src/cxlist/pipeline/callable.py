@@ -1,40 +1,76 @@
 """Calling windows over the whole table: ``call_hours``, ``call_rule``, NOT_CALLABLE, and
 how many planned contacts are callable at the plan's time and in each of the next 24 hours.
 
-Contacts with the same zones, shown zone, states and list have the same window, and there are
-few such groups however many contacts there are: each group's window is worked out once (see
-:mod:`cxlist.pipeline.calling`) and joined back to its rows by a dictionary replace.
+A contact's window depends only on its ``_zone_key`` (shown zone, zone set, states: see
+:func:`cxlist.pipeline.timezones.resolve_timezones`) and, when ``[calling.lists]`` sets
+per-list policy, its list. However many contacts there are, there are few such groups: each
+group's window is worked out once (see :mod:`cxlist.pipeline.calling`) and its answers are
+joined back to the rows by position (an enum code per row, then a gather).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
-from cxlist.pipeline.calling import CallingConfig, Window, window_for
+from cxlist.pipeline.calling import (
+    CallingConfig,
+    Law,
+    Window,
+    callable_flags,
+    hours_of,
+    law_for,
+    next_callable_of,
+    window_for,
+)
 from cxlist.pipeline.stages import dispose, in_play
+from cxlist.pipeline.timezones import ZONE_KEY_SEPARATOR
 
-__all__ = ["GROUP_COLUMNS", "HOURS_AHEAD", "CallingStage", "callable_summary"]
+__all__ = ["HOURS_AHEAD", "CallingStage", "WindowBook", "callable_summary"]
 
-#: The columns that decide a contact's window.
-GROUP_COLUMNS = ("timezones", "timezone", "_call_states", "list_id")
 #: ``byHour`` counts the contacts callable at the plan's time plus 1, 2, ... this many hours.
 HOURS_AHEAD = 24
-_SEP = "\x1f"
 
 
-def _group_key() -> pl.Expr:
-    parts = [pl.col(c).fill_null("") for c in GROUP_COLUMNS]
-    return pl.concat_str(parts, separator=_SEP).alias("_window_key")
+class WindowBook:
+    """Windows by group key (``_zone_key``, or it and the list id), each made once."""
+
+    def __init__(self, config: CallingConfig) -> None:
+        self.config = config
+        self.by_list = bool(config.lists)
+        self._laws: dict[tuple[str, str | None], Law] = {}
+        self._windows: dict[str, Window] = {}
+
+    def key(self) -> pl.Expr:
+        """The rows' group key."""
+        if not self.by_list:
+            return pl.col("_zone_key").fill_null("")
+        parts = [pl.col("_zone_key").fill_null(""), pl.col("list_id").fill_null("")]
+        return pl.concat_str(parts, separator=ZONE_KEY_SEPARATOR)
+
+    def window(self, key: str) -> Window:
+        """The window of a group key."""
+        found = self._windows.get(key)
+        if found is None:
+            found = self._windows[key] = self._make(key)
+        return found
+
+    def _make(self, key: str) -> Window:
+        parts = key.split(ZONE_KEY_SEPARATOR)
+        shown, zones, states = ([*parts, "", "", ""])[:3]
+        list_id = (parts[3] or None) if self.by_list and len(parts) > 3 else None
+        law = self._laws.get((states, list_id))
+        if law is None:
+            law = self._laws[(states, list_id)] = law_for(states, list_id, self.config)
+        return window_for(zones, shown, law)
 
 
-def _windows(keys: pl.Series, config: CallingConfig) -> Iterator[tuple[str, Window]]:
-    for key in keys:
-        zones, shown, states, list_id = (part or None for part in key.split(_SEP))
-        yield key, window_for(zones, shown, states, list_id, config)
+def _codes(keys: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(the distinct keys, each row's index among them)."""
+    distinct = keys.unique()
+    return distinct, keys.cast(pl.Enum(distinct)).to_physical()
 
 
 class CallingStage:
@@ -46,6 +82,8 @@ class CallingStage:
     def __init__(self, config: CallingConfig, at: datetime) -> None:
         self.config = config
         self.at = at.astimezone(UTC)
+        #: The group keys of the last frame, by the code in its ``_window`` column.
+        self.keys: list[str] = []
 
     def _reason(self, window: Window, hours: str | None) -> str | None:
         days = self.config.skip_uncallable_days
@@ -53,7 +91,7 @@ class CallingStage:
             return None
         if not window.zones:
             return "no time zone: nothing places the contact and there is no default_timezone"
-        if window.next_callable(self.at, days) is not None:
+        if next_callable_of(window, self.at, days) is not None:
             return None
         return (
             f"no legal calling time in the {days} day(s) from {self.at:%Y-%m-%d %H:%M} UTC"
@@ -62,22 +100,25 @@ class CallingStage:
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with ``call_hours``, ``call_rule`` and any NOT_CALLABLE rows."""
-        key = frame.select(_group_key()).to_series()
-        distinct = key.unique()
+        book = WindowBook(self.config)
+        distinct, codes = _codes(frame.select(book.key()).to_series())
+        self.keys = distinct.to_list()
         hours: list[str | None] = []
         rules: list[str | None] = []
         reasons: list[str | None] = []
-        for _, window in _windows(distinct, self.config):
-            shown = window.hours(self.at)
+        for key in distinct:
+            window = book.window(key)
+            shown = hours_of(window, self.at)
             hours.append(shown)
             rules.append(window.rule_names)
             reasons.append(self._reason(window, shown))
 
         def back(values: list[str | None], name: str) -> pl.Series:
-            new = pl.Series(values, dtype=pl.String)
-            return key.replace_strict(distinct, new, return_dtype=pl.String).alias(name)
+            return pl.Series(name, values, dtype=pl.String).gather(codes)
 
-        frame = frame.with_columns(back(hours, "call_hours"), back(rules, "call_rule"))
+        frame = frame.with_columns(
+            back(hours, "call_hours"), back(rules, "call_rule"), codes.alias("_window")
+        )
         if not any(reasons):
             return frame
         frame = frame.with_columns(back(reasons, "_not_callable"))
@@ -85,46 +126,58 @@ class CallingStage:
         return dispose(frame, "NOT_CALLABLE", hit, pl.col("_not_callable")).drop("_not_callable")
 
 
-def _tally(counts: dict[str, list[int]], name: str, row: list[int]) -> None:
-    total = counts.setdefault(name, [0] * len(row))
-    for index, value in enumerate(row):
-        total[index] += value
+def _sums() -> list[pl.Expr]:
+    """Planned contacts, and those callable at each instant (``h0`` = now), of some groups."""
+    return [pl.col("len").sum().alias("planned")] + [
+        (pl.col("len") * (pl.col("_flags") // (1 << h) % 2)).sum().alias(f"h{h}")
+        for h in range(HOURS_AHEAD + 1)
+    ]
 
 
-def _shape(counts: list[int]) -> dict[str, Any]:
-    return {"planned": counts[0], "now": counts[1], "byHour": counts[2:]}
+def _shape(row: dict[str, Any]) -> dict[str, Any]:
+    hours = [int(row.get(f"h{h}") or 0) for h in range(HOURS_AHEAD + 1)]
+    return {"planned": int(row.get("planned") or 0), "now": hours[0], "byHour": hours[1:]}
 
 
-def callable_summary(frame: pl.DataFrame, config: CallingConfig, at: datetime) -> dict[str, Any]:
+def _per(groups: pl.DataFrame, by: str) -> dict[str, Any]:
+    totals = groups.group_by(by).agg(_sums()).sort(by)
+    return {str(row[by]): _shape(row) for row in totals.iter_rows(named=True)}
+
+
+def callable_summary(
+    frame: pl.DataFrame, config: CallingConfig, at: datetime, *, stage: CallingStage | None = None
+) -> dict[str, Any]:
     """How many contacts still in play are callable at ``at`` and at each of the next 24 hours.
 
     ``{"at", "planned", "now", "byHour": [24 counts], "byList": {list: {"planned", "now",
     "byHour"}}, "byTimezone": {zone: {...}}}``; ``byHour[i]`` counts the contacts callable at
-    ``at`` + (i + 1) hours, each in its own local time.
+    ``at`` + (i + 1) hours, each in its own local time (daylight saving included). ``stage``,
+    the :class:`CallingStage` that ran on ``frame``, saves working the groups out again.
     """
     moment = at.astimezone(UTC)
-    instants = [moment + timedelta(hours=h) for h in range(HOURS_AHEAD + 1)]
-    groups = (
-        frame.lazy().filter(in_play()).group_by(_group_key()).len().sort("_window_key").collect()
+    instants = tuple(moment + timedelta(hours=h) for h in range(HOURS_AHEAD + 1))
+    if stage is None or "_window" not in frame.columns:
+        stage = CallingStage(config, at)
+        frame = stage(frame)
+    keys = stage.keys
+    book = WindowBook(config)
+    groups = frame.lazy().filter(in_play()).group_by("_window", "list_id").len().collect()
+    by_code: dict[int, tuple[int, str]] = {}
+    for code in groups["_window"].unique():
+        key = keys[code]
+        bits = callable_flags(book.window(key), instants)
+        by_code[code] = (bits, key.split(ZONE_KEY_SEPARATOR, 1)[0] or "unknown")
+    flags = [by_code[code][0] for code in groups["_window"]]
+    shown = [by_code[code][1] for code in groups["_window"]]
+    groups = groups.with_columns(
+        pl.Series("_flags", flags, dtype=pl.Int64),
+        pl.Series("_shown", shown, dtype=pl.String),
+        pl.col("list_id").fill_null(""),
     )
-    totals: dict[str, list[int]] = {}
-    for (key, window), size in zip(
-        _windows(groups["_window_key"], config), groups["len"], strict=True
-    ):
-        row = [size, *(size if window.callable_at(t) else 0 for t in instants)]
-        _, shown, _, list_id = key.split(_SEP)
-        _tally(totals, "", row)
-        _tally(totals, f"list{_SEP}{list_id}", row)
-        _tally(totals, f"zone{_SEP}{shown or 'unknown'}", row)
-    overall = _shape(totals.pop("", [0] * (HOURS_AHEAD + 2)))
-    by_list: dict[str, Any] = {}
-    by_zone: dict[str, Any] = {}
-    for name in sorted(totals):
-        kind, value = name.split(_SEP)
-        (by_list if kind == "list" else by_zone)[value] = _shape(totals[name])
+    total = groups.select(_sums()).row(0, named=True) if groups.height else {}
     return {
         "at": at.isoformat(),
-        **overall,
-        "byList": by_list,
-        "byTimezone": by_zone,
+        **_shape(total),
+        "byList": _per(groups, "list_id"),
+        "byTimezone": _per(groups, "_shown"),
     }

@@ -18,7 +18,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -30,9 +30,14 @@ __all__ = [
     "CallingConfig",
     "CallingPolicy",
     "CallingRule",
+    "Law",
     "Window",
+    "callable_flags",
     "calling_rules",
     "federal_week",
+    "hours_of",
+    "law_for",
+    "next_callable_of",
     "window_for",
 ]
 
@@ -167,10 +172,10 @@ class Window:
         if self.shown is None:
             return None
         shown_offset = _offset(at, self.shown)
-        week = Week.every_day(0, MINUTES_PER_DAY)
+        mask = Week.every_day(0, MINUTES_PER_DAY).mask
         for zone in self.zones:
-            week = week & self.local.shifted(shown_offset - _offset(at, zone))
-        return week.format()
+            mask &= _shifted(self.local, shown_offset - _offset(at, zone)).mask
+        return _written(mask)
 
     def callable_at(self, instant: datetime) -> bool:
         """Whether a call at ``instant`` is within the hours of every zone of the contact."""
@@ -217,14 +222,19 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def window_for(
-    zones: str | None,
-    shown: str | None,
-    states: str | None,
-    list_id: str | None,
-    config: CallingConfig,
-) -> Window:
-    """The window of a contact with these ``;``-joined ``zones`` and ``states``."""
+@dataclass(frozen=True)
+class Law:
+    """What applies to the contacts of some states on some list: hours, rule names, the states
+    whose holidays stop calls, and the company's blackout dates."""
+
+    week: Week
+    rules: tuple[str, ...]
+    holiday_states: tuple[str, ...]
+    blackouts: frozenset[date]
+
+
+def law_for(states: str | None, list_id: str | None, config: CallingConfig) -> Law:
+    """The :class:`Law` of contacts in these ``;``-joined ``states`` on list ``list_id``."""
     in_states = set((states or "").split(";")) - {""}
     week = Week.every_day(0, MINUTES_PER_DAY)
     names: list[str] = []
@@ -243,11 +253,59 @@ def window_for(
             week = week & policy_week
         blackouts.update(policy.blackout_dates)
         names.append(name)
+    return Law(week, tuple(names), tuple(sorted(holiday_states)), frozenset(blackouts))
+
+
+def window_for(zones: str | None, shown: str | None, law: Law) -> Window:
+    """The window of a contact with these ``;``-joined ``zones``, shown in ``shown``."""
     return Window(
         zones=tuple(_zone(z) for z in (zones or "").split(";") if z),
         shown=_zone(shown) if shown else None,
-        local=week,
-        rules=tuple(names),
-        holiday_states=tuple(sorted(holiday_states)),
-        blackouts=frozenset(blackouts),
+        local=law.week,
+        rules=law.rules,
+        holiday_states=law.holiday_states,
+        blackouts=law.blackouts,
     )
+
+
+@lru_cache(maxsize=1 << 16)
+def hours_of(window: Window, at: datetime) -> str | None:
+    """:meth:`Window.hours`, once per window and moment."""
+    return window.hours(at)
+
+
+@lru_cache(maxsize=1 << 16)
+def next_callable_of(window: Window, start: datetime, days: int) -> datetime | None:
+    """:meth:`Window.next_callable`, once per window, start and horizon."""
+    return window.next_callable(start, days)
+
+
+def callable_flags(window: Window, instants: tuple[datetime, ...]) -> int:
+    """:meth:`Window.callable_at` at each of ``instants`` as bits (bit ``i``: ``instants[i]``),
+    worked out once per zone and law, then combined over the window's zones."""
+    flags = -1 if window.zones else 0
+    for zone in window.zones:
+        flags &= _zone_flags(zone, window.local, window.holiday_states, window.blackouts, instants)
+    return flags & ((1 << len(instants)) - 1)
+
+
+@lru_cache(maxsize=1 << 12)
+def _zone_flags(
+    zone: ZoneInfo,
+    local: Week,
+    holiday_states: tuple[str, ...],
+    blackouts: frozenset[date],
+    instants: tuple[datetime, ...],
+) -> int:
+    alone = Window((zone,), None, local, (), holiday_states, blackouts)
+    return sum(1 << index for index, t in enumerate(instants) if alone.callable_at(t))
+
+
+@lru_cache(maxsize=1 << 12)
+def _shifted(week: Week, minutes: int) -> Week:
+    return week.shifted(minutes)
+
+
+@lru_cache(maxsize=1 << 12)
+def _written(mask: int) -> str:
+    return Week(mask).format()

@@ -16,7 +16,14 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 
 from cxlist.pipeline.zip_table import zip_tables
 
-__all__ = ["PHONE_COLUMN", "joined", "phone_columns", "phone_places", "phone_zones"]
+__all__ = [
+    "PHONE_COLUMN",
+    "joined",
+    "phone_columns",
+    "phone_key",
+    "phone_places",
+    "phone_zones",
+]
 
 #: The phone columns of a contact: ``phone_number``, then ``phone_number_2`` ... ``_10``.
 PHONE_COLUMN = r"^phone_number(?:_(?:[2-9]|10))?$"
@@ -37,6 +44,40 @@ def phone_columns(columns: list[str]) -> list[str]:
 
 
 @cache
+def _whole_area_codes() -> pl.Series:
+    """``+1NPA`` of the NANP area codes whose zones do not depend on later digits."""
+    return pl.Series(sorted("+" + p for p in _area_codes()), dtype=pl.String)
+
+
+def phone_key(e164: pl.Series) -> pl.Series:
+    """The part of an E.164 number that decides its zones and state: ``+1NPA`` for most NANP
+    numbers, ``+1NPANXX`` where the area code is split, else the longest prefix the time zone
+    data knows (9 digits)."""
+    head = e164.str.slice(0, 5)
+    rest = (~head.is_in(_whole_area_codes().implode()) & head.is_not_null()).arg_true()
+    if rest.len() == 0:
+        return head
+    other = e164.gather(rest)
+    nanp = other.str.starts_with("+1")
+    cut = pl.select(
+        pl.when(nanp).then(other.str.slice(1, 7)).otherwise(other.str.slice(1, 9)).alias("_k")
+    )
+    distinct = cut.unique()
+    is_nanp = distinct["_k"].str.starts_with("1")
+    found = pl.concat(
+        [
+            _longest_prefix(distinct.filter(is_nanp), "_k", nanp=True, prefix=True),
+            _longest_prefix(distinct.filter(~is_nanp), "_k", nanp=False, prefix=True),
+        ]
+    )
+    matched = cut.join(found, on="_k", how="left", maintain_order="left")["_tz"]
+    # a number no prefix places keeps its area code (its state) or becomes a bare "+"
+    fallback = pl.select(pl.when(nanp).then(other.str.slice(0, 5)).otherwise(pl.lit("+")))
+    longer = ("+" + matched).fill_null(fallback.to_series())
+    return head.scatter(rest, longer)
+
+
+@cache
 def _prefix_tables(nanp: bool) -> tuple[tuple[int, pl.DataFrame], ...]:
     """(length, prefix → zones) tables, longest first, for NANP or the rest of the world."""
     by_length: dict[int, dict[str, str | None]] = {}
@@ -52,15 +93,22 @@ def _prefix_tables(nanp: bool) -> tuple[tuple[int, pl.DataFrame], ...]:
     return tuple(tables)
 
 
-def _longest_prefix(keys: pl.DataFrame, column: str, nanp: bool) -> pl.DataFrame:
-    """``keys`` with ``_tz``: the zones of the longest known prefix of ``column``."""
+def _longest_prefix(
+    keys: pl.DataFrame, column: str, nanp: bool, *, prefix: bool = False
+) -> pl.DataFrame:
+    """``keys`` with ``_tz``: the zones of the longest known prefix of ``column`` (with
+    ``prefix``: that prefix itself)."""
     tables = _prefix_tables(nanp)
     for length, table in tables:
         keys = keys.join(
-            table, left_on=pl.col(column).str.slice(0, length), right_on=f"_p{length}", how="left"
+            table,
+            left_on=pl.col(column).str.slice(0, length),
+            right_on=f"_p{length}",
+            how="left",
+            coalesce=False,
         )
-    zones = [f"_z{length}" for length, _ in tables]
-    return keys.select(column, pl.coalesce(zones).alias("_tz"))
+    found = [f"_p{length}" if prefix else f"_z{length}" for length, _ in tables]
+    return keys.select(column, pl.coalesce(found).alias("_tz"))
 
 
 @cache

@@ -174,10 +174,11 @@ def run_pipeline(
         ScoreStage(settings.scoring),
     ]
     frame = _run_in_batches(frame, row_local, stats, report)
+    calling_stage = CallingStage(settings.calling, moment)
     whole: list[Stage] = [
         DedupeStage(settings.dedupe),
         assign,
-        CallingStage(settings.calling, moment),
+        calling_stage,
         CapacityStage(settings.capacity, campaigns or {}),
     ]
     for stage in whole:
@@ -186,7 +187,7 @@ def run_pipeline(
         stats.append(StageStat(stage.name, frame.height, perf_counter() - started))
         report(stage.name, frame.height)
     started = perf_counter()
-    calling = callable_summary(frame, settings.calling, moment)
+    calling = callable_summary(frame, settings.calling, moment, stage=calling_stage)
     stats.append(StageStat("callable", frame.height, perf_counter() - started))
     report("callable", frame.height)
     started = perf_counter()

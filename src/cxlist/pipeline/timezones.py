@@ -26,11 +26,13 @@ import phonenumbers
 import polars as pl
 from phonenumbers.tzdata import TIMEZONE_DATA
 
-from cxlist.pipeline.phone_zones import joined, phone_columns, phone_places
+from cxlist.pipeline.phone_zones import joined, phone_columns, phone_key, phone_places
 from cxlist.pipeline.zip_table import zip_tables
 
-__all__ = ["SOURCES", "place_zones", "resolve_timezones", "state_zones"]
+__all__ = ["SOURCES", "ZONE_KEY_SEPARATOR", "place_zones", "resolve_timezones", "state_zones"]
 
+#: Joins ``_zone_key``'s parts: the shown zone, the zone set, the states.
+ZONE_KEY_SEPARATOR = "\x1f"
 #: Where a contact's shown zone came from, in order of precedence.
 SOURCES = ("column", "zip", "state", "area_code", "country", "default")
 
@@ -324,13 +326,57 @@ def resolve_timezones(
     *,
     places: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """``timezone``, ``timezone_source``, ``timezones`` and ``_call_states`` for every row.
+    """``timezone``, ``timezone_source``, ``timezones`` and ``_zone_key`` for every row.
 
-    ``places`` is :func:`place_zones` of ``frame`` when the caller has it already. All four
-    are null where nothing places the contact and there is no default.
+    ``_zone_key`` joins the shown zone, the zone set and the states whose rules apply (see
+    the module docstring) with :data:`ZONE_KEY_SEPARATOR`: everything a calling window needs.
+
+    Rows are reduced to their distinct combinations of the columns that decide a zone (each
+    phone cut to the prefix that decides its zones) and every combination is resolved once;
+    ``places`` is unused (kept for callers that computed it before).
     """
-    place = places if places is not None else place_zones(frame)
-    phones = [phone_places(frame[c]) for c in phone_columns(frame.columns)]
+    del places
+    keys = _zone_keys(frame)
+    if keys.width == 0:
+        keys = pl.DataFrame({"_none": pl.repeat(None, frame.height, dtype=pl.String, eager=True)})
+    if frame.height == 0:
+        return _resolve_small(keys, default_timezone)
+    combos, where = _distinct_rows(keys)
+    return _resolve_small(combos, default_timezone).gather(where)
+
+
+def _zone_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """The columns that decide a contact's zones, phones cut to their deciding prefix."""
+    place = [c for c in ("timezone", "zip", "city", "state", "country") if c in frame.columns]
+    phones = {c: phone_key(frame[c]) for c in phone_columns(frame.columns)}
+    return pl.DataFrame({**{c: frame[c] for c in place}, **phones})
+
+
+def _distinct_rows(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """(the distinct rows of ``keys``, each row's index among them), in one hash pass.
+
+    Rows are grouped by a 64-bit hash of their values, then checked against their group's
+    first row, so that a hash collision can never merge two different rows.
+    """
+    hashes = keys.select(pl.struct(keys.columns).hash(seed=15)).to_series()
+    first = hashes.arg_unique()
+    index = pl.int_range(first.len(), dtype=pl.UInt32, eager=True)
+    where = hashes.replace_strict(hashes.gather(first), index, return_dtype=pl.UInt32)
+    representative = first.gather(where)
+    same = keys.select(
+        pl.all_horizontal(
+            pl.col(c).eq_missing(pl.col(c).gather(representative)) for c in keys.columns
+        )
+    ).to_series()
+    if not same.all():  # a collision: resolve every row on its own (never seen in practice)
+        return keys, pl.int_range(keys.height, dtype=pl.UInt32, eager=True)
+    return keys.gather(first), where
+
+
+def _resolve_small(keys: pl.DataFrame, default: str | None) -> pl.DataFrame:
+    """The four output columns for ``keys`` (one row per distinct combination)."""
+    place = place_zones(keys)
+    phones = [phone_places(keys[c]) for c in phone_columns(keys.columns)]
     columns: dict[str, pl.Series] = {
         "p_zones": place["zones"],
         "p_zone": place["zone"],
@@ -339,12 +385,15 @@ def resolve_timezones(
     }
     for n, phone in enumerate(phones):
         columns |= {f"z{n}": phone["zones"], f"s{n}": phone["source"], f"st{n}": phone["state"]}
-    if "country" in frame.columns:
-        region = frame["country"].str.strip_chars().str.to_uppercase()
+    if "country" in keys.columns:
+        region = keys["country"].str.strip_chars().str.to_uppercase()
         columns["c_zones"] = _lookup(region, _country_table(), "zones")
-    table = pl.DataFrame(columns, height=frame.height)
-    out = table.select(_resolved(len(phones), "country" in frame.columns, default_timezone))
-    return out.with_columns(_canonical(out["timezones"]), _canonical(out["_call_states"]))
+    table = pl.DataFrame(columns)
+    out = table.select(_resolved(len(phones), "country" in keys.columns, default))
+    out = out.with_columns(_canonical(out["timezones"]), _canonical(out["_call_states"]))
+    parts = [pl.col(c).fill_null("") for c in ("timezone", "timezones", "_call_states")]
+    key = pl.concat_str(parts, separator=ZONE_KEY_SEPARATOR).alias("_zone_key")
+    return out.select("timezone", "timezone_source", "timezones", key)
 
 
 def _canonical(keys: pl.Series) -> pl.Series:

@@ -45,7 +45,7 @@ class NormalizeStage:
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with normalized phone/email and the time zone columns
-        (``timezone``, ``timezone_source``, ``timezones``, ``_call_states``).
+        (``timezone``, ``timezone_source``, ``timezones``, ``_zone_key``).
 
         Three pieces of work share the machine's cores on two threads (polars releases the
         GIL): the first half of the phones, emails with the ZIP/state zones, and the second
