@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -338,3 +339,12 @@ def test_written_hours_read_back_the_same(days: list[int], start: int, length: i
     end = min(start + length, 24 * 60)
     week = Week.every_day(start, end).only_days(days)
     assert Week.parse(week.format()) == week
+
+
+def test_the_documented_table_is_the_shipped_data() -> None:
+    """docs/compliance.md lists exactly the shipped rules, with their hours and sources."""
+    doc = (Path(__file__).parents[2] / "docs" / "compliance.md").read_text(encoding="utf-8")
+    rows = [line.split(" | ") for line in doc.splitlines() if line.startswith("| `")]
+    rows = [r for r in rows if len(r) == 5]
+    documented = {r[0].strip("| `"): (r[2], r[4].rstrip(" |")) for r in rows}
+    assert documented == {rule.name: (rule.hours, rule.source) for rule in calling_rules()}
