@@ -25,8 +25,9 @@ from typing import Any
 
 import polars as pl
 
-from cxlist.api.backend import Backend, Campaign, Suppression
+from cxlist.api.backend import Backend
 from cxlist.errors import ConfigError, CxlistError, PlanError, RunError
+from cxlist.model import Campaign, Disposition, RunStatus, Suppression
 from cxlist.pipeline import PipelineConfig, PipelineResult, run_pipeline
 from cxlist.report.results import RunMetrics, apply_outcomes, compute_metrics, write_summary
 from cxlist.report.webhook import DeliveryReport
@@ -73,7 +74,7 @@ class RunOutcome:
 
     run_id: str
     run_dir: Path
-    status: str
+    status: RunStatus
     metrics: RunMetrics
     interrupted: bool = False
     closed_campaigns: Mapping[str, str] = field(default_factory=dict)
@@ -93,6 +94,11 @@ class RunOutcome:
     def summary_path(self) -> Path:
         """The run's ``summary.json``."""
         return self.run_dir / "summary.json"
+
+    @property
+    def report_path(self) -> Path:
+        """The run's ``report.html``."""
+        return self.run_dir / "report.html"
 
 
 def new_run_id() -> str:
@@ -152,17 +158,19 @@ async def start_run(
         try:
             result = await _plan(backend, config, source, events, at)
         except CxlistError as err:
-            journal.update_run(run_id, status="FAILED", message=str(err), finished_at=_now())
+            journal.update_run(
+                run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
+            )
             reporter.failed(str(err))
             raise
         run_dir = workspace.run_dir(run_id)
         _save_plan(result, run_dir)
         journal.update_run(
-            run_id, status="PLANNED", rows_read=result.rows_read, planned=result.planned
+            run_id, status=RunStatus.PLANNED, rows_read=result.rows_read, planned=result.planned
         )
         reporter.planned(result)
         if dry_run:
-            outcome = _finish(journal, reporter, run_id, run_dir, status="PLANNED")
+            outcome = _finish(journal, reporter, run_id, run_dir, status=RunStatus.PLANNED)
         else:
             outcome = await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
         return replace(outcome, mapping=result.mapping.describe())
@@ -260,9 +268,9 @@ def _open(settings: Settings, factory: BackendFactory | None) -> Backend:
 def open_backend(settings: Settings) -> Backend:
     """The backend of the dialect the settings name, ready to use."""
     if settings.cxone.dialect == "v2":
-        from cxlist.api.v2 import open_backend as open_v2
+        from cxlist.api.v2 import open_v2_backend
 
-        return open_v2(settings)
+        return open_v2_backend(settings)
     if settings.cxone.dialect == "admin":
         from cxlist.api.admin import open_admin_backend
 
@@ -313,7 +321,7 @@ async def _upload(
     reopen = [(a, items_for_rows(plan, a.rows)) for a in journal.open_attempts(run_id)]
     in_flight = {row for attempt, _ in reopen for row in attempt.rows}
     targets = plan_targets(plan, skip_rows=done.keys() | in_flight)
-    journal.update_run(run_id, status="UPLOADING")
+    journal.update_run(run_id, status=RunStatus.UPLOADING)
     engine = UploadEngine(
         backend,
         journal,
@@ -330,7 +338,7 @@ async def _upload(
     finally:
         journal.add_upload_time(run_id, time.monotonic() - started)
     reporter.uploaded(report)
-    status = "INTERRUPTED" if report.interrupted else "COMPLETED"
+    status = RunStatus.INTERRUPTED if report.interrupted else RunStatus.COMPLETED
     outcome = _finish(journal, reporter, run_id, run_dir, status=status)
     return RunOutcome(
         outcome.run_id,
@@ -345,13 +353,13 @@ async def _upload(
 
 
 def _finish(
-    journal: Journal, reporter: RunReporter, run_id: str, run_dir: Path, *, status: str
+    journal: Journal, reporter: RunReporter, run_id: str, run_dir: Path, *, status: RunStatus
 ) -> RunOutcome:
     frame = apply_outcomes(pl.read_parquet(run_dir / "rows.parquet"), journal.outcomes(run_id))
     record = journal.run(run_id)
     metrics = compute_metrics(frame, record.upload_seconds)
-    if status == "COMPLETED" and metrics.counts["PENDING"]:
-        status = "INCOMPLETE"
+    if status == RunStatus.COMPLETED and metrics.counts[Disposition.PENDING]:
+        status = RunStatus.INCOMPLETE
     journal.update_run(run_id, status=status, finished_at=_now())
     reporter.write_results(frame, run_dir / "results.csv")
     summary = {
@@ -372,6 +380,7 @@ def _finish(
         .iter_rows()
     )
     webhook_report = reporter.finished(status, metrics, campaigns)
+    reporter.write_page(run_dir, frame)
     return RunOutcome(
         run_id, run_dir, status, metrics, webhook_report=webhook_report, callable=calling
     )

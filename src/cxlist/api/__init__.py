@@ -23,7 +23,7 @@ from cxlist.api.retry import (
     is_retryable,
     parse_retry_after,
 )
-from cxlist.api.v2 import V2_LIMITS, V2Backend, item_json, open_backend, v2_settings
+from cxlist.api.v2 import V2_LIMITS, V2Backend, item_json, open_v2_backend, v2_settings
 
 __all__ = [
     "ALL_SCOPES",
@@ -49,7 +49,7 @@ __all__ = [
     "backoff_delay",
     "is_retryable",
     "item_json",
-    "open_backend",
+    "open_v2_backend",
     "parse_retry_after",
     "v2_settings",
 ]

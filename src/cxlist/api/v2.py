@@ -24,7 +24,7 @@ from cxlist.api.retry import RetryPolicy
 from cxlist.errors import ConfigError
 from cxlist.settings import Settings
 
-__all__ = ["V2_LIMITS", "V2Backend", "item_json", "open_backend", "v2_settings"]
+__all__ = ["V2_LIMITS", "V2Backend", "item_json", "open_v2_backend", "v2_settings"]
 
 MAX_ITEMS = 1000
 MAX_BYTES = 1024 * 1024
@@ -206,7 +206,7 @@ def v2_settings(settings: Settings) -> V2Settings:
     )
 
 
-def open_backend(settings: Settings | V2Settings) -> Backend:
+def open_v2_backend(settings: Settings | V2Settings) -> Backend:
     """A :class:`V2Backend` over a fresh :class:`V2Client` for ``settings`` (the run's
     settings, or client settings as they are)."""
     if isinstance(settings, Settings):

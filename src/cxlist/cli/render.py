@@ -21,6 +21,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cxlist.model import Disposition
+
 if TYPE_CHECKING:
     from cxlist.report.results import RunMetrics
     from cxlist.run import RunEvents, RunOutcome
@@ -41,18 +43,19 @@ __all__ = [
 console = Console()
 err_console = Console(stderr=True)
 
+#: How the summary table lists dispositions: landed first, then what needs a look.
 _ORDER = (
-    "CREATED",
-    "UPDATED",
-    "SKIPPED",
-    "CONFLICT",
-    "FAILED",
-    "PENDING",
-    "OVER_CAPACITY",
-    "NOT_CALLABLE",
-    "DUPLICATE",
-    "SUPPRESSED",
-    "REJECTED",
+    Disposition.CREATED,
+    Disposition.UPDATED,
+    Disposition.SKIPPED,
+    Disposition.CONFLICT,
+    Disposition.FAILED,
+    Disposition.PENDING,
+    Disposition.OVER_CAPACITY,
+    Disposition.NOT_CALLABLE,
+    Disposition.DUPLICATE,
+    Disposition.SUPPRESSED,
+    Disposition.REJECTED,
 )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from cxlist.model import Disposition
 from cxlist.pipeline.calling import (
     CallingConfig,
     Law,
@@ -123,7 +124,8 @@ class CallingStage:
             return frame
         frame = frame.with_columns(back(reasons, "_not_callable"))
         hit = pl.col("_not_callable").is_not_null()
-        return dispose(frame, "NOT_CALLABLE", hit, pl.col("_not_callable")).drop("_not_callable")
+        marked = dispose(frame, Disposition.NOT_CALLABLE, hit, pl.col("_not_callable"))
+        return marked.drop("_not_callable")
 
 
 def _sums() -> list[pl.Expr]:

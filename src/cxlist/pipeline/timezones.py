@@ -349,7 +349,8 @@ def _zone_keys(frame: pl.DataFrame) -> pl.DataFrame:
     """The columns that decide a contact's zones, phones cut to their deciding prefix."""
     place = [c for c in ("timezone", "zip", "city", "state", "country") if c in frame.columns]
     phones = {c: phone_key(frame[c]) for c in phone_columns(frame.columns)}
-    return pl.DataFrame({**{c: frame[c] for c in place}, **phones})
+    columns: dict[str, pl.Series] = {c: frame[c] for c in place}
+    return pl.DataFrame(columns | phones)
 
 
 def _distinct_rows(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
