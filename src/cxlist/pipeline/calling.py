@@ -204,7 +204,7 @@ class Window:
             first = start.astimezone(zone).date()
             for offset in range(days + 2):
                 day = first + timedelta(days=offset)
-                for begin, _ in self.local.windows(day.weekday()):
+                for begin, _ in _day_windows(self.local, day.weekday()):
                     clock = time(begin // 60, begin % 60)
                     moment = datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
                     if start <= moment < end:
@@ -299,6 +299,11 @@ def _zone_flags(
 ) -> int:
     alone = Window((zone,), None, local, (), holiday_states, blackouts)
     return sum(1 << index for index, t in enumerate(instants) if alone.callable_at(t))
+
+
+@lru_cache(maxsize=1 << 12)
+def _day_windows(week: Week, weekday: int) -> list[tuple[int, int]]:
+    return week.windows(weekday)
 
 
 @lru_cache(maxsize=1 << 12)
