@@ -15,16 +15,20 @@ callable instant is.
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
 from importlib import resources
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cxlist.pipeline.schedule import MINUTES_PER_DAY, Week, parse_days
+from cxlist.pipeline.zip_table import cache_folder
 
 __all__ = [
     "CallingConfig",
@@ -143,11 +147,44 @@ class CallingConfig(CallingPolicy):
         return found
 
 
+_HOLIDAY_YEARS = 5  # years worked out at once, from the one asked for
+
+
 @cache
 def _holiday_dates(state: str, year: int) -> frozenset[date]:
-    import holidays
+    """The state's legal holidays in ``year``, from the ``holidays`` package.
 
-    return frozenset(holidays.country_holidays("US", subdiv=state, years=year))
+    Importing ``holidays`` loads some 300 modules (about half a second), so the dates are
+    kept in the cache folder, one file per ``holidays`` version, and the package is imported
+    only for a state and year not in the file yet.
+    """
+    from importlib.metadata import version
+
+    path = cache_folder() / f"holidays-{version('holidays')}.json"
+    key = f"{state}:{year}"
+    try:
+        known: dict[str, list[str]] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if key not in known:
+        import holidays
+
+        years = range(year, year + _HOLIDAY_YEARS)
+        found = holidays.country_holidays("US", subdiv=state, years=years)
+        for each in years:
+            known[f"{state}:{each}"] = sorted(d.isoformat() for d in found if d.year == each)
+        _save_json(path, known)
+    return frozenset(date.fromisoformat(d) for d in known[key])
+
+
+def _save_json(path: Path, data: dict[str, list[str]]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        scratch.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        scratch.replace(path)
+    except OSError:
+        return  # a read-only cache folder: the dates are worked out again next time
 
 
 @dataclass(frozen=True)
