@@ -323,8 +323,6 @@ def _country_table() -> pl.DataFrame:
 def resolve_timezones(
     frame: pl.DataFrame,
     default_timezone: str | None = None,
-    *,
-    places: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """``timezone``, ``timezone_source``, ``timezones`` and ``_zone_key`` for every row.
 
@@ -332,10 +330,8 @@ def resolve_timezones(
     the module docstring) with :data:`ZONE_KEY_SEPARATOR`: everything a calling window needs.
 
     Rows are reduced to their distinct combinations of the columns that decide a zone (each
-    phone cut to the prefix that decides its zones) and every combination is resolved once;
-    ``places`` is unused (kept for callers that computed it before).
+    phone cut to the prefix that decides its zones) and every combination is resolved once.
     """
-    del places
     keys = _zone_keys(frame)
     if keys.width == 0:
         keys = pl.DataFrame({"_none": pl.repeat(None, frame.height, dtype=pl.String, eager=True)})

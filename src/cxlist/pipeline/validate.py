@@ -19,7 +19,7 @@ from cxlist.pipeline.expressions import compile_expression, parse_expression
 from cxlist.pipeline.mapping import ColumnMapping
 from cxlist.pipeline.phones import normalize_phones
 from cxlist.pipeline.stages import dispose, nulls
-from cxlist.pipeline.timezones import place_zones, resolve_timezones
+from cxlist.pipeline.timezones import resolve_timezones
 
 __all__ = ["MAX_VALUE", "NormalizeStage", "ValidateStage"]
 
@@ -39,17 +39,15 @@ class NormalizeStage:
         self.config = config
 
     @staticmethod
-    def _emails_and_places(
-        raw_email: pl.Series, frame: pl.DataFrame
-    ) -> tuple[pl.DataFrame, pl.DataFrame]:
-        return normalize_emails(raw_email, trimmed_already=True), place_zones(frame)
+    def _emails(raw_email: pl.Series) -> pl.DataFrame:
+        return normalize_emails(raw_email, trimmed_already=True)
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with normalized phone/email and the time zone columns
         (``timezone``, ``timezone_source``, ``timezones``, ``_zone_key``).
 
         Three pieces of work share the machine's cores on two threads (polars releases the
-        GIL): the first half of the phones, emails with the ZIP/state zones, and the second
+        GIL): the first half of the phones, the emails, and the second
         half of the phones. (Phones are normalized value by value, so halves change nothing.)
         """
         empty = nulls("", frame.height, pl.String)
@@ -62,7 +60,7 @@ class NormalizeStage:
             first = pool.submit(
                 normalize_phones, raw_phone.slice(0, half), region, trimmed_already=True
             )
-            side = pool.submit(self._emails_and_places, raw_email, frame)
+            side = pool.submit(self._emails, raw_email)
             second = normalize_phones(raw_phone.slice(half), region, trimmed_already=True)
             phones = pl.concat([first.result(), second], rechunk=True)
             frame = frame.with_columns(
@@ -71,8 +69,9 @@ class NormalizeStage:
                 phones["e164"].alias("phone_number"),
                 phones["extension"].alias("phone_extension"),
             )
-            emails, places = side.result()
-        zones = resolve_timezones(frame, self.config.default_timezone, places=places)
+            emails = side.result()
+        # after the phones: every phone column's zones join the contact's set
+        zones = resolve_timezones(frame, self.config.default_timezone)
         return frame.with_columns(
             raw_email.alias("_email_raw"),
             emails["valid"].alias("_email_ok"),
