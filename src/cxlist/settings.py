@@ -208,6 +208,7 @@ PIPELINE_SECTIONS = (
     "dedupe",
     "lists",
     "capacity",
+    "calling",
 )
 
 

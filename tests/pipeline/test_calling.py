@@ -225,7 +225,7 @@ def test_company_policy_narrows_hours_days_and_dates() -> None:
         ({"lists": {"L-1": {"hours": "08:00-21:30"}}}, "outside the federal calling window"),
         ({"days": ["Funday"]}, "not a day"),
         ({"hours": "9-5"}, "not a window"),
-        ({"federal": False}, "calling.federal"),
+        ({"federal": False}, "federal: unknown key"),
     ],
 )
 def test_a_config_that_loosens_the_law_is_refused(section: dict, words: str) -> None:
