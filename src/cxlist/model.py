@@ -42,6 +42,8 @@ class Disposition(StrEnum):
 
     REJECTED = "REJECTED"
     SUPPRESSED = "SUPPRESSED"
+    UNSCRUBBED = "UNSCRUBBED"
+    """No DNC registry in use covers the area code (``[registry] require_coverage``)."""
     DUPLICATE = "DUPLICATE"
     NOT_CALLABLE = "NOT_CALLABLE"
     """No legal calling time within ``[calling] skip_uncallable_days``."""

@@ -73,6 +73,7 @@ _ORDER = (
     Disposition.NOT_CALLABLE,
     Disposition.DUPLICATE,
     Disposition.SUPPRESSED,
+    Disposition.UNSCRUBBED,
     Disposition.REJECTED,
 )
 

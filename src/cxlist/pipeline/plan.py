@@ -6,13 +6,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from polars.io.plugins import register_io_source
 
 from cxlist.model import PIPELINE_DISPOSITIONS, Disposition
 from cxlist.pipeline.mapping import ColumnMapping
+
+if TYPE_CHECKING:
+    from cxlist.pipeline.scrub import ScrubReport
 
 __all__ = [
     "PLAN_FILE",
@@ -68,6 +71,8 @@ class PipelineResult:
     list_order: list[str] = field(default_factory=list)
     #: Planned contacts callable at the plan's time and the next hours (``callable_summary``).
     callable: dict[str, Any] = field(default_factory=dict)
+    #: What the DNC registry stage found (None when no registry was in use).
+    scrub: ScrubReport | None = None
 
     @property
     def rows_read(self) -> int:

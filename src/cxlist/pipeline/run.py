@@ -23,9 +23,11 @@ from cxlist.pipeline.mapping import CANONICAL_FIELDS, ColumnMapping, map_columns
 from cxlist.pipeline.plan import PipelineResult, StageStat, count_dispositions
 from cxlist.pipeline.read import RowProblems, read_rows
 from cxlist.pipeline.score import ScoreStage
+from cxlist.pipeline.scrub import ScrubStage
 from cxlist.pipeline.stages import Stage, dispose
 from cxlist.pipeline.suppress import SuppressionIndex, SuppressStage
 from cxlist.pipeline.validate import NormalizeStage, ValidateStage
+from cxlist.registry import Scrubber
 
 __all__ = ["run_pipeline"]
 
@@ -148,6 +150,8 @@ def run_pipeline(
     now: datetime | None = None,
     at: datetime | None = None,
     on_progress: Progress | None = None,
+    registry: Scrubber | None = None,
+    require_coverage: bool = False,
 ) -> PipelineResult:
     """Read ``source``, run every stage, and return each row's fate and the plan.
 
@@ -156,6 +160,8 @@ def run_pipeline(
     Campaigns missing from ``campaigns`` are taken as empty with the default maximum.
     ``at`` (timezone-aware; default: now) is the moment calling windows are judged from: the
     ``callable`` counts and ``[calling] skip_uncallable_days``.
+    With a ``registry``, contacts are scrubbed against its DNC registries (PlanError when
+    an area code they touch holds data too old; see :mod:`cxlist.pipeline.scrub`).
     """
     settings = config or PipelineConfig()
     moment = at or now or datetime.now(UTC)
@@ -184,7 +190,12 @@ def run_pipeline(
         SuppressStage(index, settings.suppress.by),
         ScoreStage(settings.scoring),
     ]
+    scrub = ScrubStage(registry, require_coverage=require_coverage) if registry else None
+    if scrub is not None:
+        row_local.insert(3, scrub)
     frame = _run_in_batches(frame, row_local, stats, report)
+    if scrub is not None:
+        scrub.report.raise_if_stale()
     calling_stage = CallingStage(settings.calling, moment)
     whole: list[Stage] = [
         DedupeStage(settings.dedupe),
@@ -215,4 +226,5 @@ def run_pipeline(
         stage_stats=stats,
         list_order=[rule.id for rule in settings.lists],
         callable=calling,
+        scrub=scrub.report if scrub is not None else None,
     )
