@@ -34,6 +34,7 @@ test: lint typecheck unit
 bench: install
 	$(BIN)/python benchmarks/sandbox_items.py
 	$(BIN)/python benchmarks/pipeline.py --rows 1000000
+	$(BIN)/python benchmarks/calling.py --rows 1000000
 	$(BIN)/python benchmarks/upload.py --rows 100000 --concurrency 8
 	$(BIN)/python benchmarks/report.py --rows 1000000
 

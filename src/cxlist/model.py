@@ -45,6 +45,8 @@ class Disposition(StrEnum):
     UNSCRUBBED = "UNSCRUBBED"
     """No DNC registry in use covers the area code (``[registry] require_coverage``)."""
     DUPLICATE = "DUPLICATE"
+    NOT_CALLABLE = "NOT_CALLABLE"
+    """No legal calling time within ``[calling] skip_uncallable_days``."""
     OVER_CAPACITY = "OVER_CAPACITY"
     CREATED = "CREATED"
     UPDATED = "UPDATED"
@@ -63,6 +65,7 @@ PIPELINE_DISPOSITIONS: tuple[Disposition, ...] = (
     Disposition.REJECTED,
     Disposition.SUPPRESSED,
     Disposition.DUPLICATE,
+    Disposition.NOT_CALLABLE,
     Disposition.OVER_CAPACITY,
     Disposition.PENDING,
 )

@@ -123,6 +123,9 @@ class RunOutcome:
     webhook_report: DeliveryReport | None = None
     #: How input headers became fields: ``(header, field, how)``; empty for a resume.
     mapping: Sequence[tuple[str, str, str]] = ()
+    #: Planned contacts callable at the plan's time and in the next 24 hours (summary.json's
+    #: ``callable``); empty for a run planned before it was recorded.
+    callable: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def results_path(self) -> Path:
@@ -226,9 +229,11 @@ async def start_run(
     offline: bool = False,
     events: RunEvents | None = None,
     backend_factory: BackendFactory | None = None,
+    at: datetime | None = None,
 ) -> RunOutcome:
     """Plan ``source`` and, unless ``dry_run``, upload it; returns when every row is settled
-    or the run is stopped through ``events.stop``.
+    or the run is stopped through ``events.stop``. ``at`` (default: now) is the moment the
+    calling windows are judged from.
 
     ``offline`` (a dry run only) plans without the server: no server suppressions, no capacity
     check, no check that the targets exist; the summary says so."""
@@ -256,7 +261,7 @@ async def start_run(
             )
             ctx.journal.update_run(run_id, locked_by=f"pid {os.getpid()}")
             crash_point("run-created")
-            result = await _plan_into(ctx, config, source, offline=offline)
+            result = await _plan_into(ctx, config, source, offline=offline, at=at)
             return await _carry_on(ctx, mapping=result.mapping.describe())
     finally:
         if backend is not None:
@@ -264,11 +269,17 @@ async def start_run(
 
 
 async def _plan_into(
-    ctx: _Context, config: PipelineConfig, source: Path, *, offline: bool = False
+    ctx: _Context,
+    config: PipelineConfig,
+    source: Path,
+    *,
+    offline: bool = False,
+    at: datetime | None = None,
 ) -> PipelineResult:
-    """Plan, write the plan files, then journal PLANNED with the plan's checksum."""
+    """Plan (calling windows judged from ``at``, default now), write the plan files, then
+    journal PLANNED with the plan's checksum."""
     try:
-        result = await _plan(ctx.backend, config, ctx.settings, source, ctx.events)
+        result = await _plan(ctx.backend, config, ctx.settings, source, ctx.events, at)
     except CxlistError as err:
         ctx.journal.update_run(
             ctx.run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
@@ -306,6 +317,7 @@ async def _plan(
     settings: Settings,
     source: Path,
     events: RunEvents,
+    at: datetime | None = None,
 ) -> PipelineResult:
     """Check the targets, fetch the campaigns' capacity and suppressions (none offline),
     then run the pipeline."""
@@ -315,6 +327,7 @@ async def _plan(
         config,
         suppressions=suppressions,
         campaigns=campaigns,
+        at=at,
         on_progress=events.on_stage,
         registry=open_registry(settings),
         require_coverage=settings.registry.require_coverage,
@@ -483,12 +496,25 @@ def open_backend(settings: Settings) -> Backend:
     raise ConfigError(f"dialect {settings.cxone.dialect!r} is not supported yet")
 
 
+_CALLABLE_FILE = "callable.json"
+
+
 def _save_plan(result: PipelineResult, run_dir: Path) -> None:
     result.write(run_dir)
     result.frame.write_parquet(run_dir / "rows.parquet")
     if result.scrub is not None:
         record = json.dumps(result.scrub.to_json(), indent=1) + "\n"
         (run_dir / REGISTRY_RECORD).write_text(record, encoding="utf-8")
+    (run_dir / _CALLABLE_FILE).write_text(json.dumps(result.callable) + "\n", encoding="utf-8")
+
+
+def _callable(run_dir: Path) -> dict[str, Any]:
+    """The callable counts saved with the plan (empty when the plan has none)."""
+    path = run_dir / _CALLABLE_FILE
+    if not path.exists():
+        return {}
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
 
 
 def _reopened(plan: pl.DataFrame, ctx: _Context) -> list[tuple[Any, list[Any]]]:
@@ -560,6 +586,9 @@ async def _finish(
     ):
         status = RunStatus.INCOMPLETE
     notes = summary_notes(snapshot.frame, files.run_dir)
+    calling = _callable(files.run_dir)
+    if calling:
+        notes["callable"] = calling
     scrubbed = files.run_dir / REGISTRY_RECORD
     if scrubbed.exists():
         notes["unscrubbed"] = json.loads(scrubbed.read_text(encoding="utf-8"))["unscrubbed"]
@@ -586,6 +615,7 @@ async def _finish(
         closed_campaigns=dict(closed or {}),
         webhook_report=report,
         mapping=mapping,
+        callable=calling,
     )
 
 

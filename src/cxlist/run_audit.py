@@ -24,6 +24,7 @@ _DECIDED_BY = {
     "validate": "REJECTED",
     "suppress": "SUPPRESSED",
     "dedupe": "DUPLICATE",
+    "calling": "NOT_CALLABLE",
     "capacity": "OVER_CAPACITY",
 }
 _LANDED = ("CREATED", "UPDATED", "SKIPPED")

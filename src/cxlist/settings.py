@@ -219,6 +219,7 @@ PIPELINE_SECTIONS = (
     "dedupe",
     "lists",
     "capacity",
+    "calling",
 )
 
 

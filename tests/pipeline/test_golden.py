@@ -59,6 +59,7 @@ def _run() -> pl.DataFrame:
         "REJECTED": 3,
         "SUPPRESSED": 4,
         "DUPLICATE": 2,
+        "NOT_CALLABLE": 0,
         "OVER_CAPACITY": 1,
         "PENDING": 6,
     }
@@ -90,7 +91,7 @@ def test_golden_normalized_values() -> None:
     assert rows[1]["phone_number"] == "+12015550123"
     assert rows[7]["phone_number"] == "+442079460958"
     assert rows[7]["timezone"] == "Europe/London"
-    assert rows[7]["timezone_source"] == "phone"
+    assert rows[7]["timezone_source"] == "country"
     assert rows[11]["phone_number"] == "+13125550142"
     assert rows[11]["phone_extension"] == "7"
     assert rows[11]["timezone"] == "America/Chicago"

@@ -115,8 +115,9 @@ def test_emails_trimmed_domain_lowercased_and_checked() -> None:
     ]
 
 
-def test_time_zone_order_explicit_zip_state_phone_default() -> None:
-    """Explicit beats ZIP beats state beats phone; a default fills the rest."""
+def test_time_zone_order_column_zip_state_phone_default() -> None:
+    """The column beats ZIP beats state beats the area code; a default fills the rest; the
+    zone set keeps the address's zones and every number's."""
     frame = pl.DataFrame(
         {
             "timezone": ["Europe/Paris", None, None, None, None, "Not/AZone"],
@@ -125,14 +126,19 @@ def test_time_zone_order_explicit_zip_state_phone_default() -> None:
             "phone_number": ["+12015550123"] * 3 + ["+12083205555", None, None],
         }
     )
-    out = resolve_timezones(frame, "America/New_York").rows()
-    assert out == [
-        ("Europe/Paris", "explicit"),
-        ("America/Los_Angeles", "zip"),
-        ("America/Chicago;America/Denver", "state"),
-        ("America/Boise;America/Los_Angeles", "phone"),
-        ("America/New_York", "default"),
-        ("America/New_York", "default"),
+    out = resolve_timezones(frame, "America/New_York").select(
+        "timezone",
+        "timezone_source",
+        "timezones",
+        pl.col("_zone_key").str.split("\x1f").list.last().replace("", None),
+    )
+    assert out.rows() == [
+        ("Europe/Paris", "column", "America/New_York;Europe/Paris", "NY"),
+        ("America/Los_Angeles", "zip", "America/Los_Angeles;America/New_York", "NY"),
+        ("America/Chicago", "state", "America/Chicago;America/Denver;America/New_York", "TX"),
+        ("America/Boise", "area_code", "America/Boise;America/Los_Angeles", "ID"),
+        ("America/New_York", "default", "America/New_York", None),
+        ("America/New_York", "default", "America/New_York", None),
     ]
 
 
@@ -141,7 +147,8 @@ def test_zip_and_state_only_for_us_contacts() -> None:
     frame = pl.DataFrame(
         {"zip": ["90210"], "state": ["CA"], "country": ["GB"], "phone_number": ["+442079460958"]}
     )
-    assert resolve_timezones(frame).rows() == [("Europe/London", "phone")]
+    out = resolve_timezones(frame).drop("_zone_key")
+    assert out.rows() == [("Europe/London", "country", "Europe/London")]
 
 
 def test_state_names_and_codes() -> None:

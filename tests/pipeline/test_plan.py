@@ -130,7 +130,9 @@ def test_progress_reports_every_stage() -> None:
         "score",
         "dedupe",
         "assign",
+        "calling",
         "capacity",
+        "callable",
         "plan",
     ]
 

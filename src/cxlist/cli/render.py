@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from rich.console import Console
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from cxlist.upload.journal import RunRecord
 
 __all__ = [
+    "callable_tables",
     "console",
     "err_console",
     "examples_table",
@@ -68,6 +70,7 @@ _ORDER = (
     Disposition.FAILED,
     Disposition.PENDING,
     Disposition.OVER_CAPACITY,
+    Disposition.NOT_CALLABLE,
     Disposition.DUPLICATE,
     Disposition.SUPPRESSED,
     Disposition.UNSCRUBBED,
@@ -218,3 +221,41 @@ def runs_lines(records: list[RunRecord]) -> list[str]:
         ]
         lines.append("  ".join([*cells, row[6]]))
     return lines
+
+
+_MOST_ZONES = 6  # time zones shown as columns; the rest are added up as "other"
+
+
+def callable_tables(calling: Mapping[str, Any]) -> list[Table]:
+    """Planned contacts callable at the plan's time and each of the next 24 hours: one table
+    by list and one by time zone, a row per hour (clock times in the offset of ``at``)."""
+    at = datetime.fromisoformat(calling["at"])
+    times = [at + timedelta(hours=h) for h in range(len(calling["byHour"]) + 1)]
+    zones: dict[str, Any] = dict(calling["byTimezone"])
+    if len(zones) > _MOST_ZONES:
+        ranked = sorted(zones, key=lambda z: (-zones[z]["planned"], z))
+        other = [zones.pop(z) for z in ranked[_MOST_ZONES - 1 :]]
+        zones["other"] = {
+            "planned": sum(o["planned"] for o in other),
+            "now": sum(o["now"] for o in other),
+            "byHour": [sum(col) for col in zip(*(o["byHour"] for o in other), strict=True)],
+        }
+    return [
+        _hourly(f"callable by list (at {calling['at']})", times, calling, calling["byList"]),
+        _hourly("callable by time zone", times, calling, zones),
+    ]
+
+
+def _hourly(
+    title: str, times: list[datetime], total: Mapping[str, Any], parts: Mapping[str, Any]
+) -> Table:
+    table = Table(title=title)
+    table.add_column("time")
+    scopes = [("all", total), *parts.items()]
+    for name, scope in scopes:
+        table.add_column(f"{name}\n{scope['planned']:,} planned", justify="right")
+    for index, moment in enumerate(times):
+        label = "now" if index == 0 else f"+{index}h"
+        counts = [s["now"] if index == 0 else s["byHour"][index - 1] for _, s in scopes]
+        table.add_row(f"{label} {moment:%a %H:%M}", *(f"{n:,}" for n in counts))
+    return table

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -24,6 +25,7 @@ from cxlist.cli.options import (
     settings_from,
 )
 from cxlist.cli.render import (
+    callable_tables,
     console,
     err_console,
     lists_table,
@@ -53,6 +55,29 @@ JsonOpt = Annotated[
 CampaignOpt = Annotated[str | None, typer.Option("--campaign", help="Campaign id (with --list).")]
 ListOpt = Annotated[str | None, typer.Option("--list", help="Target list id (with --campaign).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="Judge calling windows from this time (ISO 8601 with an offset,"
+        " e.g. 2026-03-08T09:00:00-05:00); default now.",
+    ),
+]
+
+
+def _moment(text: str | None) -> datetime | None:
+    """``--at`` as an aware datetime; a time without an offset is refused."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint="--at") from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter(
+            f"{text!r} has no UTC offset (add one, e.g. -05:00 or Z)", param_hint="--at"
+        )
+    return moment
 
 
 def _target(campaign: str | None, list_id: str | None) -> Target | None:
@@ -81,6 +106,9 @@ def show_outcome(outcome: RunOutcome, *, as_json: bool = False) -> None:
         if outcome.mapping:
             console.print(mapping_table(outcome.mapping))
         console.print(summary_table(outcome))
+        if outcome.callable:
+            for table in callable_tables(outcome.callable):
+                console.print(table)
         if outcome.metrics.per_list:
             console.print(lists_table(outcome.metrics.per_list))
         if summary.get("topReasons"):
@@ -229,12 +257,15 @@ def plan(
     ] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    at: AtOpt = None,
 ) -> None:
-    """Everything but the upload: write the plan and results.csv (planned rows PENDING)."""
+    """Everything but the upload: write the plan and results.csv (planned rows PENDING), and
+    count the planned contacts callable at --at and in each of the next 24 hours."""
     from cxlist.run import start_run
     from cxlist.run_context import missing_credentials
 
     with failing_cleanly():
+        moment = _moment(at)
         settings = settings_from(config, workspace=workspace)
         target = _target(campaign, list_id)
         missing = missing_credentials(settings)
@@ -243,7 +274,13 @@ def plan(
             offline = True
         drive(
             lambda events: start_run(
-                file, settings, target=target, dry_run=True, offline=offline, events=events
+                file,
+                settings,
+                target=target,
+                dry_run=True,
+                offline=offline,
+                events=events,
+                at=moment,
             ),
             quiet=quiet,
             as_json=as_json,

@@ -16,9 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cxlist.config_errors import describe_validation_error
 from cxlist.errors import ConfigError
+from cxlist.pipeline.calling import CallingConfig
 from cxlist.pipeline.expressions import parse_expression
 
 __all__ = [
+    "CallingConfig",
     "CapacityConfig",
     "DedupeConfig",
     "InputConfig",
@@ -213,6 +215,7 @@ class PipelineConfig(BaseModel):
     dedupe: DedupeConfig = Field(default_factory=DedupeConfig)
     lists: tuple[ListRule, ...] = ()
     capacity: CapacityConfig = Field(default_factory=CapacityConfig)
+    calling: CallingConfig = Field(default_factory=CallingConfig)
 
     @model_validator(mode="after")
     def _one_default(self) -> PipelineConfig:

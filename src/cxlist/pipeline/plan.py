@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from polars.io.plugins import register_io_source
@@ -71,6 +71,8 @@ class PipelineResult:
     list_order: list[str] = field(default_factory=list)
     #: What the user should know: no phone column found, a scoring rule's field missing...
     warnings: list[str] = field(default_factory=list)
+    #: Planned contacts callable at the plan's time and the next hours (``callable_summary``).
+    callable: dict[str, Any] = field(default_factory=dict)
     #: What the DNC registry stage found (None when no registry was in use).
     scrub: ScrubReport | None = None
 

@@ -8,7 +8,7 @@ capacity) over one polars table; each is timed for ``stage_stats`` and reported 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 
@@ -16,6 +16,7 @@ import polars as pl
 
 from cxlist.model import Campaign, Disposition, Suppression
 from cxlist.pipeline.assign import AssignStage, CapacityStage
+from cxlist.pipeline.callable import CallingStage, callable_summary
 from cxlist.pipeline.config import PipelineConfig
 from cxlist.pipeline.dedupe import DedupeStage
 from cxlist.pipeline.mapping import CANONICAL_FIELDS, ColumnMapping, map_columns
@@ -45,6 +46,9 @@ _LEADING = (
     "duplicate_of",
     "timezone",
     "timezone_source",
+    "timezones",
+    "call_hours",
+    "call_rule",
 )
 
 
@@ -91,7 +95,8 @@ def _send_fields(mapping: ColumnMapping) -> list[str]:
         for header, name in mapping.fields.items()
         if name not in CANONICAL_FIELDS and header not in mapping.invalid
     ]
-    return [*canonical, "phone_extension", *custom, "score"]
+    calling = ["timezone_source", "call_hours", "call_rule"]
+    return [*canonical, "phone_extension", *custom, "score", *calling]
 
 
 def _warnings(mapping: ColumnMapping, scoring: ScoreStage) -> list[str]:
@@ -150,6 +155,7 @@ def run_pipeline(
     campaigns: Mapping[str, Campaign] | None = None,
     dnc_files: Iterable[Path | str] = (),
     now: datetime | None = None,
+    at: datetime | None = None,
     on_progress: Progress | None = None,
     registry: Scrubber | None = None,
     require_coverage: bool = False,
@@ -159,10 +165,13 @@ def run_pipeline(
     Raises ``InputError`` (unreadable input), ``ConfigError`` (bad rule, unknown column, no
     target list) and ``PlanError`` (a campaign would overflow under ``[capacity] policy = "fail"``).
     Campaigns missing from ``campaigns`` are taken as empty with the default maximum.
+    ``at`` (timezone-aware; default: now) is the moment calling windows are judged from: the
+    ``callable`` counts and ``[calling] skip_uncallable_days``.
     With a ``registry``, contacts are scrubbed against its DNC registries (PlanError when
     an area code they touch holds data too old; see :mod:`cxlist.pipeline.scrub`).
     """
     settings = config or PipelineConfig()
+    moment = at or now or datetime.now(UTC)
     report = on_progress or (lambda stage, rows: None)
     stats: list[StageStat] = []
     assign = AssignStage(settings.lists)
@@ -207,9 +216,11 @@ def run_pipeline(
     frame = _run_in_batches(frame, row_local, stats, report)
     if scrub is not None:
         scrub.report.raise_if_stale()
+    calling_stage = CallingStage(settings.calling, moment)
     whole: list[Stage] = [
         DedupeStage(settings.dedupe),
         assign,
+        calling_stage,
         CapacityStage(settings.capacity, campaigns or {}),
     ]
     for stage in whole:
@@ -217,6 +228,10 @@ def run_pipeline(
         frame = stage(frame)
         stats.append(StageStat(stage.name, frame.height, perf_counter() - started))
         report(stage.name, frame.height)
+    started = perf_counter()
+    calling = callable_summary(frame, settings.calling, moment, stage=calling_stage)
+    stats.append(StageStat("callable", frame.height, perf_counter() - started))
+    report("callable", frame.height)
     started = perf_counter()
     frame = _finish(frame, send_fields)
     counts = count_dispositions(frame)
@@ -231,5 +246,6 @@ def run_pipeline(
         stage_stats=stats,
         list_order=[rule.id for rule in settings.lists],
         warnings=_warnings(mapping, scoring),
+        callable=calling,
         scrub=scrub.report if scrub is not None else None,
     )

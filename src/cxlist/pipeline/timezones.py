@@ -1,10 +1,20 @@
-"""A time zone per contact: explicit column, then ZIP, then state, then phone, then default.
+"""Time zones per contact: the zone shown, its source, and every zone the contact may be in.
 
-The tables are built once per process: NANP number prefixes → zones from libphonenumber's
-time zone data (longest prefix wins), US ZIP 3-digit prefixes → state, and US state →
-zones. A contact whose area spans several zones gets them all, ``;``-joined and sorted;
-its calling window is the intersection of theirs. Non-NANP numbers ask ``phonenumbers``
-once per distinct number.
+First that applies gives the address's zone: a valid IANA name in the ``timezone`` column
+(``column``); the ZIP (ZIP5, ZIP+4 or 9 digits) in the ``zipcodes`` data, else its 3-digit
+prefix's zones (``zip``); the city and state, else the state alone (``state``). ZIP, city and
+state count only where ``country`` is empty or the US. Then every phone column
+(``phone_number``, ``phone_number_2`` ...) adds its number's zones (``area_code`` for NANP
+numbers, ``country`` for the rest); a contact with none of these takes its ``country``
+column's zones (``country``), else the configured default (``default``).
+
+The contact's zone set (``timezones``: sorted, ``;``-joined) holds every zone found: it is
+callable only when every zone in it is. ``timezone`` is the address's zone (the most common
+one of a ZIP prefix, city or state that spans zones), else the first number's, and
+``timezone_source`` is where it came from. ``_call_states`` names the state(s) whose calling
+rules apply: the address's state, else its ZIP's, else each number's area code's.
+
+Every lookup is a join or a dictionary replace over a whole column on tables built once.
 """
 
 from __future__ import annotations
@@ -12,10 +22,19 @@ from __future__ import annotations
 import zoneinfo
 from functools import cache
 
+import phonenumbers
 import polars as pl
 from phonenumbers.tzdata import TIMEZONE_DATA
 
-__all__ = ["place_zones", "resolve_timezones", "state_zones"]
+from cxlist.pipeline.phone_zones import joined, phone_columns, phone_key, phone_places
+from cxlist.pipeline.zip_table import zip_tables
+
+__all__ = ["SOURCES", "ZONE_KEY_SEPARATOR", "place_zones", "resolve_timezones", "state_zones"]
+
+#: Joins ``_zone_key``'s parts: the shown zone, the zone set, the states.
+ZONE_KEY_SEPARATOR = "\x1f"
+#: Where a contact's shown zone came from, in order of precedence.
+SOURCES = ("column", "zip", "state", "area_code", "country", "default")
 
 _NY, _CHI, _DEN, _LA = (
     "America/New_York",
@@ -135,251 +154,50 @@ _STATE_NAMES = {
     "WYOMING": "WY",
     "PUERTO RICO": "PR",
     "GUAM": "GU",
+    "VIRGIN ISLANDS": "VI",
+    "AMERICAN SAMOA": "AS",
+    "NORTHERN MARIANA ISLANDS": "MP",
 }
-# US ZIP 3-digit prefix ranges (inclusive) → state; El Paso (798-799, 885) is Mountain time.
-_ZIP3: tuple[tuple[int, int, str], ...] = (
-    (5, 5, "NY"),
-    (6, 7, "PR"),
-    (8, 8, "VI"),
-    (9, 9, "PR"),
-    (10, 27, "MA"),
-    (28, 29, "RI"),
-    (30, 38, "NH"),
-    (39, 49, "ME"),
-    (50, 54, "VT"),
-    (55, 55, "MA"),
-    (56, 59, "VT"),
-    (60, 69, "CT"),
-    (70, 89, "NJ"),
-    (100, 149, "NY"),
-    (150, 196, "PA"),
-    (197, 199, "DE"),
-    (200, 205, "DC"),
-    (206, 219, "MD"),
-    (220, 246, "VA"),
-    (247, 268, "WV"),
-    (270, 289, "NC"),
-    (290, 299, "SC"),
-    (300, 319, "GA"),
-    (320, 349, "FL"),
-    (350, 369, "AL"),
-    (370, 385, "TN"),
-    (386, 397, "MS"),
-    (398, 399, "GA"),
-    (400, 427, "KY"),
-    (430, 459, "OH"),
-    (460, 479, "IN"),
-    (480, 499, "MI"),
-    (500, 528, "IA"),
-    (530, 549, "WI"),
-    (550, 567, "MN"),
-    (570, 577, "SD"),
-    (580, 588, "ND"),
-    (590, 599, "MT"),
-    (600, 629, "IL"),
-    (630, 658, "MO"),
-    (660, 679, "KS"),
-    (680, 693, "NE"),
-    (700, 714, "LA"),
-    (716, 729, "AR"),
-    (730, 749, "OK"),
-    (750, 797, "TX"),
-    (798, 799, "TX-EP"),
-    (800, 816, "CO"),
-    (820, 831, "WY"),
-    (832, 838, "ID"),
-    (840, 847, "UT"),
-    (850, 865, "AZ"),
-    (870, 884, "NM"),
-    (885, 885, "TX-EP"),
-    (889, 898, "NV"),
-    (900, 961, "CA"),
-    (967, 968, "HI"),
-    (969, 969, "GU"),
-    (970, 979, "OR"),
-    (980, 994, "WA"),
-    (995, 999, "AK"),
-)
 
 
-def _joined(zones: tuple[str, ...] | list[str]) -> str | None:
-    real = sorted({z for z in zones if z and z != "Etc/Unknown"})
-    return ";".join(real) or None
+def state_code(state: str) -> str | None:
+    """The two-letter code of a US state or territory given by code or name, or None."""
+    code = state.strip().upper()
+    code = _STATE_NAMES.get(code, code)
+    return code if code in _STATES else None
 
 
 def state_zones(state: str) -> str | None:
-    """The ``;``-joined zones of a US state or territory (code or name), or None if unknown."""
-    code = state.strip().upper()
-    return _joined(_STATES.get(_STATE_NAMES.get(code, code), ()))
+    """The zone key (sorted, ``;``-joined) of a US state or territory (code or name)."""
+    code = state_code(state)
+    return joined(_STATES[code]) if code else None
 
 
 @cache
 def _state_table() -> pl.DataFrame:
+    """Upper-case state code or name → ``code``, ``zones`` (key), ``zone`` (the main one)."""
     keys = list(_STATES) + list(_STATE_NAMES)
+    codes = [_STATE_NAMES.get(k, k) for k in keys]
     return pl.DataFrame(
-        {"_state_key": keys, "_state_tz": [state_zones(k) for k in keys]},
-        schema={"_state_key": pl.String, "_state_tz": pl.String},
-    )
-
-
-@cache
-def _zip_table() -> pl.DataFrame:
-    prefixes: list[str] = []
-    zones: list[str | None] = []
-    for low, high, state in _ZIP3:
-        zone = _joined((_DEN,)) if state == "TX-EP" else state_zones(state)
-        for prefix in range(low, high + 1):
-            prefixes.append(f"{prefix:03d}")
-            zones.append(zone)
-    return pl.DataFrame(
-        {"_zip3": prefixes, "_zip_tz": zones}, schema={"_zip3": pl.String, "_zip_tz": pl.String}
-    )
-
-
-@cache
-def _prefix_tables(nanp: bool) -> tuple[tuple[int, pl.DataFrame], ...]:
-    """(length, prefix → zones) tables, longest first, for NANP or the rest of the world."""
-    by_length: dict[int, dict[str, str | None]] = {}
-    for prefix, zones in TIMEZONE_DATA.items():
-        if prefix.startswith("1") == nanp and len(prefix) >= (4 if nanp else 2):
-            by_length.setdefault(len(prefix), {})[prefix] = _joined(list(zones))
-    tables = []
-    for length in sorted(by_length, reverse=True):
-        table = by_length[length]
-        schema = {f"_p{length}": pl.String, f"_z{length}": pl.String}
-        data = {f"_p{length}": list(table), f"_z{length}": list(table.values())}
-        tables.append((length, pl.DataFrame(data, schema=schema)))
-    return tuple(tables)
-
-
-def _longest_prefix(keys: pl.DataFrame, column: str, nanp: bool) -> pl.DataFrame:
-    """``keys`` with ``_tz``: the zones of the longest known prefix of ``column``."""
-    tables = _prefix_tables(nanp)
-    for length, table in tables:
-        keys = keys.join(
-            table, left_on=pl.col(column).str.slice(0, length), right_on=f"_p{length}", how="left"
-        )
-    zones = [f"_z{length}" for length, _ in tables]
-    return keys.select(column, pl.coalesce(zones).alias("_tz"))
-
-
-@cache
-def _known_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-@cache
-def _area_codes() -> dict[str, str | None]:
-    """``1NPA`` → zones for the NANP area codes whose zones do not depend on later digits."""
-    split = {prefix[:4] for prefix in TIMEZONE_DATA if prefix.startswith("1") and len(prefix) > 4}
-    return {
-        prefix: _joined(list(zones))
-        for prefix, zones in TIMEZONE_DATA.items()
-        if prefix.startswith("1") and len(prefix) == 4 and prefix not in split
-    }
-
-
-def _phone_zones(e164: pl.Series) -> pl.Series:
-    """Zones for each E.164 number by longest known prefix.
-
-    Most NANP numbers are settled by their area code alone; the rest (split area codes, other
-    countries) are looked up once per distinct 7-digit prefix or number.
-    """
-    digits = e164.str.strip_prefix("+")
-    zones = digits.str.slice(0, 4).replace_strict(
-        _area_codes(), default=None, return_dtype=pl.String
-    )
-    rest = (zones.is_null() & digits.is_not_null()).arg_true()
-    if rest.len() == 0:
-        return zones
-    remaining = digits.gather(rest)
-    nanp = remaining.str.starts_with("1")
-    keys = pl.DataFrame(
         {
-            "_k": pl.select(
-                pl.when(nanp).then(remaining.str.slice(0, 7)).otherwise(remaining)
-            ).to_series()
+            "key": keys,
+            "code": codes,
+            "zones": [joined(_STATES[c]) for c in codes],
+            "zone": [_STATES[c][0] for c in codes],
         }
     )
-    distinct = keys.unique()
-    is_nanp = distinct["_k"].str.starts_with("1")
-    found = pl.concat(
-        [
-            _longest_prefix(distinct.filter(is_nanp), "_k", nanp=True),
-            _longest_prefix(distinct.filter(~is_nanp), "_k", nanp=False),
-        ]
-    )
-    looked_up = keys.join(found, on="_k", how="left", maintain_order="left")["_tz"]
-    return zones.scatter(rest, looked_up)
 
 
-def _explicit(frame: pl.DataFrame) -> pl.Series | None:
-    if "timezone" not in frame.columns:
-        return None
-    given = frame["timezone"].str.strip_chars()
-    known = pl.Series(sorted(_known_zones()), dtype=pl.String).implode()
-    return given.set(~given.is_in(known).fill_null(False), None)
+@cache
+def _known_zones() -> pl.Series:
+    return pl.Series(sorted(zoneinfo.available_timezones()), dtype=pl.String)
 
 
-def _by_zip(frame: pl.DataFrame) -> pl.Series | None:
-    if "zip" not in frame.columns:
-        return None
-    zip3 = frame["zip"].str.extract(r"^\s*(\d{3})\d{2}(?:-?\d{4})?\s*$", 1)
-    table = dict(_zip_table().iter_rows())
-    return zip3.replace_strict(table, default=None, return_dtype=pl.String)
-
-
-def _by_state(frame: pl.DataFrame) -> pl.Series | None:
-    if "state" not in frame.columns:
-        return None
-    key = frame["state"].str.strip_chars().str.to_uppercase()
-    table = dict(_state_table().iter_rows())
-    return key.replace_strict(table, default=None, return_dtype=pl.String)
-
-
-def place_zones(frame: pl.DataFrame) -> dict[str, pl.Series]:
-    """Zones from the ``timezone``, ``zip`` and ``state`` columns present, by source name.
-
-    ZIP and state count only for rows whose ``country`` is empty or the US.
-    """
-    us = _is_us(frame)
-    found: dict[str, pl.Series] = {}
-    for name, series in (
-        ("explicit", _explicit(frame)),
-        ("zip", _by_zip(frame)),
-        ("state", _by_state(frame)),
-    ):
-        if series is not None:
-            found[name] = series if us is None or name == "explicit" else series.set(~us, None)
-    return found
-
-
-def resolve_timezones(
-    frame: pl.DataFrame,
-    default_timezone: str | None = None,
-    *,
-    places: dict[str, pl.Series] | None = None,
-) -> pl.DataFrame:
-    """``timezone`` and ``timezone_source`` for every row of ``frame``.
-
-    Reads the optional columns ``timezone`` (an IANA name), ``zip``, ``state``, ``country`` and
-    ``phone_number`` (E.164). Sources: ``explicit``, ``zip``, ``state``, ``phone``, ``default``;
-    both null when nothing gives a zone and there is no default. ``places`` is
-    :func:`place_zones` of ``frame`` when the caller has it already.
-    """
-    found = dict(places) if places is not None else place_zones(frame)
-    if "phone_number" in frame.columns:
-        found["phone"] = _phone_zones(frame["phone_number"])
-    order = list(found)
-    parts = pl.DataFrame(found, schema=dict.fromkeys(order, pl.String), height=frame.height)
-    fallback = pl.lit(default_timezone, dtype=pl.String)
-    source: pl.Expr = pl.when(fallback.is_not_null()).then(pl.lit("default"))
-    for name in reversed(order):
-        source = pl.when(pl.col(name).is_not_null()).then(pl.lit(name)).otherwise(source)
-    zone = pl.coalesce([*order, fallback]) if order else fallback
-    return parts.select(
-        zone.cast(pl.String).alias("timezone"), source.cast(pl.String).alias("timezone_source")
-    )
+def _lookup(keys: pl.Series, table: pl.DataFrame, column: str) -> pl.Series:
+    """``table[column]`` where ``table["key"]`` equals ``keys`` (null where none does)."""
+    return keys.replace_strict(
+        table["key"], table[column], default=None, return_dtype=pl.String
+    ).alias(column)
 
 
 def _is_us(frame: pl.DataFrame) -> pl.Series | None:
@@ -388,3 +206,229 @@ def _is_us(frame: pl.DataFrame) -> pl.Series | None:
     country = frame["country"].str.strip_chars().str.to_uppercase()
     us_names = pl.Series(["US", "USA", "UNITED STATES", "UNITED STATES OF AMERICA"]).implode()
     return (country.is_null() | country.is_in(us_names)).fill_null(True)
+
+
+def _column_zone(frame: pl.DataFrame) -> pl.Series | None:
+    if "timezone" not in frame.columns:
+        return None
+    given = frame["timezone"].str.strip_chars()
+    return given.set(~given.is_in(_known_zones().implode()).fill_null(False), None)
+
+
+def _zip_place(frame: pl.DataFrame) -> pl.DataFrame | None:
+    """``zones``, ``zone``, ``state`` of each row's ZIP (ZIP5, else its 3-digit prefix)."""
+    if "zip" not in frame.columns:
+        return None
+    zip5 = frame["zip"].str.extract(r"^\s*(\d{5})(?:[- ]?\d{4})?\s*$", 1)
+    tables = zip_tables()
+    zone5 = _lookup(zip5, tables.zip5, "zone")
+    zip3 = zip5.str.slice(0, 3)
+    zone = zone5.fill_null(_lookup(zip3, tables.zip3, "zone"))
+    return pl.DataFrame(
+        {
+            "zones": zone5.fill_null(_lookup(zip3, tables.zip3, "zones")),
+            "zone": zone,
+            "state": _lookup(zip5, tables.zip5, "state").fill_null(
+                _lookup(zip3, tables.zip3, "state")
+            ),
+        }
+    )
+
+
+def _state_place(frame: pl.DataFrame) -> pl.DataFrame | None:
+    """``zones``, ``zone``, ``state`` (code) of each row's city and state, else its state."""
+    if "state" not in frame.columns:
+        return None
+    key = frame["state"].str.strip_chars().str.to_uppercase()
+    table = _state_table()
+    code = _lookup(key, table, "code")
+    zones, zone = _lookup(key, table, "zones"), _lookup(key, table, "zone")
+    if "city" in frame.columns:
+        city = pl.select(
+            pl.concat_str([pl.lit(frame["city"]).str.to_uppercase(), pl.lit(code)], separator="|")
+        ).to_series()
+        cities = zip_tables().city
+        zones = _lookup(city, cities, "zones").fill_null(zones)
+        zone = _lookup(city, cities, "zone").fill_null(zone)
+    return pl.DataFrame({"zones": zones, "zone": zone, "state": code})
+
+
+def place_zones(frame: pl.DataFrame) -> pl.DataFrame:
+    """The address's zones: ``zones`` (key), ``zone`` (shown), ``source`` and ``state``.
+
+    Reads the optional columns ``timezone``, ``zip``, ``city``, ``state`` and ``country``.
+    """
+    us = _is_us(frame)
+    parts: list[tuple[str, pl.DataFrame]] = []
+    column = _column_zone(frame)
+    if column is not None:
+        parts.append(("column", pl.DataFrame({"zones": column, "zone": column})))
+    for source, place in (("zip", _zip_place(frame)), ("state", _state_place(frame))):
+        if place is not None:
+            parts.append((source, _only_us(place, us)))
+    return _first_place(parts, frame.height)
+
+
+def _only_us(place: pl.DataFrame, us: pl.Series | None) -> pl.DataFrame:
+    if us is None:
+        return place
+    return place.select(pl.when(pl.lit(us)).then(pl.col(c)).alias(c) for c in place.columns)
+
+
+def _first_place(parts: list[tuple[str, pl.DataFrame]], height: int) -> pl.DataFrame:
+    """Per row, the first part that has a zone (its zones, zone, source); the state from the
+    ``state`` column, else the ZIP."""
+    nothing = pl.lit(None, dtype=pl.String)
+    zones: pl.Expr = nothing
+    zone: pl.Expr = nothing
+    source: pl.Expr = nothing
+    states: list[pl.Expr] = []
+    columns: dict[str, pl.Series] = {}
+    for index, (name, part) in reversed(list(enumerate(parts))):
+        has = pl.col(f"zones{index}").is_not_null()
+        zones = pl.when(has).then(pl.col(f"zones{index}")).otherwise(zones)
+        zone = pl.when(has).then(pl.col(f"zone{index}")).otherwise(zone)
+        source = pl.when(has).then(pl.lit(name)).otherwise(source)
+        columns[f"zones{index}"] = part["zones"]
+        columns[f"zone{index}"] = part["zone"]
+        if "state" in part.columns:
+            columns[f"state{index}"] = part["state"]
+            where = 0 if name == "state" else len(states)
+            states.insert(where, pl.col(f"state{index}"))
+    if not columns:
+        empty = pl.repeat(None, height, dtype=pl.String, eager=True)
+        return pl.DataFrame({c: empty for c in ("zones", "zone", "source", "state")})
+    table = pl.DataFrame(columns)
+    state = pl.coalesce(states) if states else nothing
+    return table.select(
+        zones.alias("zones"), zone.alias("zone"), source.alias("source"), state.alias("state")
+    )
+
+
+@cache
+def _country_table() -> pl.DataFrame:
+    """ISO region code → zones key and first zone, for regions outside the NANP."""
+    keys, zones, firsts = [], [], []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        code = str(phonenumbers.country_code_for_region(region))
+        found = TIMEZONE_DATA.get(code)
+        key = joined(list(found)) if found and code != "1" else None
+        if key:
+            keys.append(region)
+            zones.append(key)
+            firsts.append(key.split(";", 1)[0])
+    return pl.DataFrame({"key": keys, "zones": zones, "zone": firsts})
+
+
+def resolve_timezones(
+    frame: pl.DataFrame,
+    default_timezone: str | None = None,
+) -> pl.DataFrame:
+    """``timezone``, ``timezone_source``, ``timezones`` and ``_zone_key`` for every row.
+
+    ``_zone_key`` joins the shown zone, the zone set and the states whose rules apply (see
+    the module docstring) with :data:`ZONE_KEY_SEPARATOR`: everything a calling window needs.
+
+    Rows are reduced to their distinct combinations of the columns that decide a zone (each
+    phone cut to the prefix that decides its zones) and every combination is resolved once.
+    """
+    keys = _zone_keys(frame)
+    if keys.width == 0:
+        keys = pl.DataFrame({"_none": pl.repeat(None, frame.height, dtype=pl.String, eager=True)})
+    if frame.height == 0:
+        return _resolve_small(keys, default_timezone)
+    combos, where = _distinct_rows(keys)
+    return _resolve_small(combos, default_timezone).gather(where)
+
+
+def _zone_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """The columns that decide a contact's zones, phones cut to their deciding prefix."""
+    place = [c for c in ("timezone", "zip", "city", "state", "country") if c in frame.columns]
+    phones = {c: phone_key(frame[c]) for c in phone_columns(frame.columns)}
+    columns: dict[str, pl.Series] = {c: frame[c] for c in place}
+    return pl.DataFrame(columns | phones)
+
+
+def _distinct_rows(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """(the distinct rows of ``keys``, each row's index among them), in one hash pass.
+
+    Rows are grouped by a 64-bit hash of their values, then checked against their group's
+    first row, so that a hash collision can never merge two different rows.
+    """
+    hashes = keys.select(pl.struct(keys.columns).hash(seed=15)).to_series()
+    first = hashes.arg_unique()
+    index = pl.int_range(first.len(), dtype=pl.UInt32, eager=True)
+    where = hashes.replace_strict(hashes.gather(first), index, return_dtype=pl.UInt32)
+    representative = first.gather(where)
+    same = keys.select(
+        pl.all_horizontal(
+            pl.col(c).eq_missing(pl.col(c).gather(representative)) for c in keys.columns
+        )
+    ).to_series()
+    if not same.all():  # a collision: resolve every row on its own (never seen in practice)
+        return keys, pl.int_range(keys.height, dtype=pl.UInt32, eager=True)
+    return keys.gather(first), where
+
+
+def _resolve_small(keys: pl.DataFrame, default: str | None) -> pl.DataFrame:
+    """The four output columns for ``keys`` (one row per distinct combination)."""
+    place = place_zones(keys)
+    phones = [phone_places(keys[c]) for c in phone_columns(keys.columns)]
+    columns: dict[str, pl.Series] = {
+        "p_zones": place["zones"],
+        "p_zone": place["zone"],
+        "p_source": place["source"],
+        "p_state": place["state"],
+    }
+    for n, phone in enumerate(phones):
+        columns |= {f"z{n}": phone["zones"], f"s{n}": phone["source"], f"st{n}": phone["state"]}
+    if "country" in keys.columns:
+        region = keys["country"].str.strip_chars().str.to_uppercase()
+        columns["c_zones"] = _lookup(region, _country_table(), "zones")
+    table = pl.DataFrame(columns)
+    out = table.select(_resolved(len(phones), "country" in keys.columns, default))
+    out = out.with_columns(_canonical(out["timezones"]), _canonical(out["_call_states"]))
+    parts = [pl.col(c).fill_null("") for c in ("timezone", "timezones", "_call_states")]
+    key = pl.concat_str(parts, separator=ZONE_KEY_SEPARATOR).alias("_zone_key")
+    return out.select("timezone", "timezone_source", "timezones", key)
+
+
+def _canonical(keys: pl.Series) -> pl.Series:
+    """``;``-joined sets deduplicated and sorted, worked out once per distinct value."""
+    distinct = keys.drop_nulls().unique()
+    if not distinct.str.contains(";", literal=True).any():
+        return keys
+    canonical = pl.Series([joined(v.split(";")) for v in distinct], dtype=pl.String)
+    return keys.replace_strict(distinct, canonical, default=None, return_dtype=pl.String)
+
+
+def _resolved(phones: int, country: bool, default: str | None) -> list[pl.Expr]:
+    """The four output columns over the table :func:`resolve_timezones` builds."""
+    zone_keys = [pl.col("p_zones"), *(pl.col(f"z{n}") for n in range(phones))]
+    found = pl.concat_str(zone_keys, separator=";", ignore_nulls=True).replace("", None)
+    fallback = pl.lit(default, dtype=pl.String)
+    country_zones = pl.col("c_zones") if country else pl.lit(None, dtype=pl.String)
+    zones = pl.coalesce(found, country_zones, fallback)
+    firsts = [pl.col(f"z{n}").str.split(";").list.first() for n in range(phones)]
+    zone = pl.coalesce(
+        pl.col("p_zone"), *firsts, country_zones.str.split(";").list.first(), fallback
+    )
+    source = pl.coalesce(
+        pl.col("p_source"),
+        *(pl.col(f"s{n}") for n in range(phones)),
+        pl.when(country_zones.is_not_null()).then(pl.lit("country")),
+        pl.when(fallback.is_not_null()).then(pl.lit("default")),
+    )
+    phone_states = (
+        pl.concat_str(
+            [pl.col(f"st{n}") for n in range(phones)], separator=";", ignore_nulls=True
+        ).replace("", None)
+        if phones
+        else pl.lit(None, dtype=pl.String)
+    )
+    return [
+        zone.cast(pl.String).alias("timezone"),
+        source.cast(pl.String).alias("timezone_source"),
+        zones.cast(pl.String).alias("timezones"),
+        pl.coalesce(pl.col("p_state"), phone_states).cast(pl.String).alias("_call_states"),
+    ]

@@ -23,7 +23,7 @@ from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.expressions import compile_expression, parse_expression
 from cxlist.pipeline.mapping import ColumnMapping
 from cxlist.pipeline.stages import dispose, nulls
-from cxlist.pipeline.timezones import place_zones, resolve_timezones
+from cxlist.pipeline.timezones import resolve_timezones
 
 __all__ = ["MAX_VALUE", "NormalizeStage", "ValidateStage"]
 
@@ -45,10 +45,8 @@ class NormalizeStage:
         self.headers = {name: mapping.header_of(name) for name in self.phones} if mapping else {}
 
     @staticmethod
-    def _emails_and_places(
-        raw_email: pl.Series, frame: pl.DataFrame
-    ) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
-        return normalize_emails(raw_email, trimmed_already=True), place_zones(frame)
+    def _emails(raw_email: pl.Series) -> pl.DataFrame:
+        return normalize_emails(raw_email, trimmed_already=True)
 
     def _phones(self, frame: pl.DataFrame) -> pl.DataFrame:
         phones = list(self.phones)
@@ -60,10 +58,12 @@ class NormalizeStage:
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with each phone field in E.164 (null when blank or dropped, the reason in
-        scratch columns), the email cleaned, ``timezone`` and ``timezone_source``.
+        scratch columns), the email cleaned, and the time zone columns (``timezone``,
+        ``timezone_source``, ``timezones``, ``_zone_key``).
 
-        Emails with the ZIP/state zones run on a second thread beside the phones (polars
-        releases the GIL). The contact's zone comes from its first valid number.
+        Emails run on a second thread beside the phones (polars releases the GIL). After the
+        phones, every phone column's zones join the contact's set; the first dialable number
+        stands as ``phone_number`` for the zone shown when the address gives none.
         """
         empty = nulls("", frame.height, pl.String)
         raw_email = frame["email"] if "email" in frame.columns else empty
@@ -71,17 +71,16 @@ class NormalizeStage:
             frame = frame.with_columns(empty.alias("phone_number"))
         # run_pipeline has trimmed every value already
         with ThreadPoolExecutor(max_workers=1) as pool:
-            side = pool.submit(self._emails_and_places, raw_email, frame)
+            side = pool.submit(self._emails, raw_email)
             frame = frame.with_columns(self._phones(frame))
-            emails, places = side.result()
+            emails = side.result()
         zoned = frame.with_columns(pl.coalesce(self.phones).alias("phone_number"))
-        zones = resolve_timezones(zoned, self.config.default_timezone, places=places)
+        zones = resolve_timezones(zoned, self.config.default_timezone)
         return frame.with_columns(
             raw_email.alias("_email_raw"),
             emails["valid"].alias("_email_ok"),
             emails["email"].alias("email"),
-            zones["timezone"],
-            zones["timezone_source"],
+            *zones.iter_columns(),
         )
 
 

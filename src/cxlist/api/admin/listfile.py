@@ -83,7 +83,7 @@ class ListColumns:
             (self.last_name, "last_name"),
             (self.state, "state"),
             (self.zip, "zip"),
-            (self.time_zone, "timezone"),
+            (self.time_zone, "@timezone"),
         ]
         return [(column, source) for column, source in pairs if column and source]
 
@@ -95,6 +95,10 @@ class ListColumns:
                 cells.append(item.key_value)
             elif source == "@priority":
                 cells.append(str(item.priority))
+            elif source == "@timezone":
+                # the one IANA zone the contact's call_hours are in (a plan written before
+                # zones were single joined a set with ";": its first zone)
+                cells.append((item.fields.get("timezone") or "").split(";", 1)[0])
             else:
                 cells.append(item.fields.get(source) or "")
         return cells

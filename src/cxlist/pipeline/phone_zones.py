@@ -1,0 +1,178 @@
+"""The time zones (and, for US numbers, the state) a phone number may ring in.
+
+Zones come from libphonenumber's time zone data by the longest known prefix of the E.164
+number: a NANP area code that spans zones gives all of them, and the few area codes split
+by exchange are looked up by their 7-digit prefix. A NANP number's source is ``area_code``,
+any other number's ``country``. A US area code's state is the state most ZIP codes that list
+it are in (the ``zipcodes`` data); it places a contact with no address in a state.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import polars as pl
+from phonenumbers.tzdata import TIMEZONE_DATA
+
+from cxlist.pipeline.zip_table import zip_tables
+
+__all__ = [
+    "PHONE_COLUMN",
+    "joined",
+    "phone_columns",
+    "phone_key",
+    "phone_places",
+    "phone_zones",
+]
+
+#: The phone columns of a contact: ``phone_number``, then ``phone_number_2`` ... ``_10``.
+PHONE_COLUMN = r"^phone_number(?:_(?:[2-9]|10))?$"
+
+
+def joined(zones: tuple[str, ...] | list[str]) -> str | None:
+    """Zones as one key: real IANA names, deduplicated, sorted, ``;``-joined (None if none)."""
+    real = sorted({z for z in zones if z and z != "Etc/Unknown"})
+    return ";".join(real) or None
+
+
+def phone_columns(columns: list[str]) -> list[str]:
+    """The contact's phone columns present in ``columns``, first phone first."""
+    import re
+
+    found = [c for c in columns if re.match(PHONE_COLUMN, c)]
+    return sorted(found, key=lambda c: 1 if c == "phone_number" else int(c.rsplit("_", 1)[1]))
+
+
+@cache
+def _whole_area_codes() -> pl.Series:
+    """``+1NPA`` of the NANP area codes whose zones do not depend on later digits."""
+    return pl.Series(sorted("+" + p for p in _area_codes()), dtype=pl.String)
+
+
+def phone_key(e164: pl.Series) -> pl.Series:
+    """The part of an E.164 number that decides its zones and state: ``+1NPA`` for most NANP
+    numbers, ``+1NPANXX`` where the area code is split, else the longest prefix the time zone
+    data knows (9 digits)."""
+    head = e164.str.slice(0, 5)
+    rest = (~head.is_in(_whole_area_codes().implode()) & head.is_not_null()).arg_true()
+    if rest.len() == 0:
+        return head
+    other = e164.gather(rest)
+    nanp = other.str.starts_with("+1")
+    cut = pl.select(
+        pl.when(nanp).then(other.str.slice(1, 7)).otherwise(other.str.slice(1, 9)).alias("_k")
+    )
+    distinct = cut.unique()
+    is_nanp = distinct["_k"].str.starts_with("1")
+    found = pl.concat(
+        [
+            _longest_prefix(distinct.filter(is_nanp), "_k", nanp=True, prefix=True),
+            _longest_prefix(distinct.filter(~is_nanp), "_k", nanp=False, prefix=True),
+        ]
+    )
+    matched = cut.join(found, on="_k", how="left", maintain_order="left")["_tz"]
+    # a number no prefix places keeps its area code (its state) or becomes a bare "+"
+    fallback = pl.select(pl.when(nanp).then(other.str.slice(0, 5)).otherwise(pl.lit("+")))
+    longer = ("+" + matched).fill_null(fallback.to_series())
+    return head.scatter(rest, longer)
+
+
+@cache
+def _prefix_tables(nanp: bool) -> tuple[tuple[int, pl.DataFrame], ...]:
+    """(length, prefix → zones) tables, longest first, for NANP or the rest of the world."""
+    by_length: dict[int, dict[str, str | None]] = {}
+    for prefix, zones in TIMEZONE_DATA.items():
+        if prefix.startswith("1") == nanp and len(prefix) >= (4 if nanp else 2):
+            by_length.setdefault(len(prefix), {})[prefix] = joined(list(zones))
+    tables = []
+    for length in sorted(by_length, reverse=True):
+        table = by_length[length]
+        schema = {f"_p{length}": pl.String, f"_z{length}": pl.String}
+        data = {f"_p{length}": list(table), f"_z{length}": list(table.values())}
+        tables.append((length, pl.DataFrame(data, schema=schema)))
+    return tuple(tables)
+
+
+def _longest_prefix(
+    keys: pl.DataFrame, column: str, nanp: bool, *, prefix: bool = False
+) -> pl.DataFrame:
+    """``keys`` with ``_tz``: the zones of the longest known prefix of ``column`` (with
+    ``prefix``: that prefix itself)."""
+    tables = _prefix_tables(nanp)
+    for length, table in tables:
+        keys = keys.join(
+            table,
+            left_on=pl.col(column).str.slice(0, length),
+            right_on=f"_p{length}",
+            how="left",
+            coalesce=False,
+        )
+    found = [f"_p{length}" if prefix else f"_z{length}" for length, _ in tables]
+    return keys.select(column, pl.coalesce(found).alias("_tz"))
+
+
+@cache
+def _area_codes() -> dict[str, str | None]:
+    """``1NPA`` → zones for the NANP area codes whose zones do not depend on later digits."""
+    split = {prefix[:4] for prefix in TIMEZONE_DATA if prefix.startswith("1") and len(prefix) > 4}
+    return {
+        prefix: joined(list(zones))
+        for prefix, zones in TIMEZONE_DATA.items()
+        if prefix.startswith("1") and len(prefix) == 4 and prefix not in split
+    }
+
+
+def phone_zones(e164: pl.Series) -> pl.Series:
+    """Zones (a ``;``-joined key) for each E.164 number by longest known prefix.
+
+    Most NANP numbers are settled by their area code alone; the rest (split area codes, other
+    countries) are looked up once per distinct 7-digit prefix or number.
+    """
+    digits = e164.str.strip_prefix("+")
+    zones = digits.str.slice(0, 4).replace_strict(
+        _area_codes(), default=None, return_dtype=pl.String
+    )
+    rest = (zones.is_null() & digits.is_not_null()).arg_true()
+    if rest.len() == 0:
+        return zones
+    remaining = digits.gather(rest)
+    nanp = remaining.str.starts_with("1")
+    keys = pl.DataFrame(
+        {
+            "_k": pl.select(
+                pl.when(nanp).then(remaining.str.slice(0, 7)).otherwise(remaining)
+            ).to_series()
+        }
+    )
+    distinct = keys.unique()
+    is_nanp = distinct["_k"].str.starts_with("1")
+    found = pl.concat(
+        [
+            _longest_prefix(distinct.filter(is_nanp), "_k", nanp=True),
+            _longest_prefix(distinct.filter(~is_nanp), "_k", nanp=False),
+        ]
+    )
+    looked_up = keys.join(found, on="_k", how="left", maintain_order="left")["_tz"]
+    return zones.scatter(rest, looked_up)
+
+
+def phone_places(e164: pl.Series) -> pl.DataFrame:
+    """Per number: ``zones`` (key), ``source`` (``area_code`` or ``country``) and ``state``
+    (a US area code's state), all null where the number is missing or unplaced."""
+    zones = phone_zones(e164)
+    npa = e164.str.slice(1, 4)
+    table = zip_tables().npa
+    state = npa.replace_strict(table["key"], table["state"], default=None, return_dtype=pl.String)
+    return pl.DataFrame(
+        {
+            "zones": zones,
+            "source": pl.select(
+                pl.when(zones.is_null())
+                .then(None)
+                .when(e164.str.starts_with("+1"))
+                .then(pl.lit("area_code"))
+                .otherwise(pl.lit("country"))
+            ).to_series(),
+            "state": state,
+        }
+    )
