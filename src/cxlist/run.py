@@ -67,7 +67,7 @@ from cxlist.upload.chunking import items_digest
 from cxlist.upload.engine import UploadEngine, UploadProgress
 from cxlist.upload.journal import Journal, RunLock, RunRecord
 from cxlist.upload.plan_items import items_for_rows, plan_targets
-from cxlist.workspace import Workspace
+from cxlist.workspace import Workspace, write_private
 
 if TYPE_CHECKING:
     from cxlist.registry import Scrubber
@@ -500,12 +500,15 @@ _CALLABLE_FILE = "callable.json"
 
 
 def _save_plan(result: PipelineResult, run_dir: Path) -> None:
+    """The plan, every row's pipeline disposition, and the registry and calling records: each
+    written whole and owner-only (they describe contacts)."""
     result.write(run_dir)
-    result.frame.write_parquet(run_dir / "rows.parquet")
+    write_private(run_dir / "rows.parquet", result.frame.write_parquet)
     if result.scrub is not None:
         record = json.dumps(result.scrub.to_json(), indent=1) + "\n"
-        (run_dir / REGISTRY_RECORD).write_text(record, encoding="utf-8")
-    (run_dir / _CALLABLE_FILE).write_text(json.dumps(result.callable) + "\n", encoding="utf-8")
+        write_private(run_dir / REGISTRY_RECORD, lambda tmp: tmp.write_text(record, "utf-8"))
+    calling = json.dumps(result.callable) + "\n"
+    write_private(run_dir / _CALLABLE_FILE, lambda tmp: tmp.write_text(calling, "utf-8"))
 
 
 def _callable(run_dir: Path) -> dict[str, Any]:

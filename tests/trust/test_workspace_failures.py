@@ -117,7 +117,7 @@ def test_read_only_workspace_is_one_clear_line(
         assert "Traceback" not in output
         assert code in (0, 6), output
     finally:
-        _remount(small_disk, "rw")
+        _remount(small_disk, "rw,size=64m")  # room for the plan below (pages, records)
     code, output = invoke(
         env, "plan", str(contacts), "--campaign", "C-100", "--list", "L-1",
         "--workspace", str(ws), "-q",
