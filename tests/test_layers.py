@@ -20,7 +20,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: lower layers; never of a higher layer, nor of another unit in its own layer.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cxlist.model", "cxlist.templates"),  # the domain (standard library only); data files
-    ("cxlist.errors",),  # every error cxlist raises
+    ("cxlist.errors", "cxlist.logs"),  # every error cxlist raises; operational log events
     ("cxlist.workspace",),  # where runs live on disk
     ("cxlist.settings",),  # settings: TOML, environment, flags
     ("cxlist.api", "cxlist.pipeline"),  # the CXone client; the pipeline (pure data, no HTTP)

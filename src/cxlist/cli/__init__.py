@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cxlist.cli import demo_commands, report_commands, run_commands
+from cxlist.cli.logs import global_options
 from cxlist.cli.sandbox import sandbox_app
 
 app = typer.Typer(
@@ -13,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.callback()(global_options)
 run_commands.register(app)
 demo_commands.register(app)
 report_commands.register(app)
