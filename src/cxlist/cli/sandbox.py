@@ -9,6 +9,7 @@ import typer
 
 from cxlist.errors import CxlistError
 from cxlist.sandbox import Faults, ScriptedFault, serve_forever
+from cxlist.sandbox.admin.modes import with_admin_shapes
 
 sandbox_app = typer.Typer(help="The local CXone emulator.", no_args_is_help=True)
 
@@ -48,6 +49,13 @@ def serve(
         list[str] | None, typer.Option(help="A dedup key value the server refuses (400).")
     ] = None,
     control: Annotated[bool, typer.Option(help="Serve the /_sandbox control endpoints.")] = True,
+    admin_shapes: Annotated[
+        str | None,
+        typer.Option(help="Admin answer shapes: 'public' (the seed's default) or 'alternate'."),
+    ] = None,
+    admin_page_cap: Annotated[
+        int | None, typer.Option(help="Admin records per page at most, whatever top asks.")
+    ] = None,
     webhook_secret: Annotated[
         str | None,
         typer.Option(
@@ -76,7 +84,7 @@ def serve(
             reject_keys=tuple(reject_key or ()),
         )
         serve_forever(
-            None if seed == "none" else seed,
+            with_admin_shapes(None if seed == "none" else seed, admin_shapes, admin_page_cap),
             faults,
             db,
             host=host,
