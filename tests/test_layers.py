@@ -20,13 +20,16 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: lower layers; never of a higher layer, nor of another unit in its own layer.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cxlist.model", "cxlist.templates"),  # the domain (standard library only); data files
-    ("cxlist.errors", "cxlist.logs"),  # every error cxlist raises; operational log events
+    # every error cxlist raises; settings errors; operational log events
+    ("cxlist.errors", "cxlist.config_errors", "cxlist.logs"),
     ("cxlist.workspace",),  # where runs live on disk
     ("cxlist.settings",),  # settings: TOML, environment, flags
     ("cxlist.api", "cxlist.pipeline"),  # the CXone client; the pipeline (pure data, no HTTP)
     ("cxlist.upload", "cxlist.report"),  # engine and journal; results, webhook, audit
-    ("cxlist.run_report", "cxlist.sandbox"),  # a run's reporting; the emulator
+    # a run's reporting and notes, reaching CXone before a run; the emulator
+    ("cxlist.run_report", "cxlist.run_notes", "cxlist.run_context", "cxlist.sandbox"),
     ("cxlist.run",),  # a run start to finish, and resume
+    ("cxlist.run_plan",),  # sending a reviewed plan
     ("cxlist.demo",),  # the demo: sandbox + a real run
     ("cxlist.cli",),  # the commands
     ("cxlist", "cxlist.__main__"),  # the package's public face and entry point

@@ -20,9 +20,9 @@ from cxlist.pipeline.config import PipelineConfig
 from cxlist.pipeline.dedupe import DedupeStage
 from cxlist.pipeline.mapping import CANONICAL_FIELDS, ColumnMapping, map_columns
 from cxlist.pipeline.plan import PipelineResult, StageStat, count_dispositions
-from cxlist.pipeline.read import read_table
+from cxlist.pipeline.read import RowProblems, read_rows
 from cxlist.pipeline.score import ScoreStage
-from cxlist.pipeline.stages import Stage
+from cxlist.pipeline.stages import Stage, dispose
 from cxlist.pipeline.suppress import SuppressionIndex, SuppressStage
 from cxlist.pipeline.validate import NormalizeStage, ValidateStage
 
@@ -46,13 +46,24 @@ _LEADING = (
 )
 
 
-def _load(source: Path | str | pl.DataFrame, config: PipelineConfig) -> pl.DataFrame:
+def _load(
+    source: Path | str | pl.DataFrame, config: PipelineConfig
+) -> tuple[pl.DataFrame, RowProblems]:
     if isinstance(source, pl.DataFrame):
-        return source.select(pl.col(c).cast(pl.String) for c in source.columns)
+        return source.select(pl.col(c).cast(pl.String) for c in source.columns), {}
     settings = config.input
-    return read_table(
+    return read_rows(
         source, encoding=settings.encoding, delimiter=settings.delimiter, sheet=settings.sheet
     )
+
+
+def _reject_unreadable(frame: pl.DataFrame, problems: RowProblems) -> pl.DataFrame:
+    """Rows the reader could not read as they are (too many cells) REJECTED with its reason."""
+    if not problems:
+        return frame
+    rows = pl.Series(list(problems), dtype=pl.Int64)
+    reason = pl.col("row").replace_strict(problems, default=None, return_dtype=pl.String)
+    return dispose(frame, Disposition.REJECTED, pl.col("row").is_in(rows.implode()), reason)
 
 
 def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
@@ -143,13 +154,13 @@ def run_pipeline(
     stats: list[StageStat] = []
     assign = AssignStage(settings.lists)
     started = perf_counter()
-    raw = _load(source, settings)
+    raw, problems = _load(source, settings)
     stats.append(StageStat("read", raw.height, perf_counter() - started))
     report("read", raw.height)
     started = perf_counter()
     mapped, mapping = map_columns(raw, settings.columns)
     del raw  # the mapped frame shares its columns; keep one reference only
-    frame = _prepare(mapped)
+    frame = _reject_unreadable(_prepare(mapped), problems)
     del mapped
     stats.append(StageStat("map", frame.height, perf_counter() - started))
     report("map", frame.height)
