@@ -70,6 +70,7 @@ _ORDER = (
     Disposition.OVER_CAPACITY,
     Disposition.DUPLICATE,
     Disposition.SUPPRESSED,
+    Disposition.UNSCRUBBED,
     Disposition.REJECTED,
 )
 
