@@ -20,11 +20,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: lower layers; never of a higher layer, nor of another unit in its own layer.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cxlist.model", "cxlist.templates"),  # the domain (standard library only); data files
-    (
-        "cxlist.errors",
-        "cxlist.config_errors",
-        "cxlist.crashpoints",
-    ),  # errors; settings errors; crash seams
+    # every error cxlist raises; settings errors; crash seams; operational log events
+    ("cxlist.errors", "cxlist.config_errors", "cxlist.crashpoints", "cxlist.logs"),
     ("cxlist.workspace",),  # where runs live on disk
     ("cxlist.settings",),  # settings: TOML, environment, flags
     ("cxlist.registry",),  # DNC registries kept on disk (import, lookup)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
 import polars as pl
@@ -147,19 +146,20 @@ def test_sigkill_while_polling_then_resume_polls_the_same_job(
     contacts = contacts_with_extras(tmp_path / "contacts.csv", 120)
     config = write_config(tmp_path / "cxlist.toml", sandbox)
     ws = tmp_path / "ws"
+    first_poll = sandbox.state.hold("admin_job", 1)  # the job id is journaled by then
     proc = subprocess.Popen(
         cxlist("run", str(contacts), "-c", str(config), "-w", str(ws),
                "--campaign", "4242", "--list", LIST, "-q"),
         env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while journaled_job(ws) is None and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    try:
+        assert first_poll.reached.wait(30), "the run never polled a job"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        first_poll.release(drop=True)
     job = journaled_job(ws)
-    assert job is not None, "the run never waited on a job"
-    assert proc.poll() is None, "the run ended before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
+    assert job is not None, "the run never journaled its job"
     assert sandbox.calls["admin_upload"] == 1
     stored = admin_state(sandbox).store.job(job)
     assert stored is not None

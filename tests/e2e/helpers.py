@@ -9,11 +9,12 @@ from typing import Any
 import polars as pl
 from typer.testing import CliRunner
 
+from cxlist import model
 from cxlist.cli import app
 from cxlist.sandbox import RunningSandbox
 from tests.conftest import DEMO_CLIENT, DEMO_SECRET
 
-LANDED = ("CREATED", "UPDATED", "SKIPPED")
+LANDED = sorted(d.value for d in model.LANDED)
 FORMATS = ("({a}) {b}-{c}", "{a}.{b}.{c}", "+1 {a} {b} {c}", "1-{a}-{b}-{c}", "{a}{b}{c}")
 
 

@@ -28,6 +28,7 @@ import httpx
 from pydantic import SecretStr
 
 from cxlist.errors import ApiError, AuthError, TransportError, error_from_response
+from cxlist.logs import get_logger
 
 __all__ = [
     "ALL_SCOPES",
@@ -49,6 +50,8 @@ ALL_SCOPES: tuple[str, ...] = (
 )
 
 _REDACTED = "***"
+
+_log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +120,8 @@ class CachedTokenAuth(httpx.Auth, ABC):
         async with self._lock:
             current = self._token
             if current is None or not self._is_fresh(current):
-                self._token = current = await self._renew()
+                reason = "first use" if current is None else "about to expire"
+                self._token = current = await self._renew(reason)
             return current
 
     async def refresh(self, *, stale: Token) -> Token:
@@ -125,7 +129,7 @@ class CachedTokenAuth(httpx.Auth, ABC):
         async with self._lock:
             current = self._token
             if current is None or current is stale or not self._is_fresh(current):
-                self._token = current = await self._renew()
+                self._token = current = await self._renew("refused by the server (401)")
             return current
 
     def _is_fresh(self, token: Token) -> bool:
@@ -134,10 +138,20 @@ class CachedTokenAuth(httpx.Auth, ABC):
             margin = min(margin, (token.expires_at - token.issued_at) / 2)
         return self._clock() < token.expires_at - margin
 
-    async def _renew(self) -> Token:
-        """Count the fetch, read the clock, and fetch (the caller holds the lock)."""
+    async def _renew(self, reason: str) -> Token:
+        """Count the fetch, read the clock, and fetch (the caller holds the lock); log it,
+        with the token's lifetime but never the token."""
         self.token_requests += 1
-        return await self._fetch_token(self._clock())
+        requested_at = self._clock()
+        token = await self._fetch_token(requested_at)
+        _log.info(
+            "token refreshed",
+            auth=type(self).__name__,
+            reason=reason,
+            fetches=self.token_requests,
+            lifetime_s=round(token.expires_at - requested_at, 1),
+        )
+        return token
 
     @abstractmethod
     async def _fetch_token(self, requested_at: float) -> Token:

@@ -26,8 +26,11 @@ from dataclasses import dataclass
 import httpx
 
 from cxlist.api.retry import parse_retry_after
+from cxlist.logs import get_logger
 
 __all__ = ["AdaptiveLimiter", "LimiterStats"]
+
+_log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,13 @@ class AdaptiveLimiter:
             wait = parse_retry_after(headers.get("Retry-After"), now)
             if wait is not None:
                 self._pause_until(now + wait)
+            _log.info(
+                "throttled",
+                status=429,
+                concurrency=self.limit,
+                rate_per_s=None if self._rate is None else round(self._rate, 2),
+                pause_s=round(max(0.0, self._paused_until - now), 3),
+            )
         elif status < 400:
             self.succeeded += 1
             self._limit = min(float(self.max_limit), self._limit + 1.0 / max(1.0, self._limit))
@@ -138,8 +148,10 @@ class AdaptiveLimiter:
                 self._rate += self._rate_increase / self._rate
         if headers.get("X-RateLimit-Remaining", "").strip() == "0":
             reset = _float_or_none(headers.get("X-RateLimit-Reset"))
-            if reset is not None:
+            if reset is not None and reset > self._paused_until:
                 self._pause_until(reset)
+                pause = round(max(0.0, self._paused_until - now), 3)
+                _log.info("throttle pause", reason="rate limit used up", pause_s=pause)
 
     def _cut_rate(self, now: float) -> None:
         recent = float(sum(1 for t in self._starts if t > now - 1.0))

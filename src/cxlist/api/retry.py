@@ -30,6 +30,7 @@ from cxlist.errors import (
     ServerError,
     TransportError,
 )
+from cxlist.logs import get_logger
 
 __all__ = [
     "RETRYABLE_STATUSES",
@@ -44,6 +45,8 @@ __all__ = [
 _SAFE_TO_REPEAT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 T = TypeVar("T")
+
+_log = get_logger(__name__)
 
 
 def is_retryable(error: ApiError, *, method: str, has_idempotency_key: bool) -> bool:
@@ -193,11 +196,13 @@ class Retrier:
         *,
         method: str,
         has_idempotency_key: bool = False,
+        label: str = "",
     ) -> T:
         """Await ``attempt`` until it returns, or raise its last :class:`ApiError`.
 
         Stops when the error is not retryable, attempts or the deadline are used up, the
-        server's ``Retry-After`` is too long, or the shared quota is empty.
+        server's ``Retry-After`` is too long, or the shared quota is empty. Each retry is
+        logged (``retrying``) with ``label`` (e.g. ``POST /api/v2/lists/L-1/items``).
         """
         started = self._clock()
         for number in range(1, self.policy.max_attempts + 1):
@@ -210,6 +215,15 @@ class Retrier:
                 if delay is None:
                     raise
                 self.retries += 1
+                _log.info(
+                    "retrying",
+                    call=label or method,
+                    attempt=number + 1,
+                    of=self.policy.max_attempts,
+                    after_s=round(delay, 3),
+                    status=error.status,
+                    error=error.code or type(error).__name__,
+                )
                 await self._sleep(delay)
                 continue
             self.quota.refund(self.policy.success_refund)

@@ -161,6 +161,7 @@ class LayeredClient(Generic[AuthT]):
             lambda: self._limited(request, auth=auth),
             method=request.method,
             has_idempotency_key=has_idempotency_key,
+            label=f"{request.method} {request.url.path}",
         )
 
     async def _limited(self, request: httpx.Request, *, auth: bool = True) -> httpx.Response:

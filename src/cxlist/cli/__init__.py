@@ -6,6 +6,7 @@ import typer
 
 from cxlist.cli import demo_commands, page_commands, report_commands, run_commands
 from cxlist.cli.dnc_commands import dnc_app
+from cxlist.cli.logs import global_options
 from cxlist.cli.sandbox import sandbox_app
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.callback()(global_options)
 run_commands.register(app)
 demo_commands.register(app)
 report_commands.register(app)

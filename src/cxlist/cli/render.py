@@ -22,7 +22,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from cxlist.model import Disposition
+from cxlist.model import LANDED, Disposition
 
 if TYPE_CHECKING:
     from cxlist.report.results import RunMetrics
@@ -183,7 +183,7 @@ def mapping_table(mapping: Sequence[tuple[str, str, str]]) -> Table:
 def examples_table(results: Path, per_disposition: int = 2) -> Table:
     """A few rows of results.csv for each disposition that is not a plain success."""
     frame = pl.read_csv(results, infer_schema=False)
-    shown = frame.filter(~pl.col("disposition").is_in(["CREATED", "UPDATED", "SKIPPED"]))
+    shown = frame.filter(~pl.col("disposition").is_in(sorted(d.value for d in LANDED)))
     sample = shown.group_by("disposition", maintain_order=True).head(per_disposition)
     table = Table(title=f"examples from {results.name}")
     for name in ("row", "disposition", "key", "reason"):

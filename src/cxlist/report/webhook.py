@@ -42,6 +42,7 @@ from pydantic import SecretStr
 
 from cxlist.api.retry import backoff_delay, parse_retry_after
 from cxlist.errors import error_from_response
+from cxlist.logs import get_logger
 from cxlist.report.audit import AuditLog
 from cxlist.report.outbox import (
     OutboxDb,
@@ -73,6 +74,8 @@ __all__ = [
 EVENT_ID_HEADER = "X-Cxlist-Event-Id"
 _ERROR_SNIPPET = 200
 DeliveryState = Literal["delivered", "pending", "failed", "skipped"]
+
+_log = get_logger(__name__)
 
 
 # ---------------------------------------------------------------- payload
@@ -402,6 +405,16 @@ def _deliver_entry(
         timeout = min(deps.policy.timeout, deps.left())
         attempt = _send_once(deps.client, entry, secret, deps.clock(), deps.policy, timeout)
         delay = _settle(conn, entry, attempt, number, deps)
+        _log.info(
+            "webhook attempt",
+            event_id=entry.event_id,
+            url=display_url(entry.url),
+            attempt=entry.attempts + number,
+            status=attempt.status,
+            verdict=attempt.verdict,
+            error=attempt.error,
+            next_try_s=None if delay is None else round(delay, 3),
+        )
         if delay is None:
             state = _STATE_AFTER[attempt.verdict]
             attempts = entry.attempts + number

@@ -49,6 +49,7 @@ from cxlist.api.backend import (
     Suppression,
 )
 from cxlist.errors import ApiError, NotFoundError, ServerError, TransportError
+from cxlist.logs import get_logger
 
 __all__ = ["ADMIN_LIMITS", "AdminBackend", "AdminBackendConfig", "to_e164"]
 
@@ -58,6 +59,8 @@ ADMIN_LIMITS = ChunkLimits(max_items=MAX_FILE_RECORDS, max_bytes=MAX_FILE_BYTES 
 #: Lost upload answers a chunk may meet, each answered by one resend, before it is left
 #: to ``cxlist resume``.
 MAX_LOST_ANSWERS = 3
+
+_log = get_logger(__name__)
 
 
 def to_e164(number: str, region: str) -> str | None:
@@ -335,6 +338,17 @@ class AdminBackend:
         delay = self.config.poll_interval
         while True:
             status = await self.client.job(job_id)
+            state = (
+                "cancelled" if status.cancelled else "complete" if status.complete else "running"
+            )
+            _log.info(
+                "job poll",
+                job_id=job_id,
+                state=state,
+                valid=status.valid_records,
+                invalid=status.invalid_records,
+                next_poll_s=None if state != "running" else round(delay, 3),
+            )
             if status.complete or status.cancelled:
                 return status
             if self._clock() + delay > deadline:
