@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -34,6 +33,8 @@ from cxlist.upload.journal import Journal
 from cxlist.workspace import Workspace
 
 if TYPE_CHECKING:
+    import asyncio
+
     from cxlist.run import RunEvents, RunOutcome, Target
 
 __all__ = ["drive", "register", "show_outcome"]

@@ -8,7 +8,23 @@ from typing import Annotated
 import typer
 
 from cxlist.errors import CxlistError
-from cxlist.sandbox import Faults, ScriptedFault, serve_forever
+
+#: What to tell a user whose install lacks the sandbox's web server.
+MISSING_EXTRA = (
+    "the sandbox needs the optional web server packages (starlette, uvicorn):"
+    " pip install 'cxlist[sandbox]'"
+)
+
+
+def require_sandbox_extra() -> None:
+    """Exit with a one-line hint (code 2) when starlette or uvicorn is not installed."""
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        typer.echo(f"error: {MISSING_EXTRA}", err=True)
+        raise typer.Exit(2) from None
+
 
 sandbox_app = typer.Typer(help="The local CXone emulator.", no_args_is_help=True)
 
@@ -58,6 +74,9 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the v2 API on HOST:PORT; print the base URL first; stop on Ctrl-C/SIGTERM."""
+    require_sandbox_extra()
+    from cxlist.sandbox import Faults, ScriptedFault, serve_forever
+
     try:
         faults = Faults(
             latency_ms=latency_ms,
