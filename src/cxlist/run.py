@@ -282,9 +282,10 @@ async def _upload(
 ) -> RunOutcome:
     plan = pl.read_parquet(run_dir / "plan.parquet")
     done = journal.outcomes(run_id)
-    reopen = [(a, items_for_rows(plan, a.rows)) for a in journal.open_attempts(run_id)]
+    wire = backend.dialect == "v2"  # items encoded a batch at a time, in the plan
+    reopen = [(a, items_for_rows(plan, a.rows, wire=wire)) for a in journal.open_attempts(run_id)]
     in_flight = {row for attempt, _ in reopen for row in attempt.rows}
-    targets = plan_targets(plan, skip_rows=done.keys() | in_flight)
+    targets = plan_targets(plan, skip_rows=done.keys() | in_flight, wire=wire)
     journal.update_run(run_id, status="UPLOADING")
     engine = UploadEngine(
         backend,

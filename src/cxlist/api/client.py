@@ -191,18 +191,27 @@ class V2Client(LayeredClient[ClientCredentials]):
         With an ``idempotency_key`` (at most 255 characters) the request is retried even
         after a lost response, and the server applies it at most once.
         """
-        if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
-            raise ValueError("an Idempotency-Key has 1 to 255 characters")
-        response = await self._send(
-            "POST",
-            f"/api/v2/lists/{path_segment(list_id)}/items",
-            content=encode_items(items_json),
-            idempotency_key=idempotency_key,
+        response = await self.post_items(
+            list_id, encode_items(items_json), idempotency_key=idempotency_key
         )
         return AddItemsReply(
             body=_parse(AddItemsResponse, response),
             replayed=response.headers.get("Idempotent-Replayed", "").lower() == "true",
             request_id=response.headers.get("X-Request-Id"),
+        )
+
+    async def post_items(
+        self, list_id: str, body: bytes, *, idempotency_key: str | None = None
+    ) -> httpx.Response:
+        """Send an add-items ``body`` already encoded (``{"items": [...]}``) as one request;
+        the successful answer as it came, for callers that read it without models."""
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
+            raise ValueError("an Idempotency-Key has 1 to 255 characters")
+        return await self._send(
+            "POST",
+            f"/api/v2/lists/{path_segment(list_id)}/items",
+            content=body,
+            idempotency_key=idempotency_key,
         )
 
     async def read_items_page(

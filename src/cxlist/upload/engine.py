@@ -290,7 +290,17 @@ class UploadEngine:
         return [Outcome(item.row, disposition, reason) for item in chunk.items]
 
     def _on_success(self, chunk: _Chunk, attempt_id: int, result: AddItemsResult) -> None:
-        said = {o.index: o for o in result.outcomes if 0 <= o.index < len(chunk.items)}
+        note = "replayed" if result.replayed else ""
+        answers = result.outcomes
+        if not result.failures and [o.index for o in answers] == list(range(len(chunk.items))):
+            # the usual answer: one outcome per item, in order
+            landed = [
+                Outcome(item.row, answer.status, None, answer.item_id)
+                for item, answer in zip(chunk.items, answers, strict=True)
+            ]
+            self._finish(chunk, attempt_id, "DONE", landed, note)
+            return
+        said = {o.index: o for o in answers if 0 <= o.index < len(chunk.items)}
         outcomes = []
         for index, item in enumerate(chunk.items):
             answer = said.get(index)
@@ -301,7 +311,7 @@ class UploadEngine:
                 outcomes.append(Outcome(item.row, "FAILED", "the server gave no outcome for it"))
             else:
                 outcomes.append(Outcome(item.row, answer.status, None, answer.item_id))
-        self._finish(chunk, attempt_id, "DONE", outcomes, "replayed" if result.replayed else "")
+        self._finish(chunk, attempt_id, "DONE", outcomes, note)
 
     def _split_off(
         self, chunk: _Chunk, attempt_id: int, named: Mapping[int, Outcome], state: str, note: str
