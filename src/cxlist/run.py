@@ -26,7 +26,8 @@ import polars as pl
 
 from cxlist.api.backend import Backend, Campaign, Suppression
 from cxlist.errors import ConfigError, CxlistError, PlanError, RunError
-from cxlist.pipeline import PipelineConfig, PipelineResult, run_pipeline
+from cxlist.pipeline import PLAN_FILE, PipelineConfig, PipelineResult, run_pipeline
+from cxlist.pipeline.run import read_input
 from cxlist.report.results import RunMetrics, apply_outcomes, compute_metrics, write_summary
 from cxlist.report.webhook import DeliveryReport
 from cxlist.run_report import RunReporter
@@ -150,15 +151,19 @@ async def start_run(
             reporter.failed(str(err))
             raise
         run_dir = workspace.run_dir(run_id)
-        _save_plan(result, run_dir)
+        plan = _save_plan(result, run_dir, keep=not dry_run)
         journal.update_run(
             run_id, status="PLANNED", rows_read=result.rows_read, planned=result.planned
         )
         reporter.planned(result)
         if dry_run:
-            outcome = _finish(journal, reporter, run_id, run_dir, status="PLANNED")
+            outcome = _finish(
+                journal, reporter, run_id, run_dir, status="PLANNED", rows=result.frame
+            )
         else:
-            outcome = await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
+            outcome = await _upload(
+                backend, journal, reporter, run_id, run_dir, settings, events, (plan, result.frame)
+            )
         return replace(outcome, mapping=result.mapping.describe())
     finally:
         await backend.aclose()
@@ -168,10 +173,20 @@ async def start_run(
 async def _plan(
     backend: Backend, config: PipelineConfig, source: Path, events: RunEvents
 ) -> PipelineResult:
-    """Fetch the campaigns' capacity and suppressions, then run the pipeline."""
-    campaigns, suppressions = await _fetch_context(backend, config)
+    """Fetch the campaigns' capacity and suppressions while the input is read (in a thread:
+    polars leaves the interpreter free), then run the pipeline."""
+    reading = asyncio.ensure_future(asyncio.to_thread(read_input, source, config))
+    try:
+        campaigns, suppressions = await _fetch_context(backend, config)
+    except BaseException:
+        await asyncio.wait([reading])  # the read's own outcome is of no use now
+        raise
     return run_pipeline(
-        source, config, suppressions=suppressions, campaigns=campaigns, on_progress=events.on_stage
+        await reading,
+        config,
+        suppressions=suppressions,
+        campaigns=campaigns,
+        on_progress=events.on_stage,
     )
 
 
@@ -259,16 +274,25 @@ async def _fetch_context(
     backend: Backend, config: PipelineConfig
 ) -> tuple[dict[str, Campaign], list[Suppression]]:
     campaign_ids = sorted({rule.campaign for rule in config.lists})
-    campaigns = {cid: await backend.campaign(cid) for cid in campaign_ids}
+    found = await asyncio.gather(*(backend.campaign(cid) for cid in campaign_ids))
+    campaigns = dict(zip(campaign_ids, found, strict=True))
     suppressions: list[Suppression] = []
-    for cid in campaign_ids:
-        suppressions.extend(await backend.suppressions(cid))
+    for entries in await asyncio.gather(*(backend.suppressions(c) for c in campaign_ids)):
+        suppressions.extend(entries)
     return campaigns, suppressions
 
 
-def _save_plan(result: PipelineResult, run_dir: Path) -> None:
-    result.write(run_dir)
-    result.frame.write_parquet(run_dir / "rows.parquet")
+def _save_plan(result: PipelineResult, run_dir: Path, *, keep: bool) -> pl.DataFrame | None:
+    """Write plan.parquet and rows.parquet; with ``keep``, return the plan (built once, for
+    the upload that follows) instead of streaming it to the file."""
+    plan = None
+    if keep:
+        plan = result.plan
+        plan.write_parquet(run_dir / PLAN_FILE, compression="snappy", statistics=False)
+    else:
+        result.write(run_dir)
+    result.frame.write_parquet(run_dir / "rows.parquet", compression="snappy", statistics=False)
+    return plan
 
 
 async def _upload(
@@ -279,8 +303,13 @@ async def _upload(
     run_dir: Path,
     settings: Settings,
     events: RunEvents,
+    kept: tuple[pl.DataFrame | None, pl.DataFrame] | None = None,
 ) -> RunOutcome:
-    plan = pl.read_parquet(run_dir / "plan.parquet")
+    """Upload what is left of the plan; ``kept`` is the plan and rows frames when this process
+    just wrote them (a resume reads them from the run's folder)."""
+    plan = kept[0] if kept is not None and kept[0] is not None else None
+    if plan is None:
+        plan = pl.read_parquet(run_dir / PLAN_FILE)
     done = journal.outcomes(run_id)
     wire = backend.dialect == "v2"  # items encoded a batch at a time, in the plan
     reopen = [(a, items_for_rows(plan, a.rows, wire=wire)) for a in journal.open_attempts(run_id)]
@@ -304,7 +333,9 @@ async def _upload(
         journal.add_upload_time(run_id, time.monotonic() - started)
     reporter.uploaded(report)
     status = "INTERRUPTED" if report.interrupted else "COMPLETED"
-    outcome = _finish(journal, reporter, run_id, run_dir, status=status)
+    del plan, targets, engine  # the items drawn from the plan go before the results are built
+    rows = kept[1] if kept is not None else None
+    outcome = _finish(journal, reporter, run_id, run_dir, status=status, rows=rows)
     return RunOutcome(
         outcome.run_id,
         outcome.run_dir,
@@ -317,9 +348,19 @@ async def _upload(
 
 
 def _finish(
-    journal: Journal, reporter: RunReporter, run_id: str, run_dir: Path, *, status: str
+    journal: Journal,
+    reporter: RunReporter,
+    run_id: str,
+    run_dir: Path,
+    *,
+    status: str,
+    rows: pl.DataFrame | None = None,
 ) -> RunOutcome:
-    frame = apply_outcomes(pl.read_parquet(run_dir / "rows.parquet"), journal.outcomes(run_id))
+    """Settle the run: results.csv and summary.json from ``rows`` (the pipeline's frame, as
+    held in memory, else read from rows.parquet) with the journaled outcomes in place."""
+    if rows is None:
+        rows = pl.read_parquet(run_dir / "rows.parquet")
+    frame = apply_outcomes(rows, journal.outcomes(run_id))
     record = journal.run(run_id)
     metrics = compute_metrics(frame, record.upload_seconds)
     if status == "COMPLETED" and metrics.counts["PENDING"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cxlist.api.backend import (
@@ -19,7 +20,7 @@ from cxlist.api.backend import (
     Suppression,
 )
 from cxlist.api.client import V2Client, V2Settings
-from cxlist.api.models import CampaignModel, ListModel, SuppressionModel
+from cxlist.api.models import CampaignModel, ListModel
 from cxlist.api.retry import RetryPolicy
 from cxlist.errors import ApiError, ConfigError
 from cxlist.settings import Settings
@@ -159,15 +160,32 @@ def _campaign(model: CampaignModel) -> Campaign:
     )
 
 
-def _suppression(model: SuppressionModel) -> Suppression:
+def _text_or_none(entry: dict[str, Any], name: str) -> str | None:
+    value = entry.get(name)
+    if value is None or type(value) is str:
+        return value
+    raise ValueError(f"{name} {value!r} is not text")
+
+
+def _suppression_entry(entry: Any) -> Suppression:
+    """One entry of the suppressions collection (``api-v2.md``), read without a model."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"expected a JSON object, got {type(entry).__name__}")
+    expires = _text_or_none(entry, "expiresAt")
     return Suppression(
-        phone_number=model.phone_number,
-        email=model.email_address,
-        status=model.status,
-        source=model.source,
-        expires_at=model.expires_at,
-        id=model.id,
+        phone_number=_text_or_none(entry, "phoneNumber"),
+        email=_text_or_none(entry, "emailAddress"),
+        status=_text_or_none(entry, "status") or "ACTIVE",
+        source=_text_or_none(entry, "source") or "",
+        expires_at=None if expires is None else _timestamp(expires),
+        id=_text_or_none(entry, "id"),
     )
+
+
+def _timestamp(text: str) -> datetime:
+    """An ISO 8601 time; one without an offset is taken as UTC."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _list_info(model: ListModel) -> ListInfo:
@@ -209,8 +227,18 @@ class V2Backend:
         return _campaign(await self.client.campaign(campaign_id))
 
     async def suppressions(self, campaign_id: str) -> Sequence[Suppression]:
-        """Every suppression of the tenant (v2 keeps them tenant-wide), all pages, all statuses."""
-        return [_suppression(model) for model in await self.client.suppressions()]
+        """Every suppression of the tenant (v2 keeps them tenant-wide), all pages, all statuses.
+
+        The pages are fetched concurrently once the first one gives the total; entries are
+        read from the JSON as they are (a model per entry is the slow part for 100,000s)."""
+        entries = await self.client.suppression_entries()
+        try:
+            return [_suppression_entry(entry) for entry in entries]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ApiError(
+                f"malformed suppression entry: {str(exc).splitlines()[0]}",
+                code="malformed_response",
+            ) from None
 
     async def list_info(self, list_id: str) -> ListInfo:
         """The list's campaign, duplicate policy and dedup key."""

@@ -26,7 +26,7 @@ from cxlist.pipeline.stages import Stage
 from cxlist.pipeline.suppress import SuppressionIndex, SuppressStage
 from cxlist.pipeline.validate import NormalizeStage, ValidateStage
 
-__all__ = ["run_pipeline"]
+__all__ = ["read_input", "run_pipeline"]
 
 Progress = Callable[[str, int], None]
 BATCH_ROWS = 1_000_000  # rows per slice for the row-by-row stages (bounds their scratch memory)
@@ -53,6 +53,15 @@ def _load(source: Path | str | pl.DataFrame, config: PipelineConfig) -> pl.DataF
     return read_table(
         source, encoding=settings.encoding, delimiter=settings.delimiter, sheet=settings.sheet
     )
+
+
+def read_input(source: Path | str, config: PipelineConfig | None = None) -> pl.DataFrame:
+    """The input file as :func:`run_pipeline` reads it (text columns, ``[input]`` options).
+
+    For callers that read the input while doing something else (fetching suppressions),
+    then pass the frame to :func:`run_pipeline`.
+    """
+    return _load(source, config or PipelineConfig())
 
 
 def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
