@@ -160,25 +160,30 @@ def _campaign(model: CampaignModel) -> Campaign:
     )
 
 
-def _text_or_none(entry: dict[str, Any], name: str) -> str | None:
-    value = entry.get(name)
-    if value is None or type(value) is str:
-        return value
-    raise ValueError(f"{name} {value!r} is not text")
-
-
 def _suppression_entry(entry: Any) -> Suppression:
     """One entry of the suppressions collection (``api-v2.md``), read without a model."""
     if not isinstance(entry, dict):
         raise ValueError(f"expected a JSON object, got {type(entry).__name__}")
-    expires = _text_or_none(entry, "expiresAt")
+    get = entry.get
+    phone, email, status = get("phoneNumber"), get("emailAddress"), get("status")
+    source, expires, key = get("source"), get("expiresAt"), get("id")
+    for name, value in (
+        ("phoneNumber", phone),
+        ("emailAddress", email),
+        ("status", status),
+        ("source", source),
+        ("expiresAt", expires),
+        ("id", key),
+    ):
+        if value is not None and type(value) is not str:
+            raise ValueError(f"{name} {value!r} is not text")
     return Suppression(
-        phone_number=_text_or_none(entry, "phoneNumber"),
-        email=_text_or_none(entry, "emailAddress"),
-        status=_text_or_none(entry, "status") or "ACTIVE",
-        source=_text_or_none(entry, "source") or "",
-        expires_at=None if expires is None else _timestamp(expires),
-        id=_text_or_none(entry, "id"),
+        phone,
+        email,
+        status or "ACTIVE",
+        source or "",
+        None if expires is None else _timestamp(expires),
+        key,
     )
 
 
