@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo test lint typecheck unit bench nanp-pattern clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,8 @@ demo: install
 	$(BIN)/cxlist demo
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 typecheck: install
 	$(BIN)/mypy
@@ -35,6 +35,9 @@ bench: install
 	$(BIN)/python benchmarks/sandbox_items.py
 	$(BIN)/python benchmarks/pipeline.py --rows 1000000
 	$(BIN)/python benchmarks/upload.py --rows 100000 --concurrency 8
+
+nanp-pattern: install
+	$(BIN)/python tools/nanp_pattern.py
 
 clean:
 	rm -rf $(VENV) .cxlist .pytest_cache .mypy_cache .ruff_cache

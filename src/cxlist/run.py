@@ -25,8 +25,9 @@ from typing import Any
 
 import polars as pl
 
-from cxlist.api.backend import Backend, Campaign, Suppression
+from cxlist.api.backend import Backend
 from cxlist.errors import ConfigError, CxlistError, PlanError, RunError
+from cxlist.model import Campaign, Disposition, RunStatus, Suppression
 from cxlist.pipeline import PLAN_FILE, PipelineConfig, PipelineResult, run_pipeline
 from cxlist.pipeline.run import read_input
 from cxlist.report.results import RunMetrics, apply_outcomes, compute_metrics, write_summary
@@ -74,7 +75,7 @@ class RunOutcome:
 
     run_id: str
     run_dir: Path
-    status: str
+    status: RunStatus
     metrics: RunMetrics
     interrupted: bool = False
     closed_campaigns: Mapping[str, str] = field(default_factory=dict)
@@ -148,18 +149,20 @@ async def start_run(
         try:
             result = await _plan(backend, config, source, events)
         except CxlistError as err:
-            journal.update_run(run_id, status="FAILED", message=str(err), finished_at=_now())
+            journal.update_run(
+                run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
+            )
             reporter.failed(str(err))
             raise
         run_dir = workspace.run_dir(run_id)
         plan = _save_plan(result, run_dir, keep=not dry_run)
         journal.update_run(
-            run_id, status="PLANNED", rows_read=result.rows_read, planned=result.planned
+            run_id, status=RunStatus.PLANNED, rows_read=result.rows_read, planned=result.planned
         )
         reporter.planned(result)
         if dry_run:
             outcome = _finish(
-                journal, reporter, run_id, run_dir, status="PLANNED", rows=result.frame
+                journal, reporter, run_id, run_dir, status=RunStatus.PLANNED, rows=result.frame
             )
         else:
             outcome = await _upload(
@@ -261,9 +264,9 @@ def _open(settings: Settings, factory: BackendFactory | None) -> Backend:
 def open_backend(settings: Settings) -> Backend:
     """The backend of the dialect the settings name, ready to use."""
     if settings.cxone.dialect == "v2":
-        from cxlist.api.v2 import open_backend as open_v2
+        from cxlist.api.v2 import open_v2_backend
 
-        return open_v2(settings)
+        return open_v2_backend(settings)
     if settings.cxone.dialect == "admin":
         from cxlist.api.admin import open_admin_backend
 
@@ -316,7 +319,7 @@ async def _upload(
     reopen = [(a, items_for_rows(plan, a.rows, wire=wire)) for a in journal.open_attempts(run_id)]
     in_flight = {row for attempt, _ in reopen for row in attempt.rows}
     targets = plan_targets(plan, skip_rows=done.keys() | in_flight, wire=wire)
-    journal.update_run(run_id, status="UPLOADING")
+    journal.update_run(run_id, status=RunStatus.UPLOADING)
     engine = UploadEngine(
         backend,
         journal,
@@ -333,7 +336,7 @@ async def _upload(
     finally:
         journal.add_upload_time(run_id, time.monotonic() - started)
     reporter.uploaded(report)
-    status = "INTERRUPTED" if report.interrupted else "COMPLETED"
+    status = RunStatus.INTERRUPTED if report.interrupted else RunStatus.COMPLETED
     del plan, targets, engine  # the items drawn from the plan go before the results are built
     rows = kept[1] if kept is not None else None
     outcome = _finish(journal, reporter, run_id, run_dir, status=status, rows=rows)
@@ -354,7 +357,7 @@ def _finish(
     run_id: str,
     run_dir: Path,
     *,
-    status: str,
+    status: RunStatus,
     rows: pl.DataFrame | None = None,
 ) -> RunOutcome:
     """Settle the run: results.csv and summary.json from ``rows`` (the pipeline's frame, as
@@ -364,8 +367,8 @@ def _finish(
     frame = apply_outcomes(rows, journal.outcomes(run_id))
     record = journal.run(run_id)
     metrics = compute_metrics(frame, record.upload_seconds)
-    if status == "COMPLETED" and metrics.counts["PENDING"]:
-        status = "INCOMPLETE"
+    if status == RunStatus.COMPLETED and metrics.counts[Disposition.PENDING]:
+        status = RunStatus.INCOMPLETE
     journal.update_run(run_id, status=status, finished_at=_now())
     reporter.write_results(frame, run_dir / "results.csv")
     summary = {

@@ -223,13 +223,17 @@ async def test_401_mid_run_refreshes_and_nothing_is_lost(sandbox: RunningSandbox
     assert sandbox.calls["token"] == 2
 
 
-async def test_expired_token_is_refreshed(sandbox: RunningSandbox) -> None:
+async def test_expired_token_is_refreshed(
+    sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With a 1 s token TTL the server refuses the old token later; the client recovers."""
     sandbox.set_faults(Faults(token_ttl=1))
+    now = [time.time()]
+    monkeypatch.setattr(sandbox.state.tokens, "clock", lambda: now[0])
     # The client's own clock never moves, so only the server's 401 can trigger the refresh.
     async with connect(sandbox, token_refresh_margin=0.0) as client:
         await client.campaign("C-1")
-        await asyncio.sleep(1.2)
+        now[0] += 1.2  # the server's clock passes the token's life; nobody waits
         await client.campaign("C-1")
     assert sandbox.calls["token"] == 2
     assert sandbox.calls["campaign"] == 3

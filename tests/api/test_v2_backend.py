@@ -19,7 +19,7 @@ from cxlist.api import (
     V2Backend,
     V2Settings,
     item_json,
-    open_backend,
+    open_v2_backend,
     v2_settings,
 )
 from cxlist.api.client import encode_items
@@ -234,11 +234,11 @@ def test_v2_settings_need_credentials() -> None:
 
 
 async def test_open_backend_accepts_run_or_client_settings() -> None:
-    """open_backend builds a v2 Backend from either kind of settings."""
+    """open_v2_backend builds a v2 Backend from either kind of settings."""
     run = Settings(cxone=CxoneSettings(client_id="cid", client_secret=SecretStr(SECRET)))
     direct = V2Settings(client_id="cid", client_secret=SecretStr(SECRET))
     for settings in (run, direct):
-        backend = open_backend(settings)
+        backend = open_v2_backend(settings)
         assert isinstance(backend, V2Backend)
         assert backend.dialect == "v2"
         await backend.aclose()
@@ -271,7 +271,7 @@ def test_public_names_are_pinned() -> None:
             "backoff_delay",
             "is_retryable",
             "item_json",
-            "open_backend",
+            "open_v2_backend",
             "parse_retry_after",
             "v2_settings",
         ]

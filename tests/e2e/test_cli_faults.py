@@ -139,7 +139,9 @@ def test_a_rate_limited_tenant_is_used_without_a_storm_of_429s(
     assert code == 0, output
     chunks = 3000 // 50
     refused = sandbox.calls["add_items"] - chunks
-    assert 0 < refused <= 15  # the limiter met the limit, then paced itself under it
+    # At most a few refusals: the limiter meets the limit, then paces itself under it. How many
+    # exactly (zero included) depends on how fast this machine sends, so only the bound is pinned.
+    assert refused <= 15
     results = last_results(ws)
     assert results.get_column("disposition").unique().to_list() == ["CREATED"]
     results_match_row_by_row(results, {"L-1": item_ids(sandbox, "L-1")})

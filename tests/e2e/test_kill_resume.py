@@ -7,20 +7,18 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from cxlist.sandbox import Faults, RunningSandbox, serve_in_thread
+from cxlist.sandbox import RunningSandbox, serve_in_thread
 from tests.e2e.helpers import list_snapshot, results_agree, sandbox_env, write_contacts
 
 pytestmark = pytest.mark.slow
 
 ROWS = 3000
 CHUNK = 50
-LATENCY = Faults(latency_ms=20)
 
 
 def cli_env(sandbox: RunningSandbox) -> dict[str, str]:
@@ -29,19 +27,6 @@ def cli_env(sandbox: RunningSandbox) -> dict[str, str]:
 
 def cxlist(*args: str) -> list[str]:
     return [sys.executable, "-m", "cxlist", *args]
-
-
-def attempts(workspace: Path) -> int:
-    db = workspace / "cxlist.db"
-    if not db.exists():
-        return 0
-    conn = sqlite3.connect(db, timeout=10)
-    try:
-        return int(conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
-    finally:
-        conn.close()
 
 
 def run_id_of(workspace: Path) -> str:
@@ -53,25 +38,29 @@ def run_id_of(workspace: Path) -> str:
         conn.close()
 
 
-def kill_when(proc: subprocess.Popen[bytes], workspace: Path, at_least: int) -> bool:
-    """SIGKILL ``proc`` once the journal has ``at_least`` attempts; False if it ended first."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        if attempts(workspace) >= at_least:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=10)
-            return True
-        time.sleep(0.005)
-    proc.kill()
-    raise AssertionError("the run made no progress within 60 s")
+def run_and_kill_at(
+    args: list[str], env: dict[str, str], sandbox: RunningSandbox, call: int
+) -> None:
+    """Run ``args`` and SIGKILL it while its ``call``-th write is held at the server; that
+    write is then dropped unapplied, as a write cut off by the crash would be."""
+    gate = sandbox.state.hold("add_items", call)
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        reached = gate.reached.wait(60)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        gate.release(drop=True)
+    assert reached, f"the run never sent write number {call}"
 
 
 def test_sigkill_at_several_moments_then_resume_matches_an_uninterrupted_run(
     tmp_path: Path,
 ) -> None:
-    """Killed three times (mid-upload, mid-resume twice), the list equals the clean run's."""
+    """Killed three times (mid-upload, mid-resume twice), the list equals the clean run's.
+
+    Each kill lands while a given write is in flight at the server (the 4th of the run, then
+    the 5th of each resume), so every run of this test kills at the same moments."""
     contacts = write_contacts(tmp_path / "contacts.csv", ROWS)
     common = ["--campaign", "C-100", "--list", "L-1", "--chunk-size", str(CHUNK), "-q"]
     resume_opts = ["--chunk-size", str(CHUNK), "-q"]
@@ -87,28 +76,24 @@ def test_sigkill_at_several_moments_then_resume_matches_an_uninterrupted_run(
         expected = list_snapshot(clean, "L-1")
 
     ws = tmp_path / "ws"
-    with serve_in_thread(seed="demo", faults=LATENCY) as sandbox:
+    with serve_in_thread(seed="demo") as sandbox:
         env = cli_env(sandbox)
-        first = subprocess.Popen(
+        run_and_kill_at(
             cxlist("run", str(contacts), "--workspace", str(ws), "--concurrency", "2", *common),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            env,
+            sandbox,
+            4,
         )
-        assert kill_when(first, ws, 3), "the run ended before it could be killed"
         run_id = run_id_of(ws)
-        kills = 1
         for _ in range(2):
-            target = attempts(ws) + 5
-            again = subprocess.Popen(
+            run_and_kill_at(
                 cxlist(
                     "resume", run_id, "--workspace", str(ws), "--concurrency", "2", *resume_opts
                 ),
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                env,
+                sandbox,
+                sandbox.calls["add_items"] + 5,
             )
-            kills += kill_when(again, ws, target)
         final = subprocess.run(
             cxlist("resume", run_id, "--workspace", str(ws), "-q"),
             env=env,
@@ -118,7 +103,6 @@ def test_sigkill_at_several_moments_then_resume_matches_an_uninterrupted_run(
         assert final.returncode == 0, final.stderr.decode()
         actual = list_snapshot(sandbox, "L-1")
 
-    assert kills == 3
     assert actual == expected
     results = pl.read_csv(ws / "runs" / run_id / "results.csv", infer_schema=False)
     assert results.height == ROWS
@@ -127,11 +111,13 @@ def test_sigkill_at_several_moments_then_resume_matches_an_uninterrupted_run(
 
 
 def test_sigterm_stops_cleanly_and_resume_finishes(tmp_path: Path) -> None:
-    """SIGTERM: requests in flight finish, the command says how to resume, resume completes."""
+    """SIGTERM while the 4th write is in flight: it finishes, the command says how to resume,
+    and resume completes."""
     contacts = write_contacts(tmp_path / "contacts.csv", ROWS)
     ws = tmp_path / "ws"
-    with serve_in_thread(seed="demo", faults=LATENCY) as sandbox:
+    with serve_in_thread(seed="demo") as sandbox:
         env = cli_env(sandbox)
+        gate = sandbox.state.hold("add_items", 4)
         proc = subprocess.Popen(
             cxlist(
                 "run",
@@ -152,10 +138,11 @@ def test_sigterm_stops_cleanly_and_resume_finishes(tmp_path: Path) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 60
-        while attempts(ws) < 3 and time.monotonic() < deadline:
-            time.sleep(0.005)
-        proc.send_signal(signal.SIGTERM)
+        try:
+            assert gate.reached.wait(60), "the run never sent its 4th write"
+            proc.send_signal(signal.SIGTERM)
+        finally:
+            gate.release()  # the write in flight finishes, as SIGTERM promises
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 130, err.decode()
         run_id = run_id_of(ws)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import phonenumbers
 import polars as pl
@@ -11,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxlist.errors import ConfigError
+from cxlist.pipeline import phones
 from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.mapping import map_columns
-from cxlist.pipeline.phones import _NANP_FILE, build_nanp_pattern, normalize_phones
+from cxlist.pipeline.phones import build_nanp_pattern, nanp_pattern, normalize_phones
 from cxlist.pipeline.timezones import resolve_timezones, state_zones
 
 
@@ -70,11 +72,30 @@ def test_fast_path_agrees_with_libphonenumber(shapes: list[tuple[str, str]]) -> 
     assert out == [_reference(r) for r in raw]
 
 
-def test_shipped_nanp_pattern_matches_installed_phonenumbers() -> None:
-    """The shipped NANP pattern file is the one the installed phonenumbers would build."""
-    shipped = json.loads(_NANP_FILE.read_text(encoding="utf-8"))
-    assert shipped["phonenumbers"] == phonenumbers.__version__
-    assert shipped["pattern"] == build_nanp_pattern()
+def test_nanp_pattern_is_what_the_installed_phonenumbers_builds() -> None:
+    """Whatever phonenumbers version is installed, the NANP pattern in use is the one it builds
+    (the shipped file only saves building it when it was made from that same version)."""
+    nanp_pattern.cache_clear()
+    try:
+        assert nanp_pattern() == build_nanp_pattern()
+    finally:
+        nanp_pattern.cache_clear()
+
+
+def test_a_stale_shipped_pattern_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shipped pattern made from another phonenumbers version is ignored, not trusted."""
+    stale = tmp_path / "nanp_pattern.json"
+    stale.write_text(json.dumps({"phonenumbers": "0.0.0", "pattern": "^$"}), encoding="utf-8")
+    monkeypatch.setattr(phones, "_NANP_FILE", stale)
+    nanp_pattern.cache_clear()
+    try:
+        assert nanp_pattern() == build_nanp_pattern()
+        e164 = normalize_phones(pl.Series(["(201) 555-0123"]))["e164"].to_list()
+        assert e164 == [_reference("(201) 555-0123")]
+    finally:
+        nanp_pattern.cache_clear()
 
 
 def test_emails_trimmed_domain_lowercased_and_checked() -> None:

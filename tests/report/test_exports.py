@@ -20,7 +20,7 @@ def test_report_all_is_pinned() -> None:
             "MalformedSignatureError",
             "MissingSignatureError",
             "OutboxEntry",
-            "RetryPolicy",
+            "DeliveryPolicy",
             "SecretRedactor",
             "SignatureError",
             "SignatureExpiredError",

@@ -16,7 +16,7 @@ from cxlist.report.audit import AuditLog, verify_chain
 from cxlist.report.outbox import enqueue, list_outbox
 from cxlist.report.webhook import (
     EVENT_ID_HEADER,
-    RetryPolicy,
+    DeliveryPolicy,
     audit_delivery,
     build_metrics_payload,
     deliver_pending,
@@ -165,7 +165,7 @@ def test_receiver_down_for_good_keeps_the_event_until_a_flush(
     endpoint = WebhookEndpoint(receiver.url, SecretStr(SECRET))
     db = tmp_path / "ws.sqlite"
     queue_for_endpoints(db, [endpoint], _payload(), clock=fake_time.clock)
-    policy = RetryPolicy(attempts=3, later=600)
+    policy = DeliveryPolicy(attempts=3, later=600)
     report = _deliver(db, [endpoint], client, fake_time, policy=policy)
     assert [(o.state, o.attempts) for o in report.outcomes] == [("pending", 3)]
     (entry,) = list_outbox(db)
@@ -220,7 +220,7 @@ def test_secrets_never_reach_the_database_or_errors(
     ]
     db = tmp_path / "ws.sqlite"
     queue_for_endpoints(db, endpoints, _payload(), clock=fake_time.clock)
-    report = _deliver(db, endpoints, client, fake_time, policy=RetryPolicy(attempts=2))
+    report = _deliver(db, endpoints, client, fake_time, policy=DeliveryPolicy(attempts=2))
     assert {o.state for o in report.outcomes} == {"failed", "pending"}
     for outcome in report.outcomes:
         assert SECRET not in repr(outcome)

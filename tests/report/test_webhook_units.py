@@ -16,7 +16,7 @@ from cxlist.report.audit import AuditLog, events_for_run, verify_chain
 from cxlist.report.outbox import claim, enqueue, list_outbox, open_outbox, pending_entries
 from cxlist.report.signing import SIGNATURE_HEADER, verify_signature
 from cxlist.report.webhook import (
-    RetryPolicy,
+    DeliveryPolicy,
     audit_delivery,
     build_metrics_payload,
     deliver_pending,
@@ -85,7 +85,7 @@ def test_timeouts_are_retried_then_left_pending(tmp_path: Path) -> None:
     db = tmp_path / "ws.sqlite"
     enqueue(db, URL, {"eventId": "e-1"}, clock=lambda: NOW)
     sleeps: list[float] = []
-    report = _run(db, _mock(handler), sleeps, policy=RetryPolicy(attempts=3, later=120))
+    report = _run(db, _mock(handler), sleeps, policy=DeliveryPolicy(attempts=3, later=120))
     assert [(o.state, o.attempts) for o in report.pending] == [("pending", 3)]
     assert sleeps == [0.25, 0.5]
     (entry,) = list_outbox(db)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cxlist.api.backend import ChunkLimits, PlannedItem
-from cxlist.api.v2 import V2Backend, open_backend
+from cxlist.api.v2 import V2Backend, open_v2_backend
 from cxlist.sandbox import Faults, RunningSandbox, ScriptedFault, serve_in_thread
 from cxlist.settings import Settings, load_settings
 from cxlist.upload.engine import ListTarget, UploadEngine
@@ -80,7 +80,7 @@ def upload(
     **kw: Any,
 ) -> Any:
     async def go() -> Any:
-        b = backend or open_backend(settings_for(sandbox))
+        b = backend or open_v2_backend(settings_for(sandbox))
         try:
             return await UploadEngine(b, journal, RUN, **kw).upload(targets)
         finally:
@@ -151,7 +151,7 @@ def test_too_large_chunks_are_split_until_they_fit(journal: Journal) -> None:
     """413: the chunk is halved and re-sent until the server takes it; every item lands."""
     batch = items(3000)
     with serve_in_thread(seed(), None) as sb:
-        base = open_backend(settings_for(sb))
+        base = open_v2_backend(settings_for(sb))
         assert isinstance(base, V2Backend)
         backend = _OverLimits(base.client)
         report = upload(sb, journal, [target(batch)], backend=backend)
@@ -201,7 +201,7 @@ def test_retries_exhausted_leave_the_rows_failed_and_the_attempt_open(tmp_path: 
     with serve_in_thread(seed(), Faults(script=script, retry_after=0)) as sb:
 
         async def go() -> Any:
-            b = open_backend(settings_for(sb, max_attempts=3))
+            b = open_v2_backend(settings_for(sb, max_attempts=3))
             try:
                 return await UploadEngine(b, journal, RUN).upload([target(items(5))])
             finally:
@@ -230,7 +230,7 @@ def test_reopened_attempt_is_resent_under_its_key_and_applied_once(journal: Jour
         attempt_id = journal.begin_attempt(RUN, "L-1", "C-1", key, [i.row for i in batch])
 
         async def send_once() -> None:
-            b = open_backend(settings_for(sb, max_attempts=1))
+            b = open_v2_backend(settings_for(sb, max_attempts=1))
             try:
                 await b.add_items("L-1", batch, idempotency_key=key)
             except Exception:  # the dropped response
@@ -244,7 +244,7 @@ def test_reopened_attempt_is_resent_under_its_key_and_applied_once(journal: Jour
         assert attempt.attempt_id == attempt_id
 
         async def resume() -> Any:
-            b = open_backend(settings_for(sb))
+            b = open_v2_backend(settings_for(sb))
             try:
                 return await UploadEngine(b, journal, RUN).upload([], reopen=[(attempt, batch)])
             finally:
@@ -264,7 +264,7 @@ def test_stop_leaves_unsent_rows_without_outcome(journal: Journal) -> None:
 
         async def go() -> Any:
             stop = asyncio.Event()
-            b = open_backend(settings_for(sb))
+            b = open_v2_backend(settings_for(sb))
 
             def on_progress(p: Any) -> None:
                 if p.done >= 200:

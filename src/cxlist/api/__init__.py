@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         is_retryable,
         parse_retry_after,
     )
-    from cxlist.api.v2 import V2_LIMITS, V2Backend, item_json, open_backend, v2_settings
+    from cxlist.api.v2 import V2_LIMITS, V2Backend, item_json, open_v2_backend, v2_settings
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
@@ -57,7 +57,7 @@ __getattr__, __dir__ = lazy_exports(
         "V2_LIMITS": "cxlist.api.v2",
         "V2Backend": "cxlist.api.v2",
         "item_json": "cxlist.api.v2",
-        "open_backend": "cxlist.api.v2",
+        "open_v2_backend": "cxlist.api.v2",
         "v2_settings": "cxlist.api.v2",
     },
 )
@@ -86,7 +86,7 @@ __all__ = [
     "backoff_delay",
     "is_retryable",
     "item_json",
-    "open_backend",
+    "open_v2_backend",
     "parse_retry_after",
     "v2_settings",
 ]

@@ -7,10 +7,12 @@ Field names are snake_case in Python and camelCase on the wire. Unknown fields a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from cxlist.model import ItemStatus
 
 __all__ = [
     "AddItemsReply",
@@ -93,16 +95,12 @@ class StoredItem(_Wire):
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
-    def field_map(self) -> dict[str, Any]:
-        """The fields as a name → value dict."""
-        return {f.name: f.value for f in self.fields}
-
 
 class ItemResult(_Wire):
     """The server's outcome for one item of an add-items request."""
 
     index: int
-    status: Literal["CREATED", "UPDATED", "SKIPPED"]
+    status: ItemStatus
     item_id: str | None = None
 
 

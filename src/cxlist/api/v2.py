@@ -34,7 +34,7 @@ __all__ = [
     "add_items_result",
     "encode_body",
     "item_json",
-    "open_backend",
+    "open_v2_backend",
     "v2_settings",
 ]
 
@@ -297,7 +297,7 @@ def v2_settings(settings: Settings) -> V2Settings:
     )
 
 
-def open_backend(settings: Settings | V2Settings) -> Backend:
+def open_v2_backend(settings: Settings | V2Settings) -> Backend:
     """A :class:`V2Backend` over a fresh :class:`V2Client` for ``settings`` (the run's
     settings, or client settings as they are)."""
     if isinstance(settings, Settings):

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from cxlist.model import Disposition
+
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
@@ -31,17 +33,18 @@ __all__ = [
 console = Console()
 err_console = Console(stderr=True)
 
+#: How the summary table lists dispositions: landed first, then what needs a look.
 _ORDER = (
-    "CREATED",
-    "UPDATED",
-    "SKIPPED",
-    "CONFLICT",
-    "FAILED",
-    "PENDING",
-    "OVER_CAPACITY",
-    "DUPLICATE",
-    "SUPPRESSED",
-    "REJECTED",
+    Disposition.CREATED,
+    Disposition.UPDATED,
+    Disposition.SKIPPED,
+    Disposition.CONFLICT,
+    Disposition.FAILED,
+    Disposition.PENDING,
+    Disposition.OVER_CAPACITY,
+    Disposition.DUPLICATE,
+    Disposition.SUPPRESSED,
+    Disposition.REJECTED,
 )
 
 

@@ -29,6 +29,7 @@ from cxlist.cli.render import (
     runs_table,
     summary_table,
 )
+from cxlist.model import Disposition, RunStatus
 from cxlist.upload.journal import Journal
 from cxlist.workspace import Workspace
 
@@ -72,7 +73,7 @@ def show_outcome(outcome: RunOutcome) -> None:
     for campaign, reason in outcome.closed_campaigns.items():
         err_console.print(f"[yellow]campaign {campaign} stopped:[/yellow] {reason}")
     if outcome.interrupted or (
-        outcome.metrics.counts.get("PENDING") and outcome.status != "PLANNED"
+        outcome.metrics.counts.get(Disposition.PENDING) and outcome.status != RunStatus.PLANNED
     ):
         err_console.print(f"to finish it: cxlist resume {outcome.run_id}")
 
@@ -82,7 +83,9 @@ def exit_code(outcome: RunOutcome) -> int:
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     counts = outcome.metrics.counts
-    if counts.get("FAILED") or (outcome.status != "PLANNED" and counts.get("PENDING")):
+    if counts.get(Disposition.FAILED) or (
+        outcome.status != RunStatus.PLANNED and counts.get(Disposition.PENDING)
+    ):
         return EXIT_PARTIAL
     return 0
 

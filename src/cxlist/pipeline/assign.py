@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from cxlist.api.backend import Campaign
 from cxlist.errors import ConfigError, PlanError
+from cxlist.model import Campaign, Disposition
 from cxlist.pipeline.config import CapacityConfig, ListRule
 from cxlist.pipeline.expressions import compile_expression, parse_expression
 from cxlist.pipeline.stages import dispose, in_play, nulls
@@ -45,7 +45,7 @@ class AssignStage:
             matched = compile_expression(expression, frame.schema)
             list_id = pl.when(matched).then(pl.lit(rule.id)).otherwise(list_id)
             campaign = pl.when(matched).then(pl.lit(rule.campaign)).otherwise(campaign)
-        kept = (pl.col("disposition") != "REJECTED").fill_null(True)
+        kept = (pl.col("disposition") != Disposition.REJECTED.value).fill_null(True)
         # worked out on a narrow lazy query, then attached: the wide frame is not copied
         assigned = (
             frame.lazy()
@@ -107,4 +107,4 @@ class CapacityStage:
         over = over.scatter(ranked["row"] - 1, ranked.select(reason).to_series())
         marked = frame.with_columns(over)
         hit = pl.col("_over").is_not_null()
-        return dispose(marked, "OVER_CAPACITY", hit, pl.col("_over")).drop("_over")
+        return dispose(marked, Disposition.OVER_CAPACITY, hit, pl.col("_over")).drop("_over")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import polars as pl
 
 from cxlist.errors import ConfigError
+from cxlist.model import Disposition
 from cxlist.pipeline.config import DedupeConfig
 from cxlist.pipeline.stages import dispose, in_play, nulls
 
@@ -142,4 +143,4 @@ class DedupeStage:
         winner = winner.scatter(ranked["row"] - 1, ranked["_winner"])
         frame = frame.with_columns(winner)
         reason = pl.format("duplicate of row {} ({} {})", "duplicate_of", "key_name", "key")
-        return dispose(frame, "DUPLICATE", pl.col("duplicate_of").is_not_null(), reason)
+        return dispose(frame, Disposition.DUPLICATE, pl.col("duplicate_of").is_not_null(), reason)

@@ -70,12 +70,6 @@ def build_nanp_pattern() -> str:
     return "^(?:" + "|".join(f"(?:{p})" for p in unique) + ")$"
 
 
-def write_nanp_pattern(path: Path = _NANP_FILE) -> None:
-    """Write the shipped NANP pattern file for the installed ``phonenumbers``."""
-    data = {"phonenumbers": phonenumbers.__version__, "pattern": build_nanp_pattern()}
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-
-
 def _parse_one(raw: str, region: str) -> tuple[str | None, str | None]:
     try:
         number = phonenumbers.parse(raw, region)

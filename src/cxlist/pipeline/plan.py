@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 from polars.io.plugins import register_io_source
 
+from cxlist.model import PIPELINE_DISPOSITIONS, Disposition
 from cxlist.pipeline.mapping import ColumnMapping
-from cxlist.pipeline.stages import DISPOSITIONS
 
 __all__ = [
     "PLAN_FILE",
@@ -50,11 +50,6 @@ class StageStat:
     rows: int
     seconds: float
 
-    @property
-    def rows_per_second(self) -> float:
-        """Throughput of the stage (rows / seconds; infinite for an instant stage)."""
-        return self.rows / self.seconds if self.seconds > 0 else float("inf")
-
 
 @dataclass(frozen=True)
 class PipelineResult:
@@ -79,7 +74,7 @@ class PipelineResult:
     @property
     def planned(self) -> int:
         """Rows in the plan (the PENDING rows)."""
-        return self.counts.get("PENDING", 0)
+        return self.counts.get(Disposition.PENDING, 0)
 
     @cached_property
     def plan(self) -> pl.DataFrame:
@@ -92,7 +87,7 @@ class PipelineResult:
         """
         return (
             self.frame.lazy()
-            .filter(pl.col("disposition") == "PENDING")
+            .filter(pl.col("disposition") == Disposition.PENDING.value)
             .group_by("list_id", "campaign_id")
             .len()
             .sort("list_id")
@@ -136,7 +131,7 @@ def plan_query(
     so the plan is, group by (list, priority) in that order, the group's PENDING rows of each
     slice of ``PLAN_BATCH_ROWS`` rows of ``frame``: one small frame at a time.
     """
-    pending = pl.col("disposition") == "PENDING"
+    pending = pl.col("disposition") == Disposition.PENDING.value
     found = (
         frame.lazy()
         .filter(pending)
@@ -198,7 +193,7 @@ def plan_query(
 
 def count_dispositions(frame: pl.DataFrame) -> dict[str, int]:
     """Rows per disposition, every disposition present (zero when none)."""
-    counts = dict.fromkeys(DISPOSITIONS, 0)
+    counts = {d.value: 0 for d in PIPELINE_DISPOSITIONS}
     for disposition, rows in frame["disposition"].value_counts().iter_rows():
         counts[str(disposition)] = int(rows)
     return counts

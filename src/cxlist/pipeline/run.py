@@ -14,7 +14,7 @@ from time import perf_counter
 
 import polars as pl
 
-from cxlist.api.backend import Campaign, Suppression
+from cxlist.model import Campaign, Disposition, Suppression
 from cxlist.pipeline.assign import AssignStage, CapacityStage
 from cxlist.pipeline.config import PipelineConfig
 from cxlist.pipeline.dedupe import DedupeStage
@@ -126,7 +126,7 @@ def _run_in_batches(
 
 
 def _finish(frame: pl.DataFrame, send_fields: Sequence[str]) -> pl.DataFrame:
-    frame = frame.with_columns(frame["disposition"].fill_null("PENDING"))
+    frame = frame.with_columns(frame["disposition"].fill_null(Disposition.PENDING.value))
     fields = [c for c in frame.columns if c not in _LEADING and not c.startswith("_")]
     return frame[[*_LEADING, *fields]]  # not select(): that would copy a frame chunked unevenly
 
@@ -188,8 +188,8 @@ def run_pipeline(
     frame = _finish(frame, send_fields)
     counts = count_dispositions(frame)
     # the plan itself is built when it is written or asked for (PipelineResult.plan)
-    stats.append(StageStat("plan", counts["PENDING"], perf_counter() - started))
-    report("plan", counts["PENDING"])
+    stats.append(StageStat("plan", counts[Disposition.PENDING], perf_counter() - started))
+    report("plan", counts[Disposition.PENDING])
     return PipelineResult(
         frame=frame,
         send_fields=send_fields,

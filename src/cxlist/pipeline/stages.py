@@ -11,9 +11,9 @@ from typing import Protocol
 
 import polars as pl
 
-__all__ = ["DISPOSITIONS", "Stage", "dispose", "in_play", "nulls", "trimmed"]
+from cxlist.model import Disposition
 
-DISPOSITIONS = ("REJECTED", "SUPPRESSED", "DUPLICATE", "OVER_CAPACITY", "PENDING")
+__all__ = ["Stage", "dispose", "in_play", "nulls", "trimmed"]
 
 
 class Stage(Protocol):
@@ -44,7 +44,9 @@ def in_play() -> pl.Expr:
     return pl.col("disposition").is_null()
 
 
-def dispose(frame: pl.DataFrame, disposition: str, hit: pl.Expr, reason: pl.Expr) -> pl.DataFrame:
+def dispose(
+    frame: pl.DataFrame, disposition: Disposition, hit: pl.Expr, reason: pl.Expr
+) -> pl.DataFrame:
     """``frame`` with the rows still in play where ``hit`` holds given ``disposition``.
 
     ``reason`` is evaluated on those rows only (so it may be costly text formatting).
@@ -58,6 +60,6 @@ def dispose(frame: pl.DataFrame, disposition: str, hit: pl.Expr, reason: pl.Expr
     )
     if chosen.height == 0:
         return frame
-    dispositions = frame["disposition"].clone().scatter(chosen["_at"], disposition)
+    dispositions = frame["disposition"].clone().scatter(chosen["_at"], str(disposition))
     reasons = frame["reason"].clone().scatter(chosen["_at"], chosen["_why"])
     return frame.with_columns(dispositions, reasons)

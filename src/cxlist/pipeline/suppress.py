@@ -16,8 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from cxlist.api.backend import Suppression
 from cxlist.errors import InputError
+from cxlist.model import Disposition, Suppression
 from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.mapping import map_columns
 from cxlist.pipeline.phones import E164, normalize_phones
@@ -224,4 +224,6 @@ class SuppressStage:
         reason = self.index.match(phones, emails)
         marked = frame.with_columns(reason.alias("_suppressed"))
         hit = pl.col("_suppressed").is_not_null()
-        return dispose(marked, "SUPPRESSED", hit, pl.col("_suppressed")).drop("_suppressed")
+        return dispose(marked, Disposition.SUPPRESSED, hit, pl.col("_suppressed")).drop(
+            "_suppressed"
+        )

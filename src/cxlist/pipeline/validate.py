@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
+from cxlist.model import Disposition
 from cxlist.pipeline.config import NormalizeConfig, ValidateRule
 from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.expressions import compile_expression, parse_expression
@@ -143,7 +144,7 @@ class ValidateStage:
         first: pl.Expr = pl.lit(None, dtype=pl.String)
         for condition, reason in reversed(checks):
             first = pl.when(condition.fill_null(False)).then(reason).otherwise(first)
-        checked = dispose(frame, "REJECTED", pl.any_horizontal(fails), first)
+        checked = dispose(frame, Disposition.REJECTED, pl.any_horizontal(fails), first)
         return checked.drop("_phone_raw", "_phone_ok", "_email_raw", "_email_ok")
 
 

@@ -15,30 +15,14 @@ from typing import Any
 
 import polars as pl
 
-from cxlist.upload.journal import Outcome
+from cxlist.model import DISPOSITIONS, LANDED, Disposition, Outcome
 
 __all__ = [
-    "DISPOSITIONS",
-    "LANDED",
     "RunMetrics",
     "apply_outcomes",
     "compute_metrics",
     "write_summary",
 ]
-
-DISPOSITIONS = (
-    "REJECTED",
-    "SUPPRESSED",
-    "DUPLICATE",
-    "OVER_CAPACITY",
-    "CREATED",
-    "UPDATED",
-    "SKIPPED",
-    "CONFLICT",
-    "FAILED",
-    "PENDING",
-)
-LANDED = ("CREATED", "UPDATED", "SKIPPED")
 
 
 def apply_outcomes(frame: pl.DataFrame, outcomes: Mapping[int, Outcome]) -> pl.DataFrame:
@@ -51,7 +35,7 @@ def apply_outcomes(frame: pl.DataFrame, outcomes: Mapping[int, Outcome]) -> pl.D
     done = pl.DataFrame(
         {
             "row": [o.row for o in outcomes.values()],
-            "_disposition": [o.disposition for o in outcomes.values()],
+            "_disposition": [str(o.disposition) for o in outcomes.values()],
             "_reason": [o.reason for o in outcomes.values()],
             "item_id": [o.item_id for o in outcomes.values()],
         },
@@ -105,16 +89,16 @@ class RunMetrics:
             "deduplicationRate": f"{self.deduplication_rate * 100:.2f}%",
             "throughputPerMinute": round(self.throughput_per_minute, 1),
             "successes": self.successes,
-            "created": c["CREATED"],
-            "updated": c["UPDATED"],
-            "skipped": c["SKIPPED"],
-            "conflicts": c["CONFLICT"],
-            "failures": c["FAILED"],
-            "suppressed": c["SUPPRESSED"],
-            "rejected": c["REJECTED"],
-            "duplicates": c["DUPLICATE"],
-            "overCapacity": c["OVER_CAPACITY"],
-            "pending": c["PENDING"],
+            "created": c[Disposition.CREATED],
+            "updated": c[Disposition.UPDATED],
+            "skipped": c[Disposition.SKIPPED],
+            "conflicts": c[Disposition.CONFLICT],
+            "failures": c[Disposition.FAILED],
+            "suppressed": c[Disposition.SUPPRESSED],
+            "rejected": c[Disposition.REJECTED],
+            "duplicates": c[Disposition.DUPLICATE],
+            "overCapacity": c[Disposition.OVER_CAPACITY],
+            "pending": c[Disposition.PENDING],
             "uploadSeconds": round(self.upload_seconds, 3),
             "perList": self.per_list,
         }
@@ -123,12 +107,17 @@ class RunMetrics:
 def compute_metrics(frame: pl.DataFrame, upload_seconds: float) -> RunMetrics:
     """Metrics over a final results frame (one row per input row)."""
     tally = frame.group_by("disposition").len()
-    counts = dict.fromkeys(DISPOSITIONS, 0)
+    counts = {d.value: 0 for d in DISPOSITIONS}
     for disposition, n in tally.iter_rows():
         counts[str(disposition)] = int(n)
     raw = frame.height
-    unique = raw - counts["REJECTED"] - counts["SUPPRESSED"] - counts["DUPLICATE"]
-    reached_dedupe = unique + counts["DUPLICATE"]
+    unique = (
+        raw
+        - counts[Disposition.REJECTED]
+        - counts[Disposition.SUPPRESSED]
+        - counts[Disposition.DUPLICATE]
+    )
+    reached_dedupe = unique + counts[Disposition.DUPLICATE]
     landed = sum(counts[d] for d in LANDED)
     per_list: dict[str, dict[str, int]] = {}
     listed = frame.filter(pl.col("list_id").is_not_null()).group_by("list_id", "disposition").len()
@@ -137,7 +126,9 @@ def compute_metrics(frame: pl.DataFrame, upload_seconds: float) -> RunMetrics:
     return RunMetrics(
         raw_ingested=raw,
         unique_processed=unique,
-        deduplication_rate=counts["DUPLICATE"] / reached_dedupe if reached_dedupe else 0.0,
+        deduplication_rate=counts[Disposition.DUPLICATE] / reached_dedupe
+        if reached_dedupe
+        else 0.0,
         throughput_per_minute=landed / upload_seconds * 60 if upload_seconds > 0 else 0.0,
         counts=counts,
         per_list=per_list,

@@ -9,7 +9,7 @@ application/json``, ``X-Cxlist-Event-Id`` (the same on every attempt) and, for a
 
 Timeouts, connection errors, 429 (``Retry-After`` honoured) and 5xx are retried with full-jitter
 backoff; any other status outside 2xx is final and recorded as ``failed``. What is still not
-delivered after ``RetryPolicy.attempts`` stays ``pending`` with its attempts, last error and the
+delivered after ``DeliveryPolicy.attempts`` stays ``pending`` with its attempts, last error and the
 time of its next attempt, for :func:`flush_outbox` or the next run.
 """
 
@@ -46,8 +46,8 @@ from cxlist.report.webhook_endpoints import WebhookEndpoint, display_url
 __all__ = [
     "EVENT_ID_HEADER",
     "DeliveryOutcome",
+    "DeliveryPolicy",
     "DeliveryReport",
-    "RetryPolicy",
     "audit_delivery",
     "build_metrics_payload",
     "deliver_pending",
@@ -111,7 +111,7 @@ def queue_for_endpoints(
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class DeliveryPolicy:
     """How hard one delivery call tries.
 
     ``attempts`` per event per call; full-jitter backoff from ``base_delay`` doubling up to
@@ -129,7 +129,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
-            raise ValueError("RetryPolicy.attempts must be at least 1")
+            raise ValueError("DeliveryPolicy.attempts must be at least 1")
 
     @property
     def claim_seconds(self) -> float:
@@ -247,7 +247,7 @@ _STATE_AFTER: dict[str, OutboxState] = {
 @dataclass(frozen=True)
 class _Deps:
     client: httpx.Client
-    policy: RetryPolicy
+    policy: DeliveryPolicy
     sleep: Callable[[float], None]
     clock: Callable[[], float]
     random: Callable[[], float]
@@ -315,7 +315,7 @@ def _deliver_entry(
 
 
 @contextmanager
-def _http_client(client: httpx.Client | None, policy: RetryPolicy) -> Iterator[httpx.Client]:
+def _http_client(client: httpx.Client | None, policy: DeliveryPolicy) -> Iterator[httpx.Client]:
     if client is not None:
         yield client
         return
@@ -328,7 +328,7 @@ def deliver_pending(
     endpoints: Iterable[WebhookEndpoint] = (),
     *,
     client: httpx.Client | None = None,
-    policy: RetryPolicy | None = None,
+    policy: DeliveryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
     random: Callable[[], float] = _random.random,
@@ -341,7 +341,7 @@ def deliver_pending(
     ends, so a crash loses at most the attempt in flight. ``client``, ``sleep``, ``clock`` and
     ``random`` are injectable for tests.
     """
-    deps_policy = policy or RetryPolicy()
+    deps_policy = policy or DeliveryPolicy()
     secrets = {e.url: e.secret for e in endpoints}
     with open_outbox(db) as conn, _http_client(client, deps_policy) as http:
         deps = _Deps(http, deps_policy, sleep, clock, random)

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from cxlist.model import DEFAULT_MAX_LIST_SIZE
 from cxlist.sandbox.faults import Faults
 from cxlist.sandbox.items import (
     MAX_BODY_BYTES,
@@ -38,7 +39,6 @@ __all__ = [
     "read_items",
 ]
 
-DEFAULT_MAX_LIST_SIZE = 1_000_000
 MAX_PAGE_SIZE = 5000
 DEFAULT_PAGE_SIZE = 1000
 IDEMPOTENCY_WINDOW_S = 24 * 3600

@@ -16,12 +16,10 @@ Setting faults restarts the call counters, the random source and the rate bucket
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -33,96 +31,30 @@ from starlette.types import Message, Receive, Scope, Send
 
 from cxlist.errors import ConfigError
 from cxlist.sandbox import api
+from cxlist.sandbox.admin.routes import AdminState, admin_routes
+from cxlist.sandbox.calls import (
+    FLAGS_KEY,
+    RequestFlags,
+    SandboxState,
+    enter_call,
+    fault_response,
+    finish_call,
+    problem,
+    sandbox_state,
+)
 from cxlist.sandbox.faults import FaultDecision, FaultInjector, Faults
 from cxlist.sandbox.seed import Seed
 from cxlist.sandbox.store import SandboxStore
-from cxlist.sandbox.tokens import TokenAuthority, oauth_error
-from cxlist.sandbox.webhook_sink import WebhookSinkStore, webhook_sink_routes
+from cxlist.sandbox.tokens import TokenAuthority
+from cxlist.sandbox.webhook_sink import webhook_sink_routes
 
 __all__ = ["SandboxApp", "SandboxState", "create_app"]
 
 Handler = Callable[[Request, str], Awaitable[Response]]
-_FLAGS = "cxlist.sandbox.flags"
 
 
 class DroppedConnection(Exception):
     """Raised to the server when a fault drops a connection that cannot be closed otherwise."""
-
-
-@dataclass(slots=True)
-class _RequestFlags:
-    drop: bool = False
-
-
-@dataclass(slots=True)
-class SandboxState:
-    """Everything one sandbox serves from: the store, the start seed, the faults, the
-    issued tokens and (under uvicorn) the open connections by client address."""
-
-    store: SandboxStore
-    seed: Seed
-    injector: FaultInjector
-    tokens: TokenAuthority
-    connections: dict[Any, Any] = field(default_factory=dict)
-    webhooks: WebhookSinkStore = field(default_factory=WebhookSinkStore)
-    admin: Any = None  # cxlist.sandbox.admin.routes.AdminState: the Admin dialect
-
-    def set_faults(self, faults: Faults) -> None:
-        """Use ``faults`` from now on (counters and random source restart)."""
-        self.injector.configure(faults)
-
-    def reset(self) -> None:
-        """Forget all state and tokens and re-apply the start seed; faults restart."""
-        self.store.clear()
-        self.store.apply_seed(self.seed)
-        self.tokens.clear()
-        self.webhooks.clear()
-        if self.admin is not None:
-            self.admin.reset(self.seed.admin)
-        self.injector.configure(self.injector.faults)
-
-
-def _problem(status: int, code: str, message: str, **headers: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
-
-
-def sandbox_state(request: Request) -> SandboxState:
-    """The sandbox state behind a request's app (for the dialects' route handlers)."""
-    state: SandboxState = request.app.state.sandbox
-    return state
-
-
-async def enter_call(request: Request, endpoint: str) -> FaultDecision:
-    """Count a call to ``endpoint``, apply the latency, and decide its fault (if any)."""
-    state = sandbox_state(request)
-    call = state.injector.count(endpoint)
-    latency = state.injector.faults.latency_ms
-    if latency:
-        await asyncio.sleep(latency / 1000)
-    decision = state.injector.decide(endpoint, call)
-    if decision.action in ("drop_before", "drop_after"):
-        request.scope[_FLAGS].drop = decision.action == "drop_before"
-    return decision
-
-
-def fault_response(decision: FaultDecision, oauth: bool = False) -> Response | None:
-    """The error answer a status fault calls for, or None when the call goes ahead."""
-    if decision.action is None or not decision.action.isdigit():
-        return None
-    status = int(decision.action)
-    retry = decision.retry_after
-    headers = {"Retry-After": str(retry)} if retry is not None else {}
-    if status == 401:
-        if oauth:
-            return oauth_error(401, "invalid_client", "rejected by fault injection")
-        return _problem(
-            401,
-            "invalid_token",
-            "token revoked by fault injection",
-            **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
-    code = "rate_limited" if status == 429 else "unavailable" if status == 503 else "server_error"
-    return _problem(status, code, "injected fault", **headers)
 
 
 async def token_endpoint(request: Request) -> Response:
@@ -138,12 +70,6 @@ async def token_endpoint(request: Request) -> Response:
     )
     finish_call(request, decision)
     return response
-
-
-def finish_call(request: Request, decision: FaultDecision) -> None:
-    """After the call was applied: drop its connection if the fault says drop_after."""
-    if decision.action == "drop_after":
-        request.scope[_FLAGS].drop = True
 
 
 def _bearer(request: Request) -> str | None:
@@ -165,7 +91,7 @@ def api_endpoint(
         token = _bearer(request)
         issued = state.tokens.check(token) if token else None
         if token is None or issued is None:
-            return _problem(
+            return problem(
                 401,
                 "invalid_token",
                 "missing, unknown or expired bearer token",
@@ -188,7 +114,7 @@ def _gate(
     decision: FaultDecision, wait: int | None, scopes: frozenset[str], scope: str
 ) -> Response | None:
     if wait is not None:
-        return _problem(
+        return problem(
             429, "rate_limited", "over the client's request rate", **{"Retry-After": str(wait)}
         )
     faulted = fault_response(decision)
@@ -239,7 +165,7 @@ async def _set_faults(request: Request) -> Response:
         base = state.injector.faults if request.method == "PATCH" else Faults()
         state.set_faults(Faults.from_json(data, base))
     except (ValueError, ConfigError) as exc:
-        return _problem(400, "invalid_request", str(exc))
+        return problem(400, "invalid_request", str(exc))
     return await _get_faults(request)
 
 
@@ -251,10 +177,10 @@ async def _reset(request: Request) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return _problem(405, "method_not_allowed", "method not allowed", **(exc.headers or {}))
+        return problem(405, "method_not_allowed", "method not allowed", **(exc.headers or {}))
     if exc.status_code == 404:
-        return _problem(404, "not_found", "no such route")
-    return _problem(exc.status_code, "invalid_request", str(exc.detail))
+        return problem(404, "not_found", "no such route")
+    return problem(exc.status_code, "invalid_request", str(exc.detail))
 
 
 def _routes(state: SandboxState, control: bool, webhook_secret: str | None) -> list[Route]:
@@ -277,8 +203,6 @@ def _routes(state: SandboxState, control: bool, webhook_secret: str | None) -> l
         ),
         Route("/api/v2/lists/{list_id}/items", _items_route(), methods=["GET", "POST", "DELETE"]),
     ]
-    from cxlist.sandbox.admin.routes import admin_routes  # it imports this module's helpers
-
     routes += admin_routes()
     if control:
         routes += [
@@ -302,8 +226,8 @@ class SandboxApp:
         if scope["type"] != "http":
             await self.inner(scope, receive, send)
             return
-        flags = _RequestFlags()
-        scope[_FLAGS] = flags
+        flags = RequestFlags()
+        scope[FLAGS_KEY] = flags
         request_id = f"req-{uuid.uuid4().hex[:20]}"
         dropped = False
 
@@ -348,8 +272,6 @@ def create_app(
     seed = seed or Seed()
     store.apply_seed(seed)
     state = SandboxState(store, seed, FaultInjector(faults), TokenAuthority(store, clock))
-    from cxlist.sandbox.admin.routes import AdminState
-
     state.admin = AdminState.open(store, seed.admin, clock)
     routes = _routes(state, control, webhook_secret)
     inner = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

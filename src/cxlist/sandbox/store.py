@@ -327,10 +327,6 @@ class SandboxStore:
         )
         return IdempotencyRecord(*rows[0]) if rows else None
 
-    def idempotency_count(self) -> int:
-        """How many idempotency records are stored."""
-        return int(self.query("SELECT COUNT(*) FROM idempotency")[0][0])
-
     # -- writes ----------------------------------------------------------------------
 
     def insert_items(self, list_id: str, creates: Iterable[ParsedItem]) -> dict[Key, str]:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from cxlist.api.backend import ChunkLimits, PlannedItem
+from cxlist.model import ChunkLimits, PlannedItem
 
-__all__ = ["ENVELOPE_BYTES", "chunk_items", "idempotency_key"]
-
-#: Bytes a request spends outside its items (``{"items": [...]}`` and some slack).
-ENVELOPE_BYTES = 64
+__all__ = ["chunk_items", "idempotency_key"]
 
 
 def chunk_items(
@@ -23,10 +20,12 @@ def chunk_items(
     """Yield consecutive runs of ``items``, each within ``limits`` (and ``max_items`` if lower).
 
     Order is kept. An item that alone is over the byte limit still gets a chunk of its own, so
-    the server, not the client, says it is too large and the row gets that reason.
+    the server, not the client, says it is too large and the row gets that reason. The sizes
+    ``item_size`` gives add up to at most ``limits.max_bytes`` per chunk: each dialect has
+    already taken what a request spends outside its items off that limit.
     """
     cap = min(limits.max_items, max_items) if max_items else limits.max_items
-    budget = limits.max_bytes - ENVELOPE_BYTES
+    budget = limits.max_bytes
     chunk: list[PlannedItem] = []
     used = 0
     for item in items:

@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cxlist.api.backend import AddItemsResult, Backend, PlannedItem
+from cxlist.api.backend import Backend
 from cxlist.errors import (
     ApiError,
     CapacityExceededError,
@@ -41,12 +41,11 @@ from cxlist.errors import (
     PayloadTooLargeError,
     ValidationFailedError,
 )
+from cxlist.model import LANDED, AddItemsResult, AttemptState, Disposition, Outcome, PlannedItem
 from cxlist.upload.chunking import chunk_items, idempotency_key
-from cxlist.upload.journal import Attempt, Journal, Outcome
+from cxlist.upload.journal import Attempt, Journal
 
 __all__ = ["ChunkListener", "ListTarget", "UploadEngine", "UploadProgress", "UploadReport"]
-
-LANDED = frozenset({"CREATED", "UPDATED", "SKIPPED"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +109,9 @@ class _Chunk:
         first = 0 if self.attempt is not None else 1
         return first, -max((item.priority for item in self.items), default=0)
 
+
+#: The disposition of each status a successful write gives an item.
+_LANDED_AS: dict[str, Disposition] = {str(d): d for d in LANDED}
 
 _Queued = tuple[tuple[int, int], int, _Chunk]
 
@@ -246,8 +248,10 @@ class UploadEngine:
         except CapacityExceededError as err:
             self._on_capacity(chunk, attempt_id, err)
         except ApiError as err:
-            state = "UNCONFIRMED" if err.retryable else "FAILED"
-            self._finish(chunk, attempt_id, state, self._all(chunk, "FAILED", str(err)), str(err))
+            state = AttemptState.UNCONFIRMED if err.retryable else AttemptState.FAILED
+            self._finish(
+                chunk, attempt_id, state, self._all(chunk, Disposition.FAILED, str(err)), str(err)
+            )
         else:
             self._on_success(chunk, attempt_id, result)
 
@@ -263,30 +267,35 @@ class UploadEngine:
         return attempt_id, key
 
     def _finish(
-        self, chunk: _Chunk, attempt_id: int, state: str, outcomes: list[Outcome], note: str = ""
+        self,
+        chunk: _Chunk,
+        attempt_id: int,
+        state: AttemptState,
+        outcomes: list[Outcome],
+        note: str = "",
     ) -> None:
         self._journal.finish_attempt(self._run_id, attempt_id, state, outcomes, note)
         self._count(outcomes)
         self._tell(chunk, state, outcomes)
 
-    def _tell(self, chunk: _Chunk, state: str, outcomes: list[Outcome]) -> None:
+    def _tell(self, chunk: _Chunk, state: AttemptState, outcomes: list[Outcome]) -> None:
         if self._on_chunk is not None:
-            tally = Counter(o.disposition for o in outcomes)
+            tally = Counter(str(o.disposition) for o in outcomes)
             self._on_chunk(chunk.list_id, chunk.campaign_id, state, dict(tally))
 
     def _count(self, outcomes: list[Outcome]) -> None:
         for outcome in outcomes:
             if outcome.disposition in LANDED:
                 self._progress.landed += 1
-            elif outcome.disposition == "CONFLICT":
+            elif outcome.disposition == Disposition.CONFLICT:
                 self._progress.conflicts += 1
-            elif outcome.disposition == "OVER_CAPACITY":
+            elif outcome.disposition == Disposition.OVER_CAPACITY:
                 self._progress.over_capacity += 1
             else:
                 self._progress.failed += 1
 
     @staticmethod
-    def _all(chunk: _Chunk, disposition: str, reason: str) -> list[Outcome]:
+    def _all(chunk: _Chunk, disposition: Disposition, reason: str) -> list[Outcome]:
         return [Outcome(item.row, disposition, reason) for item in chunk.items]
 
     def _on_success(self, chunk: _Chunk, attempt_id: int, result: AddItemsResult) -> None:
@@ -295,10 +304,10 @@ class UploadEngine:
         if not result.failures and [o.index for o in answers] == list(range(len(chunk.items))):
             # the usual answer: one outcome per item, in order
             landed = [
-                Outcome(item.row, answer.status, None, answer.item_id)
+                Outcome(item.row, _LANDED_AS[answer.status], None, answer.item_id)
                 for item, answer in zip(chunk.items, answers, strict=True)
             ]
-            self._finish(chunk, attempt_id, "DONE", landed, note)
+            self._finish(chunk, attempt_id, AttemptState.DONE, landed, note)
             return
         said = {o.index: o for o in answers if 0 <= o.index < len(chunk.items)}
         outcomes = []
@@ -306,19 +315,32 @@ class UploadEngine:
             answer = said.get(index)
             refused = result.failures.get(index)
             if refused is not None:
-                outcomes.append(Outcome(item.row, "FAILED", refused))
+                outcomes.append(Outcome(item.row, Disposition.FAILED, refused))
             elif answer is None:
-                outcomes.append(Outcome(item.row, "FAILED", "the server gave no outcome for it"))
+                outcomes.append(
+                    Outcome(item.row, Disposition.FAILED, "the server gave no outcome for it")
+                )
             else:
-                outcomes.append(Outcome(item.row, answer.status, None, answer.item_id))
-        self._finish(chunk, attempt_id, "DONE", outcomes, note)
+                outcomes.append(Outcome(item.row, _LANDED_AS[answer.status], None, answer.item_id))
+        self._finish(chunk, attempt_id, AttemptState.DONE, outcomes, note)
 
     def _split_off(
-        self, chunk: _Chunk, attempt_id: int, named: Mapping[int, Outcome], state: str, note: str
+        self,
+        chunk: _Chunk,
+        attempt_id: int,
+        named: Mapping[int, Outcome],
+        state: AttemptState,
+        note: str,
     ) -> None:
         """Record the items the server named, and queue the rest as a new chunk."""
         if not named:
-            self._finish(chunk, attempt_id, "FAILED", self._all(chunk, "FAILED", note), note)
+            self._finish(
+                chunk,
+                attempt_id,
+                AttemptState.FAILED,
+                self._all(chunk, Disposition.FAILED, note),
+                note,
+            )
             return
         self._finish(chunk, attempt_id, state, list(named.values()), note)
         rest = [item for i, item in enumerate(chunk.items) if i not in named]
@@ -333,8 +355,8 @@ class UploadEngine:
             if isinstance(index, int) and 0 <= index < len(chunk.items):
                 item = chunk.items[index]
                 reason = f"{item.key_name} {item.key_value} is already in list {chunk.list_id}"
-                named[index] = Outcome(item.row, "CONFLICT", reason)
-        self._split_off(chunk, attempt_id, named, "CONFLICT", str(err))
+                named[index] = Outcome(item.row, Disposition.CONFLICT, reason)
+        self._split_off(chunk, attempt_id, named, AttemptState.CONFLICT, str(err))
 
     def _on_invalid(self, chunk: _Chunk, attempt_id: int, err: ValidationFailedError) -> None:
         named: dict[int, Outcome] = {}
@@ -343,15 +365,21 @@ class UploadEngine:
             if isinstance(index, int) and 0 <= index < len(chunk.items):
                 where = f"{detail['field']}: " if detail.get("field") else ""
                 reason = f"rejected by the server: {where}{detail.get('message', 'invalid')}"
-                named[index] = Outcome(chunk.items[index].row, "FAILED", reason)
-        self._split_off(chunk, attempt_id, named, "INVALID", str(err))
+                named[index] = Outcome(chunk.items[index].row, Disposition.FAILED, reason)
+        self._split_off(chunk, attempt_id, named, AttemptState.INVALID, str(err))
 
     def _on_too_large(self, chunk: _Chunk, attempt_id: int, err: PayloadTooLargeError) -> None:
         if len(chunk.items) == 1:
             reason = f"too large for one request: {err.message}"
-            self._finish(chunk, attempt_id, "FAILED", self._all(chunk, "FAILED", reason), reason)
+            self._finish(
+                chunk,
+                attempt_id,
+                AttemptState.FAILED,
+                self._all(chunk, Disposition.FAILED, reason),
+                reason,
+            )
             return
-        self._journal.finish_attempt(self._run_id, attempt_id, "SPLIT", [], str(err))
+        self._journal.finish_attempt(self._run_id, attempt_id, AttemptState.SPLIT, [], str(err))
         self._progress.sent -= len(chunk.items)
         half = len(chunk.items) // 2
         for part in (chunk.items[:half], chunk.items[half:]):
@@ -362,11 +390,11 @@ class UploadEngine:
         if err.current_list_size is not None and err.max_list_size is not None:
             reason += f" ({err.current_list_size} of {err.max_list_size})"
         self._closed[chunk.campaign_id] = reason
-        outcomes = self._all(chunk, "OVER_CAPACITY", reason)
-        self._finish(chunk, attempt_id, "CAPACITY", outcomes, str(err))
+        outcomes = self._all(chunk, Disposition.OVER_CAPACITY, reason)
+        self._finish(chunk, attempt_id, AttemptState.CAPACITY, outcomes, str(err))
 
     def _settle_unsent(self, chunk: _Chunk, reason: str) -> None:
-        outcomes = self._all(chunk, "OVER_CAPACITY", reason)
+        outcomes = self._all(chunk, Disposition.OVER_CAPACITY, reason)
         self._journal.record_outcomes(self._run_id, outcomes)
         self._count(outcomes)
-        self._tell(chunk, "NOT_SENT", outcomes)
+        self._tell(chunk, AttemptState.NOT_SENT, outcomes)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cxlist.errors import RunError
+from cxlist.model import OPEN_STATES, AttemptState, Disposition, Outcome, RunStatus
 
 __all__ = ["Attempt", "Journal", "Outcome", "RunRecord"]
 
@@ -67,20 +68,6 @@ CREATE TABLE IF NOT EXISTS outcomes (
 );
 """
 
-#: Attempt states. SENDING: recorded, answer not yet recorded. UNCONFIRMED: retries ran out on a
-#: transient error, so the server may or may not have applied it. The rest are final.
-OPEN_STATES = ("SENDING", "UNCONFIRMED")
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The final word on one plan row."""
-
-    row: int
-    disposition: str
-    reason: str | None = None
-    item_id: str | None = None
-
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
@@ -91,7 +78,7 @@ class Attempt:
     campaign_id: str
     idempotency_key: str
     rows: tuple[int, ...]
-    state: str
+    state: AttemptState
     job_id: str | None = None
 
 
@@ -102,7 +89,7 @@ class RunRecord:
     run_id: str
     created_at: str
     command: str
-    status: str
+    status: RunStatus
     dialect: str
     input_path: str
     input_sha256: str
@@ -246,7 +233,12 @@ class Journal:
             )
 
     def finish_attempt(
-        self, run_id: str, attempt_id: int, state: str, outcomes: Iterable[Outcome], note: str = ""
+        self,
+        run_id: str,
+        attempt_id: int,
+        state: AttemptState,
+        outcomes: Iterable[Outcome],
+        note: str = "",
     ) -> None:
         """Record an attempt's final state and its rows' outcomes in one transaction."""
         with self._tx() as tx:
@@ -274,7 +266,7 @@ class Journal:
         """Attempts whose answer is not known for sure: they must be sent again on resume."""
         return self.attempts(run_id, states=OPEN_STATES)
 
-    def attempts(self, run_id: str, *, states: Sequence[str] = ()) -> list[Attempt]:
+    def attempts(self, run_id: str, *, states: Sequence[AttemptState] = ()) -> list[Attempt]:
         """A run's attempts in the order they were made, optionally only those in ``states``."""
         sql = (
             "SELECT attempt_id, list_id, campaign_id, idempotency_key, rows, state, job_id"
@@ -284,7 +276,7 @@ class Journal:
             sql += f" AND state IN ({', '.join('?' * len(states))})"
         rows = self._conn.execute(sql + " ORDER BY attempt_id", (run_id, *states)).fetchall()
         return [
-            Attempt(a, lst, camp, key, _unpack(blob), state, job)
+            Attempt(a, lst, camp, key, _unpack(blob), AttemptState(state), job)
             for a, lst, camp, key, blob, state, job in rows
         ]
 
@@ -293,14 +285,7 @@ class Journal:
         cur = self._conn.execute(
             "SELECT row, disposition, reason, item_id FROM outcomes WHERE run_id = ?", (run_id,)
         )
-        return {r: Outcome(r, d, reason, item) for r, d, reason, item in cur}
-
-    def attempt_count(self, run_id: str) -> int:
-        """How many attempts a run has recorded."""
-        (count,) = self._conn.execute(
-            "SELECT COUNT(*) FROM attempts WHERE run_id = ?", (run_id,)
-        ).fetchone()
-        return int(count)
+        return {r: Outcome(r, Disposition(d), reason, item) for r, d, reason, item in cur}
 
 
 def _run_record(row: tuple[Any, ...]) -> RunRecord:
@@ -309,7 +294,7 @@ def _run_record(row: tuple[Any, ...]) -> RunRecord:
         run_id=run_id,
         created_at=created,
         command=command,
-        status=status,
+        status=RunStatus(status),
         dialect=dialect,
         input_path=path,
         input_sha256=sha,

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator, Sequence
 
 import polars as pl
 
-from cxlist.api.backend import PlannedItem
+from cxlist.model import PlannedItem
 from cxlist.upload.engine import ListTarget
 
 __all__ = ["items_for_rows", "plan_targets"]

@@ -296,7 +296,8 @@ class AdminBackend:
         self.timing.add(build=built - started, upload=uploaded - built)
         if answer.finished is not None:
             return answer.finished
-        assert answer.job_id is not None
+        if not answer.job_id:
+            raise ApiError("the upload answer has neither a job id nor a result", code="no_job")
         if on_job is not None:
             on_job(answer.job_id)
         status = await self._wait(answer.job_id)

@@ -12,7 +12,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cxlist.api.backend import PlannedItem
+from cxlist.model import PlannedItem
 
 __all__ = ["MAX_RECORD_CHARS", "ListColumns", "build_list_file", "record_line"]
 

@@ -32,7 +32,7 @@ from starlette.routing import Route
 from cxlist.sandbox.admin.seed import AdminSeed
 from cxlist.sandbox.admin.store import AdminStore
 from cxlist.sandbox.admin.tokens import AdminTokens
-from cxlist.sandbox.app import enter_call, fault_response, finish_call, sandbox_state
+from cxlist.sandbox.calls import enter_call, fault_response, finish_call, sandbox_state
 from cxlist.sandbox.store import SandboxStore
 
 __all__ = ["AdminState", "admin_routes"]
