@@ -74,10 +74,11 @@ class JobTiming:
     upload_seconds: float = 0.0
     wait_seconds: float = 0.0
 
-    def add(self, *, build: float = 0.0, upload: float = 0.0, wait: float = 0.0) -> None:
-        """Count one job's building and sending (``build``/``upload``), or its wait."""
-        if build or upload:
-            self.jobs += 1
+    def add(
+        self, *, job: bool = False, build: float = 0.0, upload: float = 0.0, wait: float = 0.0
+    ) -> None:
+        """Add seconds; ``job`` counts one more job sent."""
+        self.jobs += job
         self.build_seconds += build
         self.upload_seconds += upload
         self.wait_seconds += wait
@@ -293,7 +294,7 @@ class AdminBackend:
         answer = await self.client.upload(target.list_id, request, content)
         del content
         uploaded = self._clock()
-        self.timing.add(build=built - started, upload=uploaded - built)
+        self.timing.add(job=True, build=built - started, upload=uploaded - built)
         if answer.finished is not None:
             return answer.finished
         if not answer.job_id:
