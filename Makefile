@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python benchmarks/sandbox_items.py
 	$(BIN)/python benchmarks/pipeline.py --rows 1000000
 	$(BIN)/python benchmarks/upload.py --rows 100000 --concurrency 8
+	$(BIN)/python benchmarks/report.py --rows 1000000
 	$(BIN)/python benchmarks/commands.py
 
 nanp-pattern: install

@@ -93,6 +93,11 @@ class RunOutcome:
         """The run's ``summary.json``."""
         return self.run_dir / "summary.json"
 
+    @property
+    def report_path(self) -> Path:
+        """The run's ``report.html``."""
+        return self.run_dir / "report.html"
+
 
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time plus randomness."""
@@ -386,6 +391,7 @@ def _finish(
         .iter_rows()
     )
     webhook_report = reporter.finished(status, metrics, campaigns)
+    reporter.write_page(run_dir, frame)
     return RunOutcome(run_id, run_dir, status, metrics, webhook_report=webhook_report)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Mapping
 from contextlib import closing
@@ -119,6 +120,18 @@ class RunReporter:
         tmp = path.with_suffix(".tmp")
         results_frame(frame).write_csv(tmp)
         tmp.replace(path)
+
+    def write_page(self, run_dir: Path, frame: pl.DataFrame) -> Path | None:
+        """Write the run's report.html from the final ``frame``; a page that cannot be written
+        is an audit event, never the run's failure (``cxlist report`` writes it again)."""
+        from cxlist.report.page import write_report
+
+        try:
+            with closing(self._workspace.connect()) as conn:
+                return write_report(run_dir, conn, self._workspace.audit_path, frame=frame)
+        except (OSError, sqlite3.Error, pl.exceptions.PolarsError) as err:
+            self._audit.event("report_failed", reason=str(err))
+            return None
 
     def flush_webhooks(self) -> DeliveryReport | None:
         """Redeliver what earlier runs left in the outbox (before this run adds its own)."""

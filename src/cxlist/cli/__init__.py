@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cxlist.cli import demo_commands, report_commands, run_commands
+from cxlist.cli import demo_commands, page_commands, report_commands, run_commands
 from cxlist.cli.sandbox import sandbox_app
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
 run_commands.register(app)
 demo_commands.register(app)
 report_commands.register(app)
+page_commands.register(app)
 app.add_typer(sandbox_app, name="sandbox")
 
 

@@ -70,6 +70,8 @@ def show_outcome(outcome: RunOutcome) -> None:
     console.print(f"run id:  {outcome.run_id}")
     console.print(f"results: {outcome.results_path}")
     console.print(f"summary: {outcome.summary_path}")
+    if outcome.report_path.is_file():
+        console.print(f"report:  {outcome.report_path}")
     for campaign, reason in outcome.closed_campaigns.items():
         err_console.print(f"[yellow]campaign {campaign} stopped:[/yellow] {reason}")
     if outcome.interrupted or (
