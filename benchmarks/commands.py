@@ -48,13 +48,15 @@ CLIENT = {"id": "bench-client", "secret": "bench-secret"}
 
 @dataclass(frozen=True)
 class Timed:
-    """One finished child: wall seconds, seconds to its first output byte, peak RSS, code."""
+    """One finished child: wall seconds, seconds to its first output byte, peak RSS, code,
+    and its CPU seconds (user + system: what a loaded machine inflates least)."""
 
     wall: float
     first_output: float | None
     peak_mb: float
     code: int
     output: str
+    cpu: float = 0.0
 
 
 def timed(
@@ -86,7 +88,9 @@ def timed(
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Timed(wall, first, usage.ru_maxrss / 1024, proc.returncode, b"".join(chunks).decode())
+    output = b"".join(chunks).decode()
+    cpu = usage.ru_utime + usage.ru_stime
+    return Timed(wall, first, usage.ru_maxrss / 1024, proc.returncode, output, cpu)
 
 
 def median(values: Sequence[float]) -> float:
@@ -239,6 +243,7 @@ def bench_startup(args: argparse.Namespace, folder: Path) -> None:
     }
     baseline: list[float] = []
     walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
     firsts: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.repeat):
         baseline.append(timed([PYTHON, "-c", "pass"]).wall)
@@ -248,12 +253,14 @@ def bench_startup(args: argparse.Namespace, folder: Path) -> None:
                 continue
             result = timed(cmd)
             walls[name].append(result.wall)
+            cpus[name].append(result.cpu)
             if result.first_output is not None:
                 firsts[name].append(result.first_output)
     show("python -c pass (the floor)", baseline, " s")
     for name in commands:
         if walls[name]:
             show(f"{name}: wall", walls[name], " s")
+            show(f"{name}: CPU (user + system)", cpus[name], " s")
         show(f"{name}: first line", firsts[name], " s")
 
 
@@ -340,14 +347,9 @@ def bench_run(args: argparse.Namespace, folder: Path) -> None:
         for latency in (0, args.latency_ms):
             print(f"\n== run: {args.run_rows:,} clean rows, {latency} ms latency per call ==")
             sandbox.faults(latency_ms=latency)
-            cli_rates, cli_walls, peaks, min_rates, min_post, ratios, post_ratios = (
-                [],
-                [],
-                [],
-                [],
-                [],
-                [],
-                [],
+            figures: dict[str, list[float]] = {}
+            cli_rates, cli_walls, peaks, min_rates, min_post, ratios, post_ratios, cpus = (
+                figures.setdefault(name, []) for name in "abcdefgh"
             )
             for _ in range(args.repeat):
                 cli = run_cli(sandbox, folder, contacts, next(lists))
@@ -364,6 +366,7 @@ def bench_run(args: argparse.Namespace, folder: Path) -> None:
                 )
                 posted = json.loads(mini.output.strip().splitlines()[-1])
                 cli_walls.append(cli.wall)
+                cpus.append(cli.cpu / mini.cpu)
                 peaks.append(cli.peak_mb)
                 cli_rates.append(args.run_rows / cli.wall)
                 min_rates.append(args.run_rows / mini.wall)
@@ -373,6 +376,7 @@ def bench_run(args: argparse.Namespace, folder: Path) -> None:
             show("cxlist run: wall", cli_walls, " s")
             show("cxlist run: rows/s over the whole process", cli_rates)
             show("cxlist run: peak RSS", peaks, " MB")
+            show("CPU seconds, cxlist run / minimal client", cpus)
             show("minimal client: rows/s over its whole process", min_rates)
             show("minimal client: rows/s over its POSTs alone", min_post)
             show("ratio cxlist / minimal client, whole processes (goal >= 0.8)", ratios)

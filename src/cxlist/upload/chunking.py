@@ -47,6 +47,6 @@ def idempotency_key(run_id: str, list_id: str, items: Sequence[PlannedItem]) -> 
     """
     digest = hashlib.sha256()
     digest.update(f"{run_id}\x1f{list_id}".encode())
-    for item in items:
-        digest.update(f"\x1e{item.row}\x1f{item.key_value}\x1f{item.priority}".encode())
+    # one update of the joined text: the same digest as one update per item, at less cost
+    digest.update("".join(f"\x1e{i.row}\x1f{i.key_value}\x1f{i.priority}" for i in items).encode())
     return f"cxl-{run_id}-{digest.hexdigest()[:40]}"
