@@ -21,12 +21,22 @@ ACCESS_KEY = {
 SKILL = "4242"
 
 
-@pytest.fixture
-def sandbox() -> Iterator[RunningSandbox]:
-    """The demo seed (Admin part included) over loopback, jobs due after 50 ms."""
+SHAPES = ("public", "alternate")
+
+
+@pytest.fixture(params=SHAPES)
+def sandbox(request: pytest.FixtureRequest) -> Iterator[RunningSandbox]:
+    """The demo seed (Admin part included) over loopback, jobs due after 50 ms, answering
+    in the public clients' shapes and, in a second run of each test, in the alternates."""
     with serve_in_thread(seed="demo") as running:
         admin_state(running).set_job_delay(0.05)
+        admin_state(running).set_shapes(request.param)
         yield running
+
+
+def shapes_of(sandbox: RunningSandbox) -> str:
+    """The shape mode the sandbox answers in."""
+    return admin_state(sandbox).store.shapes()
 
 
 def admin_state(sandbox: RunningSandbox) -> AdminState:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -19,9 +21,11 @@ from cxlist.api.admin import (
     build_list_file,
     open_admin_backend,
 )
-from cxlist.api.admin.backend import NO_REASON
+from cxlist.api.admin.backend import MAX_LOST_ANSWERS
+from cxlist.api.admin.confirm import ListReadBack
 from cxlist.api.backend import Backend, PlannedItem
-from cxlist.errors import ApiError, ConfigError, ServerError
+from cxlist.errors import ApiError, ConfigError, ServerError, TransportError
+from cxlist.pipeline.suppress import SuppressionIndex
 from cxlist.run import open_backend
 from cxlist.settings import load_settings
 from tests.admin.fake_tenant import FakeTenant, Sleeps, make_client
@@ -58,10 +62,34 @@ def list_entry(invalid: int, records: list[dict[str, str]] | None = None) -> htt
     return httpx.Response(200, json={"callingLists": [entry]})
 
 
+def landed(
+    tenant: FakeTenant, drop: tuple[str, ...] = ()
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A list read answering with every record uploaded so far (upserted by external id,
+    except those in ``drop``), in the public client's shape, paged by skip/top."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        held: dict[str, dict[str, str]] = {}
+        for sent in tenant.requests:
+            if sent.method == "POST" and sent.url.path.endswith("/upload"):
+                text = base64.b64decode(json.loads(sent.content)["listFile"]).decode()
+                for row in csv.DictReader(io.StringIO(text)):
+                    ext = next(iter(row.values()))  # the external id column comes first
+                    if ext not in drop:
+                        held[ext] = row
+        skip = int(request.url.params.get("skip", 0))
+        top = int(request.url.params.get("top", 1000))
+        page = list(held.values())[skip : skip + top]
+        fields = {"listName": "spring", "totalRecords": len(held), "contactRecords": page}
+        return httpx.Response(200, json={"resultSet": fields})
+
+    return answer
+
+
 def backend(tenant: FakeTenant, sleeps: Sleeps | None = None, **config: object) -> AdminBackend:
     """An AdminBackend on the fake tenant, polling from 1 s."""
     sleeps = sleeps or Sleeps()
-    tenant.routes.setdefault("GET /lists/call-lists/12", [list_entry(0)])
+    tenant.routes.setdefault("GET /lists/call-lists/12", [landed(tenant)])
     values: dict[str, object] = {"skill_id": "4242", "poll_interval": 1.0, "poll_max_interval": 3.0}
     values.update(config)
     return AdminBackend(
@@ -96,10 +124,12 @@ async def test_add_items_uploads_one_job_tells_its_id_and_polls_with_backoff() -
 
 
 async def test_given_a_job_id_it_polls_that_job_and_uploads_nothing() -> None:
-    """Resume: the journaled job is awaited; no upload is sent."""
+    """Resume: the journaled job is awaited; no upload is sent; the list read confirms."""
     tenant = FakeTenant()
     tenant.on("GET /lists/call-lists", httpx.Response(200, json=LISTS))
     tenant.on(JOB, job(True))
+    held = [{"ExternalId": i.key_value, "PhoneNumber": i.key_value} for i in ITEMS[:2]]
+    tenant.on("GET /lists/call-lists/12", list_entry(0, held), list_entry(0, []))
     async with backend(tenant) as b:
         result = await b.add_items("12", ITEMS[:2], idempotency_key="k", job_id="77")
     assert len(result.outcomes) == 2
@@ -120,7 +150,8 @@ async def test_a_job_the_server_no_longer_knows_is_uploaded_again() -> None:
 
 
 async def test_refused_records_are_failures_with_the_reason_by_external_id_or_row() -> None:
-    """errorResults name records by external id or file row; those are failures."""
+    """errorResults name records by external id or file row: those the list does not hold
+    are failures with that reason; the rest are CREATED."""
     tenant = FakeTenant()
     tenant.on("GET /lists/call-lists", httpx.Response(200, json=LISTS))
     tenant.on(UPLOAD, httpx.Response(200, json={"jobId": 77}))
@@ -129,6 +160,7 @@ async def test_refused_records_are_failures_with_the_reason_by_external_id_or_ro
         {"rowNumber": 1, "reason": "bad time zone"},
     ]
     tenant.on(JOB, job(True, invalidRecords=2, errorResults=errors))
+    tenant.on("GET /lists/call-lists/12", landed(tenant, drop=("+1312", "+13125550100")))
     async with backend(tenant) as b:
         result = await b.add_items("spring", ITEMS, idempotency_key="k")
     assert result.failures == {
@@ -138,21 +170,69 @@ async def test_refused_records_are_failures_with_the_reason_by_external_id_or_ro
     assert [o.index for o in result.outcomes] == [1]
 
 
-async def test_invalid_records_without_reasons_are_found_by_reading_the_list() -> None:
-    """When the job counts invalid records but names none, records absent from the list
-    are failures without a reason; the others are CREATED."""
+async def test_a_record_missing_from_the_list_after_the_job_is_failed_naming_list_and_job() -> None:
+    """Without a reason from the job, a record the list does not hold is FAILED "not in list
+    L after job J completed"; one held with another phone is FAILED too."""
     tenant = FakeTenant()
     tenant.on("GET /lists/call-lists", httpx.Response(200, json=LISTS))
     tenant.on(UPLOAD, httpx.Response(200, json={"jobId": 77}))
-    tenant.on(JOB, job(True, invalidRecords=1))
-    held = [{"ExternalId": "+13125550100"}, {"externalId": "+13125550101"}]
-    tenant.on(
-        "GET /lists/call-lists/12",
-        httpx.Response(200, json={"callingLists": [{"listId": 12, "records": held}]}),
-    )
+    tenant.on(JOB, job(True))
+    held = [
+        {"ExternalId": "+13125550100", "PhoneNumber": "3125550100"},
+        {"ExternalId": "+13125550101", "PhoneNumber": "3125559999"},
+    ]
+    tenant.on("GET /lists/call-lists/12", list_entry(0, held), list_entry(0, []))
     async with backend(tenant) as b:
         result = await b.add_items("spring", ITEMS, idempotency_key="k")
-    assert result.failures == {2: NO_REASON}
+    assert [o.index for o in result.outcomes] == [0]
+    assert result.failures == {
+        1: "list spring holds another phone for it (3125559999) after job 77 completed",
+        2: "not in list spring after job 77 completed",
+    }
+
+
+async def test_a_lost_upload_answer_is_resent_once_per_loss_up_to_a_cap() -> None:
+    """Each lost upload answer is followed by exactly one resend; past the cap the chunk
+    is left to resume (a retryable lost-answer error)."""
+    tenant = FakeTenant()
+
+    def reset(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("reset", request=request)
+
+    tenant.on("GET /lists/call-lists", httpx.Response(200, json=LISTS))
+    tenant.on(UPLOAD, reset, reset, httpx.Response(200, json={"jobId": 77}))
+    tenant.on(JOB, job(True))
+    async with backend(tenant) as b:
+        result = await b.add_items("spring", ITEMS[:2], idempotency_key="k")
+    assert len(result.outcomes) == 2
+    uploads = [r for r in tenant.api_requests() if r.method == "POST"]
+    assert len(uploads) == 3
+    tenant.requests.clear()
+    tenant.on(UPLOAD, reset)
+    async with backend(tenant) as b:
+        with pytest.raises(TransportError) as caught:
+            await b.add_items("spring", ITEMS[:2], idempotency_key="k")
+    assert caught.value.retryable
+    assert len([r for r in tenant.api_requests() if r.method == "POST"]) == MAX_LOST_ANSWERS + 1
+
+
+async def test_jobs_seen_complete_before_a_read_starts_share_that_read() -> None:
+    """Jobs marked complete before a read starts are confirmed by that one read; a job
+    marked after it started needs a new one."""
+    reads: list[str] = []
+
+    async def read(list_id: str) -> dict[str, tuple[str, ...]]:
+        reads.append(list_id)
+        await asyncio.sleep(0)
+        return {"A": ("+13125550100",)}
+
+    readback = ListReadBack(read)
+    first, second = readback.mark(), readback.mark()
+    together = await asyncio.gather(readback.after("12", first), readback.after("12", second))
+    assert together[0] == together[1] == {"A": ("+13125550100",)}
+    assert reads == ["12"]
+    await readback.after("12", readback.mark())
+    assert reads == ["12", "12"]
 
 
 async def test_a_cancelled_job_is_an_error_and_a_slow_one_is_left_to_resume() -> None:
@@ -201,14 +281,14 @@ async def test_suppressions_are_the_scrubbing_groups_numbers_in_e164() -> None:
     normalized to E.164 (integers and 11-digit forms included)."""
     tenant = FakeTenant()
     groups = [
-        {"dncGroupId": 7, "isActive": True},
+        {"dncGroupId": 7, "dncGroupName": "Internal", "isActive": True},
         {"dncGroupId": 8, "isActive": True},
         {"dncGroupId": 9, "isActive": False},
     ]
     tenant.on("GET /dnc-groups", httpx.Response(200, json={"resultSet": {"dncGroups": groups}}))
     tenant.on(
         "GET /dnc-groups/7/scrubbed-skills",
-        httpx.Response(200, json={"resultSet": {"skills": [{"skillId": 4242}]}}),
+        httpx.Response(200, json={"scrubbedSkills": [{"skillId": 4242, "skillName": "Out"}]}),
     )
     tenant.on(
         "GET /dnc-groups/8/scrubbed-skills",
@@ -216,14 +296,21 @@ async def test_suppressions_are_the_scrubbing_groups_numbers_in_e164() -> None:
     )
     records = [
         {"phoneNumber": 2015550107},
-        {"phoneNumber": "12015550123"},
-        {"phoneNumber": "+442071838750"},
+        {"phoneNumber": "12015550123", "expiredDate": "2099-01-01T00:00:00Z"},
+        {"phoneNumber": "+442071838750", "expiredDate": "2001-01-01T00:00:00Z"},
     ]
-    tenant.on("GET /dnc-groups/7/records", httpx.Response(200, json={"dncRecords": records}))
+    tenant.on(
+        "GET /dnc-groups/7/records",
+        httpx.Response(200, json={"dncRecords": records}),
+        httpx.Response(200, json={"dncRecords": []}),
+    )
     async with backend(tenant) as b:
         found = await b.suppressions("4242")
     assert [s.phone_number for s in found] == ["+12015550107", "+12015550123", "+442071838750"]
-    assert {s.source for s in found} == {"DNC group 7"}
+    assert {s.source for s in found} == {"DNC group 7 (Internal)"}
+    assert [s.expires_at.year if s.expires_at else None for s in found] == [None, 2099, 2001]
+    index = SuppressionIndex.from_entries(found)
+    assert {row[0] for row in index.phones.iter_rows()} == {"+12015550107", "+12015550123"}
 
 
 async def test_campaign_is_the_skill_with_the_system_limit_less_active_records() -> None:
@@ -237,6 +324,7 @@ async def test_campaign_is_the_skill_with_the_system_limit_less_active_records()
     tenant.on(
         "GET /dnc-groups/7/records",
         httpx.Response(200, json={"dncRecords": [{"phoneNumber": 2015550107}]}),
+        httpx.Response(204),
     )
     async with backend(tenant, dnc_group_ids=("7",)) as b:
         campaign = await b.campaign("4242")
@@ -299,20 +387,19 @@ def test_settings_select_the_admin_dialect(tmp_path: Path) -> None:
         open_admin_backend(load_settings(bare, env=env))
 
 
-@pytest.mark.parametrize(("after", "failed"), [(1, {2: NO_REASON}), (0, {})])
-async def test_without_job_counts_the_lists_invalid_count_decides_whether_to_look(
-    after: int, failed: dict[int, str]
-) -> None:
-    """A job that gives no counts: if the list's invalidRecords grew during it, records
-    missing from the list are failures; if it did not, the list is not read."""
-    tenant = FakeTenant()
-    tenant.on("GET /lists/call-lists", httpx.Response(200, json=LISTS))
-    tenant.on(UPLOAD, httpx.Response(200, json={"jobId": 77}))
-    tenant.on(JOB, job(True))
-    held = [{"externalId": "+13125550100"}, {"externalId": "+13125550101"}]
-    tenant.on("GET /lists/call-lists/12", list_entry(0), list_entry(after), list_entry(after, held))
-    async with backend(tenant) as b:
-        result = await b.add_items("spring", ITEMS, idempotency_key="k")
-    assert result.failures == failed
-    reads = [r for r in tenant.api_requests() if r.url.path.endswith("/call-lists/12")]
-    assert len(reads) == (3 if after else 2)
+async def test_a_failed_read_back_is_not_reused() -> None:
+    """A read that failed is raised to its waiters, and the next confirmation reads again."""
+    calls: list[int] = []
+
+    async def read(list_id: str) -> dict[str, tuple[str, ...]]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ServerError("down")
+        return {}
+
+    readback = ListReadBack(read)
+    mark = readback.mark()
+    with pytest.raises(ServerError):
+        await readback.after("12", mark)
+    assert await readback.after("12", mark) == {}
+    assert len(calls) == 2

@@ -18,6 +18,7 @@ from tests.admin.conftest import (
     cli_env,
     cxlist,
     list_records,
+    shapes_of,
     write_config,
 )
 from tests.e2e.helpers import write_contacts
@@ -81,7 +82,10 @@ def test_run_loads_the_call_list_in_several_jobs_with_dnc_and_refused_rows(
     counts = dict(results.group_by("disposition").len().iter_rows())
     assert counts == {"CREATED": 150, "SUPPRESSED": 1, "FAILED": 1}
     failed = results.filter(pl.col("disposition") == "FAILED").row(0, named=True)
-    assert failed["reason"] == "rejected by CXone: record longer than 512 characters"
+    if shapes_of(sandbox) == "alternate":  # the job names the record it refused
+        assert failed["reason"] == "rejected by CXone: record longer than 512 characters"
+    else:  # the public job answer names none: the read-back finds it missing
+        assert failed["reason"].startswith(f"not in list {LIST} after job ")
     suppressed = results.filter(pl.col("disposition") == "SUPPRESSED").row(0, named=True)
     assert suppressed["key"] == "+12015550107"
     assert "DNC group 7" in suppressed["reason"]
@@ -133,6 +137,7 @@ def journaled_job(workspace: Path) -> str | None:
     return str(row[0]) if row else None
 
 
+@pytest.mark.parametrize("sandbox", ["public"], indirect=True)  # both: test_real_tenant_e2e
 def test_sigkill_while_polling_then_resume_polls_the_same_job(
     tmp_path: Path, sandbox: RunningSandbox
 ) -> None:
@@ -175,6 +180,7 @@ def test_sigkill_while_polling_then_resume_polls_the_same_job(
     assert_agrees_row_by_row(results, sandbox)
 
 
+@pytest.mark.parametrize("sandbox", ["public"], indirect=True)
 @pytest.mark.parametrize("method", ["application"])
 def test_run_signs_in_as_a_registered_application(
     tmp_path: Path, sandbox: RunningSandbox, method: str

@@ -4,38 +4,21 @@ from __future__ import annotations
 
 import httpx
 
-from cxlist.api.admin import AdminBackend, AdminBackendConfig
-from cxlist.model import PlannedItem
-from tests.admin.fake_tenant import FakeTenant, Sleeps, make_client
-
-LISTS = {"callingLists": [{"listId": 12, "listName": "spring", "totalRecords": 40}]}
-ENTRY = {"callingLists": [{"listId": 12, "listName": "spring", "invalidRecords": 0}]}
-
-
-def _job(complete: bool) -> httpx.Response:
-    return httpx.Response(200, json={"jobId": 77, "isComplete": complete, "invalidRecords": 0})
+from tests.admin.fake_tenant import FakeTenant, Sleeps
+from tests.admin.test_backend import ITEMS, JOB, LISTS, UPLOAD, backend, job
 
 
 async def test_job_timing_counts_each_job_and_its_wait() -> None:
     """Two jobs: two counted; the wait is the polling time the fake clock moved."""
     tenant = FakeTenant()
     tenant.on("GET /lists/call-lists", httpx.Response(200, json=LISTS))
-    tenant.routes.setdefault("GET /lists/call-lists/12", [httpx.Response(200, json=ENTRY)] * 2)
-    tenant.on(
-        "POST /lists/call-lists/12/upload",
-        httpx.Response(200, json={"jobId": 77}),
-        httpx.Response(200, json={"jobId": 77}),
-    )
-    tenant.on("GET /lists/call-lists/jobs/77", _job(False), _job(True), _job(True))
+    tenant.on(UPLOAD, httpx.Response(200, json={"jobId": 77}))
+    tenant.on(JOB, job(False), job(True, invalidRecords=0))
     sleeps = Sleeps()
-    config = AdminBackendConfig(skill_id="4242", poll_interval=1.0, poll_max_interval=3.0)
-    item = PlannedItem(1, "phone_number", "+13125550100", {"phone_number": "+13125550100"}, 5)
-    async with AdminBackend(
-        make_client(tenant, sleeps), config, sleep=sleeps, clock=sleeps.clock
-    ) as backend:
-        await backend.add_items("spring", [item], idempotency_key="k-1")
-        await backend.add_items("spring", [item], idempotency_key="k-2")
-        timing = backend.timing
+    async with backend(tenant, sleeps) as b:
+        await b.add_items("spring", ITEMS[:2], idempotency_key="k-1")
+        await b.add_items("spring", ITEMS[:2], idempotency_key="k-2")
+        timing = b.timing
     assert timing.jobs == 2
     assert timing.wait_seconds == sum(sleeps.delays) == 1.0
     assert timing.build_seconds == timing.upload_seconds == 0.0  # the fake clock stood still

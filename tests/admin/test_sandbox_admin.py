@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from cxlist.api.admin import AdminClient, AdminClientSettings, CallListDefinition, UploadRequest
-from cxlist.api.admin.shapes import JobStatus
+from cxlist.api.admin.readers import JobStatus
 from cxlist.api.retry import RetryPolicy
 from cxlist.errors import (
     AuthError,
@@ -20,7 +20,9 @@ from cxlist.errors import (
     NotFoundError,
 )
 from cxlist.sandbox import Faults, RunningSandbox, ScriptedFault, load_seed, serve_in_thread
-from tests.admin.conftest import admin_state
+from cxlist.sandbox.admin.modes import with_admin_shapes
+from cxlist.sandbox.seed import Seed
+from tests.admin.conftest import admin_state, shapes_of
 
 DEFINITION = CallListDefinition(list_name="spring", external_id_column="ExternalId")
 REQUEST = UploadRequest(skill_id="4242", file_name="f.csv")
@@ -60,24 +62,28 @@ async def finished(client: AdminClient, job_id: str) -> JobStatus:
 async def test_upload_job_reports_each_refused_record_and_the_list_counts(
     sandbox: RunningSandbox,
 ) -> None:
-    """Valid records land once by external id; refused ones come with row, id and reason."""
+    """Valid records land once by external id; in the alternate shapes refused ones come
+    with row, id and reason (the public job answer names none)."""
     async with client_for(sandbox) as client:
         list_id = await client.create_call_list(DEFINITION)
         answer = await client.upload(list_id, REQUEST, FILE)
         assert answer.job_id is not None
         status = await finished(client, answer.job_id)
-        assert (status.valid_records, status.invalid_records) == (2, 2)
-        assert [(e.row, e.external_id, e.reason) for e in status.errors] == [
-            (2, "B", "invalid phone number in PhoneNumber"),
-            (3, None, "missing external id"),
-        ]
+        if shapes_of(sandbox) == "alternate":
+            assert (status.valid_records, status.invalid_records) == (2, 2)
+            assert [(e.row, e.external_id, e.reason) for e in status.errors] == [
+                (2, "B", "invalid phone number in PhoneNumber"),
+                (3, None, "missing external id"),
+            ]
+        else:
+            assert (status.valid_records, status.errors) == (None, ())
         entry = await client.call_list(list_id)
         assert (entry.valid_records, entry.invalid_records) == (2, 2)
         again = await client.upload(list_id, REQUEST, FILE)
         assert again.job_id is not None
         await finished(client, again.job_id)
         records = await client.list_records(list_id)
-    assert [r["externalId"] for r in records] == ["A", "D"]
+    assert [r["ExternalId"] for r in records] == ["A", "D"]
 
 
 async def test_list_records_page_with_skip_and_top_and_prospects_are_removed(
@@ -94,7 +100,7 @@ async def test_list_records_page_with_skip_and_top_and_prospects_are_removed(
         removed = await client.remove_prospects("spring", ["R1", "R3", "nope"])
         assert removed.successful == 2
         assert removed.failed == (("nope", "NotFound"),)
-        held = [r["externalId"] for r in await client.list_records(list_id)]
+        held = [r["ExternalId"] for r in await client.list_records(list_id)]
     assert held == ["R0", "R2", "R4"]
     assert sandbox.calls["admin_list"] >= 4
 
@@ -135,7 +141,8 @@ async def test_dnc_groups_records_and_per_record_add_results(sandbox: RunningSan
         assert [r.success for r in results] == [True, False, False]
         assert results[1].error == "Invalid phone number"
         numbers = await client.dnc_records("7")
-    assert numbers == ["2015550107", "3125550188"]
+    assert [r.phone for r in numbers] == ["2015550107", "2015550142", "3125550188"]
+    assert [r.expired is not None for r in numbers] == [False, True, False]
 
 
 async def test_the_system_limit_refuses_an_upload_that_would_pass_it(tmp_path: Path) -> None:
@@ -205,7 +212,7 @@ async def test_state_survives_a_restart_and_old_tokens_are_renewed(tmp_path: Pat
         assert stale.status_code == 401
         assert stale.headers["CorrelationId"]
         async with client_for(second) as client:
-            assert [r["externalId"] for r in await client.list_records(list_id)] == ["A", "D"]
+            assert [r["ExternalId"] for r in await client.list_records(list_id)] == ["A", "D"]
 
 
 async def test_reset_forgets_admin_lists_and_reseeds(sandbox: RunningSandbox) -> None:
@@ -216,7 +223,8 @@ async def test_reset_forgets_admin_lists_and_reseeds(sandbox: RunningSandbox) ->
     sandbox.reset()
     async with client_for(sandbox) as client:
         assert await client.call_lists() == []
-        assert await client.dnc_records("7") == ["2015550107"]
+        held = await client.dnc_records("7")
+        assert [r.phone for r in held] == ["2015550107", "2015550142"]
 
 
 @pytest.mark.parametrize(
@@ -227,3 +235,35 @@ def test_a_malformed_admin_seed_is_a_config_error(admin: object) -> None:
     """Every admin seed entry is checked when the seed is read."""
     with pytest.raises(ConfigError, match="admin"):
         load_seed({"admin": admin})
+
+
+async def test_a_page_shorter_than_top_is_not_the_end(sandbox: RunningSandbox) -> None:
+    """A tenant that caps pages below top, unannounced: paging goes on until an empty
+    page or the reported total, so every record and every DNC number is read."""
+    admin_state(sandbox).set_page_cap(2)
+    admin_state(sandbox).store.add_dnc_records("7", [(f"+1312555010{n}", None) for n in range(5)])
+    rows = "".join(f"R{n},+1201555020{n}\n" for n in range(5))
+    async with client_for(sandbox, page_size=10) as client:
+        list_id = await client.create_call_list(DEFINITION)
+        answer = await client.upload(list_id, REQUEST, f"ExternalId,PhoneNumber\n{rows}".encode())
+        assert answer.job_id is not None
+        await finished(client, answer.job_id)
+        records = await client.list_records(list_id)
+        numbers = await client.dnc_records("7")
+    assert [r["ExternalId"] for r in records] == [f"R{n}" for n in range(5)]
+    assert len(numbers) == 7
+
+
+def test_shape_mode_and_page_cap_come_from_the_seed_or_the_serve_flags() -> None:
+    """`--admin-shapes` / `--admin-page-cap` override the seed; DNC records may carry an
+    expiredDate; an unknown mode is a ConfigError."""
+    seed = with_admin_shapes("demo", "alternate", 5)
+    assert isinstance(seed, Seed)
+    assert seed.admin is not None
+    assert (seed.admin.shapes, seed.admin.page_cap) == ("alternate", 5)
+    assert ("+12015550142", "2025-01-01T00:00:00Z") in seed.admin.dnc_groups[0].records
+    assert with_admin_shapes("demo", None, None) == "demo"
+    with pytest.raises(ConfigError, match="admin-shapes"):
+        with_admin_shapes("demo", "private", None)
+    with pytest.raises(ConfigError, match="shapes"):
+        load_seed({"admin": {"shapes": "private"}})

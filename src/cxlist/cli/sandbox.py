@@ -64,6 +64,13 @@ def serve(
         list[str] | None, typer.Option(help="A dedup key value the server refuses (400).")
     ] = None,
     control: Annotated[bool, typer.Option(help="Serve the /_sandbox control endpoints.")] = True,
+    admin_shapes: Annotated[
+        str | None,
+        typer.Option(help="Admin answer shapes: 'public' (the seed's default) or 'alternate'."),
+    ] = None,
+    admin_page_cap: Annotated[
+        int | None, typer.Option(help="Admin records per page at most, whatever top asks.")
+    ] = None,
     webhook_secret: Annotated[
         str | None,
         typer.Option(
@@ -76,6 +83,7 @@ def serve(
     """Serve the v2 API on HOST:PORT; print the base URL first; stop on Ctrl-C/SIGTERM."""
     require_sandbox_extra()
     from cxlist.sandbox import Faults, ScriptedFault, serve_forever
+    from cxlist.sandbox.admin.modes import with_admin_shapes
 
     try:
         faults = Faults(
@@ -95,7 +103,7 @@ def serve(
             reject_keys=tuple(reject_key or ()),
         )
         serve_forever(
-            None if seed == "none" else seed,
+            with_admin_shapes(None if seed == "none" else seed, admin_shapes, admin_page_cap),
             faults,
             db,
             host=host,

@@ -52,6 +52,7 @@ ADMIN_ENDPOINTS = (
     "admin_remove",
     "admin_dnc_groups",
     "admin_dnc_records",
+    "admin_dnc_scrubbed",
     "admin_dnc_add",
     "admin_dnc_search",
 )
@@ -109,8 +110,9 @@ class Faults:
 
     ``rate_limit`` is requests per second per OAuth client (token bucket of ``rate_burst``
     requests, default ``max(1, rate_limit)``); the ``fail_*`` and ``drop_*`` fractions of
-    API calls fail that way (their sum at most 1); ``retry_after`` is the seconds a random
-    429 or 503 asks for; ``token_ttl`` the lifetime of new tokens in seconds.
+    API calls fail that way (their sum at most 1); ``retry_after`` is the seconds an
+    injected 429 or 503 asks for (None: it comes without ``Retry-After``); ``token_ttl``
+    the lifetime of new tokens in seconds.
 
     Two settings make the tenant stricter than the contract, as a real one may be:
     ``max_items`` lowers the items a request may carry (larger ones get 413), and
@@ -125,7 +127,7 @@ class Faults:
     fail_503: float = 0.0
     drop_before: float = 0.0
     drop_after: float = 0.0
-    retry_after: int = 1
+    retry_after: int | None = 1
     token_ttl: int = 3600
     seed: int = 0
     script: tuple[ScriptedFault, ...] = field(default=())
@@ -136,7 +138,7 @@ class Faults:
         fractions = (self.fail_429, self.fail_500, self.fail_503, self.drop_before, self.drop_after)
         if any(not 0 <= f <= 1 for f in fractions) or sum(fractions) > 1 + 1e-9:
             raise ConfigError("fault fractions must each be in 0..1 and add up to at most 1")
-        if self.latency_ms < 0 or self.retry_after < 0 or self.token_ttl < 1:
+        if self.latency_ms < 0 or (self.retry_after or 0) < 0 or self.token_ttl < 1:
             raise ConfigError("latency_ms and retry_after must be >= 0, token_ttl >= 1")
         if self.rate_limit is not None and self.rate_limit <= 0:
             raise ConfigError("rate_limit must be > 0 requests per second")

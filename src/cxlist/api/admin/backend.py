@@ -8,12 +8,19 @@ Mapping (the choices, since the Admin API has no campaigns or v2 lists):
 * a *list id* in the plan names a calling list by id or by name; a name that does not
   exist yet is created from the configured column mapping;
 * *suppressions* are the records of the configured DNC groups (else of every active group
-  that scrubs the skill), normalized to E.164;
+  that scrubs the skill), normalized to E.164, each with its ``expiredDate`` (a past one
+  does not suppress) and a source naming the group;
 * *add items* uploads one CSV file job (at most 500,000 records / 256 MB), tells the
-  engine the job id, polls the job with backoff until it is complete or cancelled, and
-  reports the records the job refused as failures (with the reason where the API gives
-  one); the rest are CREATED. Given the job id of a job submitted before a crash, it polls
-  that job instead of uploading again.
+  engine the job id, polls the job with backoff until it is complete or cancelled, then
+  reads the list back (:mod:`cxlist.api.admin.confirm`): a record is CREATED only when the
+  list holds its external id with the phone sent; the others are FAILED with the job's
+  reason where it gives one, else "not in list L after job J completed". Given the job id
+  of a job submitted before a crash, it polls that job instead of uploading again.
+
+The upload carries no idempotency key. A lost answer (the connection dropped after the
+file was sent) is answered by sending the same file again, once per lost answer and at
+most :data:`MAX_LOST_ANSWERS` times per chunk: records are upserted by external id, so a
+file applied twice leaves each record once.
 """
 
 from __future__ import annotations
@@ -22,32 +29,35 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Self
 
 import phonenumbers
 
 from cxlist.api.admin.client import AdminClient, CallListDefinition, UploadRequest
+from cxlist.api.admin.confirm import Held, ListReadBack, confirm_items, held_index
 from cxlist.api.admin.listfile import ListColumns, build_list_file, record_line
-from cxlist.api.admin.shapes import CallList, JobStatus
+from cxlist.api.admin.readers import CallList, DncGroup, DncRecord, JobStatus
 from cxlist.api.backend import (
     DEFAULT_MAX_LIST_SIZE,
     AddItemsResult,
     Campaign,
     ChunkLimits,
-    ItemOutcome,
     JobListener,
     ListInfo,
     PlannedItem,
     Suppression,
 )
-from cxlist.errors import ApiError, NotFoundError, ServerError
+from cxlist.errors import ApiError, NotFoundError, ServerError, TransportError
 
 __all__ = ["ADMIN_LIMITS", "AdminBackend", "AdminBackendConfig", "JobTiming", "to_e164"]
 
 MAX_FILE_RECORDS = 500_000
 MAX_FILE_BYTES = 256 * 1024 * 1024
 ADMIN_LIMITS = ChunkLimits(max_items=MAX_FILE_RECORDS, max_bytes=MAX_FILE_BYTES - 4096)
-NO_REASON = "CXone reported the record invalid (no reason given)"
+#: Lost upload answers a chunk may meet, each answered by one resend, before it is left
+#: to ``cxlist resume``.
+MAX_LOST_ANSWERS = 3
 
 
 def to_e164(number: str, region: str) -> str | None:
@@ -120,10 +130,12 @@ class AdminBackend:
         self._clock = clock
         self._lists: dict[str, CallList] = {}
         self._lists_lock = asyncio.Lock()
-        self._dnc: dict[str, list[str]] = {}
+        self._dnc: dict[str, list[DncRecord]] = {}
+        self._groups: dict[str, DncGroup] | None = None
         self._scrubbing: dict[str, list[str]] = {}
         #: Time spent building files vs sending them vs waiting on jobs, so far.
         self.timing = JobTiming()
+        self._readback = ListReadBack(self._read_list)
 
     async def __aenter__(self) -> Self:
         return self
@@ -150,10 +162,16 @@ class AdminBackend:
 
     async def campaign(self, campaign_id: str) -> Campaign:
         """The skill ``campaign_id`` as a campaign; capacity is the system limit less every
-        calling list's records and the skill's DNC records."""
+        calling list's records and the skill's DNC records still in force."""
         skill = await self.client.skill(campaign_id)
         lists = await self.client.call_lists()
-        dnc = sum(len(v) for v in (await self._dnc_numbers(campaign_id)).values())
+        now = datetime.now(UTC)
+        dnc = sum(
+            1
+            for records in (await self._dnc_records(campaign_id)).values()
+            for r in records
+            if r.expired is None or r.expired > now
+        )
         active = skill.get("isActive", True)
         return Campaign(
             id=campaign_id,
@@ -166,15 +184,29 @@ class AdminBackend:
 
     async def suppressions(self, campaign_id: str) -> Sequence[Suppression]:
         """The records of the skill's DNC groups, as E.164 numbers (unreadable numbers are
-        kept as given, so that nothing is dropped unseen)."""
+        kept as given, so that nothing is dropped unseen), each with its expiry: a record
+        whose ``expiredDate`` is past no longer suppresses. The source names the group."""
         found = []
-        for group_id, numbers in (await self._dnc_numbers(campaign_id)).items():
-            for number in numbers:
-                phone = to_e164(number, self.config.dnc_region) or number
-                found.append(Suppression(phone_number=phone, source=f"DNC group {group_id}"))
+        for group_id, records in (await self._dnc_records(campaign_id)).items():
+            source = await self._group_label(group_id)
+            for record in records:
+                phone = to_e164(record.phone, self.config.dnc_region) or record.phone
+                found.append(
+                    Suppression(phone_number=phone, source=source, expires_at=record.expired)
+                )
         return found
 
-    async def _dnc_numbers(self, skill_id: str) -> dict[str, list[str]]:
+    async def _group_label(self, group_id: str) -> str:
+        if self._groups is None:
+            self._groups = {g.group_id: g for g in await self.client.dnc_groups()}
+        group = self._groups.get(group_id)
+        return (
+            f"DNC group {group_id} ({group.name})"
+            if group and group.name
+            else f"DNC group {group_id}"
+        )
+
+    async def _dnc_records(self, skill_id: str) -> dict[str, list[DncRecord]]:
         groups = list(self.config.dnc_group_ids) or await self._scrubbing_groups(skill_id)
         for group_id in groups:
             if group_id not in self._dnc:
@@ -184,9 +216,11 @@ class AdminBackend:
     async def _scrubbing_groups(self, skill_id: str) -> list[str]:
         if skill_id in self._scrubbing:
             return self._scrubbing[skill_id]
-        groups = [g for g in await self.client.dnc_groups() if g.active]
+        if self._groups is None:
+            self._groups = {g.group_id: g for g in await self.client.dnc_groups()}
+        active = [g for g in self._groups.values() if g.active]
         self._scrubbing[skill_id] = [
-            g.group_id for g in groups if skill_id in await self.client.scrubbed_skills(g.group_id)
+            g.group_id for g in active if skill_id in await self.client.scrubbed_skills(g.group_id)
         ]
         return self._scrubbing[skill_id]
 
@@ -245,20 +279,27 @@ class AdminBackend:
         on_job: JobListener | None = None,
     ) -> AddItemsResult:
         """Upload ``items`` as one file job (or wait for ``job_id``, submitted before a
-        crash); records the job refused come back in ``failures``, the rest CREATED."""
+        crash), then confirm each record by reading the list back."""
         target = await self._resolve(list_id)
         status = await self._known_job(job_id) if job_id else None
-        invalid_before = 0  # unknown for a job submitted before a crash: assume none
         if status is None:
-            invalid_before = (await self.client.call_list(target.list_id)).invalid_records
             status = await self._submit(target, items, idempotency_key, on_job)
         if status.cancelled:
             raise ApiError(f"upload job {status.job_id} was cancelled", code="job_cancelled")
-        failures = await self._failures(target, status, items, invalid_before)
-        outcomes = tuple(
-            ItemOutcome(index=i, status="CREATED", item_id=item.key_value)
-            for i, item in enumerate(items)
-            if i not in failures
+        return await self._confirmed(list_id, target, items, status)
+
+    async def _confirmed(
+        self, list_ref: str, target: CallList, items: Sequence[PlannedItem], status: JobStatus
+    ) -> AddItemsResult:
+        """The items as the list holds them after the job (read back after its completion)."""
+        held = await self._readback.after(target.list_id, self._readback.mark())
+        outcomes, failures = confirm_items(
+            items,
+            held,
+            status,
+            self.config.columns,
+            list_ref=list_ref,
+            normalize=lambda number: to_e164(number, self.config.dnc_region),
         )
         return AddItemsResult(
             outcomes=outcomes,
@@ -266,6 +307,9 @@ class AdminBackend:
             request_id=status.job_id or None,
             extra={"jobId": status.job_id, "listId": target.list_id, "invalid": len(failures)},
         )
+
+    async def _read_list(self, list_id: str) -> Held:
+        return held_index(await self.client.list_records(list_id), self.config.columns)
 
     async def _known_job(self, job_id: str) -> JobStatus | None:
         try:
@@ -289,10 +333,20 @@ class AdminBackend:
         # The file is built in a thread: the event loop meanwhile keeps uploading the job
         # before this one and polling it, so one file is built while the last one uploads.
         started = self._clock()
-        content = await asyncio.to_thread(build_list_file, items, self.config.columns)
+        data = await asyncio.to_thread(build_list_file, items, self.config.columns)
         built = self._clock()
-        answer = await self.client.upload(target.list_id, request, content)
-        del content
+        lost = 0
+        while True:
+            try:
+                answer = await self.client.upload(target.list_id, request, data)
+                break
+            except TransportError as exc:
+                # The file may have been applied; sending it again is an upsert by
+                # external id. One resend per lost answer, and only so many per chunk.
+                if not exc.response_lost or lost >= MAX_LOST_ANSWERS:
+                    raise
+                lost += 1
+        del data
         uploaded = self._clock()
         self.timing.add(job=True, build=built - started, upload=uploaded - built)
         if answer.finished is not None:
@@ -322,52 +376,7 @@ class AdminBackend:
             await self._sleep(delay)
             delay = min(delay * 1.5, self.config.poll_max_interval)
 
-    async def _failures(
-        self,
-        target: CallList,
-        status: JobStatus,
-        items: Sequence[PlannedItem],
-        invalid_before: int,
-    ) -> dict[int, str]:
-        """Index -> reason for each record the job refused: by file row or external id from
-        the job's error results. When the job counts more invalid records than it names, or
-        gives no counts and the list's ``invalidRecords`` grew past ``invalid_before``
-        **(inferred)**, the list is read and records missing from it are refused without a
-        reason."""
-        by_key = {item.key_value: i for i, item in enumerate(items)}
-        failures: dict[int, str] = {}
-        for error in status.errors:
-            index = by_key.get(error.external_id or "")
-            if index is None and error.row is not None and 1 <= error.row <= len(items):
-                index = error.row - 1
-            if index is not None:
-                failures[index] = f"rejected by CXone: {error.reason}"
-        if await self._unnamed_invalid(target, status, len(failures), invalid_before):
-            held = await self._held_ids(target)
-            for i, item in enumerate(items):
-                if item.key_value not in held:
-                    failures.setdefault(i, NO_REASON)
-        return failures
-
-    async def _unnamed_invalid(
-        self, target: CallList, status: JobStatus, named: int, invalid_before: int
-    ) -> bool:
-        if status.invalid_records is not None:
-            return status.invalid_records > named
-        if named:
-            return False
-        after = (await self.client.call_list(target.list_id)).invalid_records
-        return after > invalid_before
-
-    async def _held_ids(self, target: CallList) -> set[str]:
-        column = self.config.columns.external_id
-        held = set()
-        for record in await self.client.list_records(target.list_id):
-            value = record.get("externalId", record.get(column))
-            if value is not None:
-                held.add(str(value))
-        return held
-
     async def aclose(self) -> None:
         """Close the client's connections."""
+        self._readback.clear()
         await self.client.aclose()

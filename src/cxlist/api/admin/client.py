@@ -12,7 +12,11 @@ The API base is ``{api_endpoint}/incontactapi/services/{version}``: ``api_endpoi
 configured ``api_url``, else discovered from ``/.well-known/cxone-configuration?tenantId=``
 with the tenant id read from the token. Every call sends ``Accept: application/json``;
 errors go through :func:`~cxlist.errors.error_from_response` with the ``CorrelationId``
-header as the request id. An empty answer (204) reads as an empty collection.
+header as the request id. Every answer is read by one reader of
+:mod:`cxlist.api.admin.readers`, over the shape tolerance of :mod:`cxlist.api.admin.shapes`
+(an empty answer, 204, is an empty collection); an answer in an undocumented shape is an
+error naming the endpoint, the ``CorrelationId`` and the top-level keys seen. Paging goes
+on until an empty page or the reported total: a short page is not the end.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import base64
 import random as _random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -34,22 +38,28 @@ from cxlist.api.admin.auth import (
     PasswordGrant,
     TokenGrant,
 )
-from cxlist.api.admin.shapes import (
+from cxlist.api.admin.readers import (
     CallList,
     DncAddResult,
     DncGroup,
+    DncRecord,
     JobStatus,
     RemoveResult,
     UploadAnswer,
+    read_call_list,
     read_call_lists,
+    read_created_list,
     read_dnc_add,
     read_dnc_groups,
     read_dnc_records,
     read_job,
-    read_list_records,
+    read_list_page,
     read_remove,
+    read_scrubbed_skills,
+    read_skill,
     read_upload,
 )
+from cxlist.api.admin.shapes import Answer, ShapeError
 from cxlist.api.retry import RetryPolicy
 from cxlist.api.transport import (
     MAX_PAGES,
@@ -65,6 +75,7 @@ from cxlist.errors import ApiError, ConfigError
 __all__ = ["AdminClient", "AdminClientSettings", "CallListDefinition", "UploadRequest"]
 
 CONFIGURATION_PATH = "/.well-known/cxone-configuration"
+T = TypeVar("T")
 
 
 class AdminClientSettings(BaseModel):
@@ -209,7 +220,7 @@ class AdminClient(LayeredClient[AdminAuth]):
 
     async def call_lists(self) -> list[CallList]:
         """Every calling list of the tenant."""
-        return read_call_lists(await self._json("GET", "/lists/call-lists"))
+        return await self._read("list calling lists", read_call_lists, "GET", "/lists/call-lists")
 
     async def create_call_list(self, definition: CallListDefinition) -> str:
         """Create a list definition; returns its list id. The name and external id column
@@ -218,16 +229,22 @@ class AdminClient(LayeredClient[AdminAuth]):
             "listName": definition.list_name,
             "externalIdColumn": definition.external_id_column,
         }
-        body = await self._json("POST", "/lists/call-lists", params=query, json=definition.body())
-        list_id = body.get("listId") if isinstance(body, dict) else None
-        if isinstance(list_id, bool) or not isinstance(list_id, int | str) or not str(list_id):
-            raise ApiError("create call list: the answer has no listId", code="malformed_response")
-        return str(list_id)
+        return await self._read(
+            "create calling list",
+            read_created_list,
+            "POST",
+            "/lists/call-lists",
+            params=query,
+            json=definition.body(),
+        )
 
     async def upload(self, list_id: str, request: UploadRequest, csv_bytes: bytes) -> UploadAnswer:
         """Upload a list file (``listFile`` = the CSV, base64). The answer is a job id, or
-        the older synchronous ``resultSet``. Repeating an upload is harmless to the list's
-        content (records are keyed by external id), so a lost answer is retried."""
+        the older synchronous ``resultSet``.
+
+        The upload has no idempotency key, so a lost answer is NOT resent here: the
+        caller decides (:class:`~cxlist.api.admin.backend.AdminBackend` resends once per
+        lost answer, which is safe because records are upserted by external id)."""
         body: dict[str, Any] = {
             "skillId": _number_or_text(request.skill_id),
             "fileName": request.file_name,
@@ -240,36 +257,38 @@ class AdminClient(LayeredClient[AdminAuth]):
         if request.default_time_zone:
             body["defaultTimeZone"] = request.default_time_zone
         path = f"/lists/call-lists/{path_segment(list_id)}/upload"
-        return read_upload(await self._json("POST", path, json=body, repeatable=True))
+        return await self._read(f"upload to list {list_id}", read_upload, "POST", path, json=body)
 
     async def job(self, job_id: str) -> JobStatus:
         """The upload job's state (and, where the server gives them, per-record errors)."""
-        return read_job(await self._json("GET", f"/lists/call-lists/jobs/{path_segment(job_id)}"))
+        path = f"/lists/call-lists/jobs/{path_segment(job_id)}"
+        return await self._read(f"upload job {job_id}", read_job, "GET", path)
 
     async def cancel_job(self, job_id: str) -> None:
         """Cancel an upload job."""
-        await self._json("DELETE", f"/lists/call-lists/jobs/{path_segment(job_id)}")
+        await self._answer("DELETE", f"/lists/call-lists/jobs/{path_segment(job_id)}")
 
     async def call_list(self, list_id: str) -> CallList:
         """One list's entry with its counts (no records)."""
-        head, _ = read_list_records(
-            await self._json("GET", f"/lists/call-lists/{path_segment(list_id)}")
+        path = f"/lists/call-lists/{path_segment(list_id)}"
+        return await self._read(
+            f"calling list {list_id}", lambda a: read_call_list(a, list_id), "GET", path
         )
-        if head is None:
-            raise ApiError(f"list {list_id}: the answer has no listId", code="malformed_response")
-        return head
 
     async def list_records(self, list_id: str) -> list[dict[str, Any]]:
-        """Every record of the list, paged with ``skip``/``top``."""
+        """Every record of the list (``includeRecords=true``), paged with ``skip``/``top``
+        until an empty page or the reported total (a short page is not the end)."""
         path = f"/lists/call-lists/{path_segment(list_id)}"
         found: list[dict[str, Any]] = []
-        top = self.settings.page_size
-        for page in range(MAX_PAGES):
-            params: dict[str, str | int] = {"includeRecords": "true", "skip": page * top}
-            params["top"] = top
-            _, records = read_list_records(await self._json("GET", path, params=params))
-            found.extend(records)
-            if len(records) < top:
+        what = f"records of calling list {list_id}"
+        for _ in range(MAX_PAGES):
+            params: dict[str, str | int] = {"includeRecords": "true", "skip": len(found)}
+            params["top"] = self.settings.page_size
+            page = await self._read(
+                what, lambda a: read_list_page(a, list_id), "GET", path, params=params
+            )
+            found.extend(page.records)
+            if not page.records or (page.total is not None and len(found) >= page.total):
                 return found
         raise ApiError(f"more than {MAX_PAGES} pages of list {list_id}")
 
@@ -277,44 +296,41 @@ class AdminClient(LayeredClient[AdminAuth]):
         """Remove records by external id from the list named ``list_name``."""
         body = {"prospectsToRemove": [{"externalId": e} for e in external_ids]}
         path = f"/lists/call-lists/{path_segment(list_name)}/removeProspects"
-        return read_remove(await self._json("DELETE", path, json=body))
+        return await self._read(
+            f"remove prospects from {list_name}", read_remove, "DELETE", path, json=body
+        )
 
     # ----- skills and DNC groups -----------------------------------------------------------
 
     async def skill(self, skill_id: str) -> dict[str, Any]:
         """The skill's entry (``{"skillId", "skillName", ...}``), flat or in a list."""
-        body = await self._json("GET", f"/skills/{path_segment(skill_id)}")
-        data = body if isinstance(body, dict) else {}
-        for wrapper in ("skills", "resultSet"):
-            inner = data.get(wrapper)
-            if isinstance(inner, list) and inner and isinstance(inner[0], dict):
-                return dict(inner[0])
-            if isinstance(inner, dict):
-                data = inner
-        return data
+        path = f"/skills/{path_segment(skill_id)}"
+        return await self._read(f"skill {skill_id}", read_skill, "GET", path)
 
     async def dnc_groups(self) -> list[DncGroup]:
         """Every DNC group."""
-        return read_dnc_groups(await self._json("GET", "/dnc-groups"))
+        return await self._read("list DNC groups", read_dnc_groups, "GET", "/dnc-groups")
 
     async def scrubbed_skills(self, group_id: str) -> list[str]:
-        """The ids of the skills scrubbed against a group **(inferred shape)**."""
-        body = await self._json("GET", f"/dnc-groups/{path_segment(group_id)}/scrubbed-skills")
-        data = body if isinstance(body, dict) else {}
-        inner = data.get("resultSet", data)
-        skills = inner.get("skills", []) if isinstance(inner, dict) else []
-        return [str(s.get("skillId")) for s in skills if isinstance(s, dict) and s.get("skillId")]
+        """The ids of the skills scrubbed against a group."""
+        path = f"/dnc-groups/{path_segment(group_id)}/scrubbed-skills"
+        what = f"scrubbed skills of DNC group {group_id}"
+        return await self._read(what, read_scrubbed_skills, "GET", path)
 
-    async def dnc_records(self, group_id: str) -> list[str]:
-        """Every phone number of a DNC group as text, paged with ``skip``/``top``."""
+    async def dnc_records(self, group_id: str) -> list[DncRecord]:
+        """Every record of a DNC group, paged with ``skip``/``top`` until an empty page or
+        the reported total (a short page is not the end)."""
         path = f"/dnc-groups/{path_segment(group_id)}/records"
-        found: list[str] = []
-        top = self.settings.page_size
-        for page in range(MAX_PAGES):
-            params = {"skip": page * top, "top": top}
-            batch = read_dnc_records(await self._json("GET", path, params=params))
-            found.extend(batch.phones)
-            if len(batch.raw) < top:
+        found: list[DncRecord] = []
+        seen = 0
+        for _ in range(MAX_PAGES):
+            params = {"skip": seen, "top": self.settings.page_size}
+            page = await self._read(
+                f"records of DNC group {group_id}", read_dnc_records, "GET", path, params=params
+            )
+            found.extend(page.records)
+            seen += page.size
+            if not page.size or (page.total is not None and seen >= page.total):
                 return found
         raise ApiError(f"more than {MAX_PAGES} pages of DNC group {group_id}")
 
@@ -324,24 +340,67 @@ class AdminClient(LayeredClient[AdminAuth]):
         """Add numbers to a DNC group; one result per number (each may fail on its own)."""
         records = [{"phoneNumber": p, "expiredDate": expired_date} for p in phones]
         path = f"/dnc-groups/{path_segment(group_id)}/records"
-        body = await self._json("POST", path, json={"dncGroupRecords": records})
-        return read_dnc_add(body, phones)
+        return await self._read(
+            f"add records to DNC group {group_id}",
+            lambda a: read_dnc_add(a, phones),
+            "POST",
+            path,
+            json={"dncGroupRecords": records},
+        )
 
     # ----- the top layer -------------------------------------------------------------------
 
-    async def _json(
+    async def _read(
+        self,
+        what: str,
+        reader: Callable[[Answer], T],
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+    ) -> T:
+        """One call read by ``reader``; an answer in an undocumented shape is an error
+        naming ``what`` (the endpoint), the CorrelationId and the top-level keys seen."""
+        answer = await self._answer(method, path, params=params, json=json)
+        try:
+            return reader(answer)
+        except ShapeError as exc:
+            keys = ", ".join(answer.keys()) or "none"
+            raise ApiError(
+                f"{what} ({method} {path}): an answer in an undocumented shape"
+                f" ({exc.detail}); top-level keys: {keys};"
+                f" CorrelationId {answer.correlation_id or 'not given'}",
+                status=answer.status,
+                code="malformed_response",
+                request_id=answer.correlation_id,
+            ) from None
+
+    async def _answer(
         self,
         method: str,
         path: str,
         *,
         params: Mapping[str, str | int] | None = None,
         json: Any = None,
-        repeatable: bool = False,
-    ) -> Any:
+    ) -> Answer:
         url = await self.api_base() + path
         request = self._http.build_request(method, url, params=params, json=json)
-        response = await self._retrying(request, has_idempotency_key=repeatable)
-        return json_or_none(response)
+        response = await self._retrying(request)
+        return _decoded(response)
+
+
+def _decoded(response: httpx.Response) -> Answer:
+    """The answer's body (None for 204 or no body), status and CorrelationId; a body
+    that is not JSON is kept as text, which no reader accepts."""
+    cid = response.headers.get("CorrelationId")
+    if response.status_code == 204 or not response.content.strip():
+        return Answer(None, response.status_code, cid)
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text[:200]
+    return Answer(body, response.status_code, cid)
 
 
 def _grant(settings: AdminClientSettings) -> TokenGrant:

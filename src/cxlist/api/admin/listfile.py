@@ -42,10 +42,21 @@ class ListColumns:
         """The CSV header, in column order."""
         return [name for name, _ in self._fields()]
 
+    def phone_sources(self) -> list[tuple[str, str]]:
+        """(CSV column, plan field) of each phone destination, in column order."""
+        return [
+            (column, "phone_number" if n == 1 else f"phone_number_{n}")
+            for n, column in enumerate(self.phones, start=1)
+        ]
+
+    def phone_cells(self, item: PlannedItem) -> list[tuple[str, str]]:
+        """(CSV column, the number sent) of each phone destination, in column order; an
+        empty text where the item has no number for that column."""
+        return [(column, item.fields.get(source) or "") for column, source in self.phone_sources()]
+
     def _fields(self) -> list[tuple[str, str]]:
         pairs: list[tuple[str | None, str]] = [(self.external_id, "@key")]
-        for n, column in enumerate(self.phones, start=1):
-            pairs.append((column, "phone_number" if n == 1 else f"phone_number_{n}"))
+        pairs += self.phone_sources()
         pairs += [
             (self.score, "score"),
             (self.priority, "@priority"),

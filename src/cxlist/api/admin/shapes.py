@@ -1,144 +1,83 @@
-"""Reading the Admin API's answers, in every shape public clients have seen.
+"""Where the Admin API's answer shapes are tolerated: the one place that unwraps them.
 
-Pure functions over decoded JSON: each returns plain dataclasses, tolerating the variants
-listed in ``api-admin.md`` (job ids as strings or numbers, one job flat or wrapped in
-``uploadJobs``, DNC records flat or in a ``resultSet``, counts or lists of successes).
-A shape that cannot be read raises :class:`~cxlist.errors.ApiError` with code
-``malformed_response``.
+Public clients of the Admin API disagree on shapes (``api-admin.md``, "Variants seen in
+public client code"): an answer may be flat or wrapped in ``resultSet`` (or, for one job,
+in ``uploadJobs: [{...}]``); a collection may come under any of several names; ids and
+phone numbers may be text or integers; an empty collection may be a 204 with no body.
+Every reader of an answer goes through :func:`entry` or :func:`collection` here.
+
+An answer in a shape nobody documented raises :class:`ShapeError`; the client turns it
+into an :class:`~cxlist.errors.ApiError` (code ``malformed_response``) naming the
+endpoint, the ``CorrelationId`` and the top-level keys it saw. A shape is never read as
+"nothing there": an empty DNC read that should not be empty is a compliance failure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from cxlist.errors import ApiError
-
 __all__ = [
-    "CallList",
-    "DncAddResult",
-    "DncGroup",
-    "ErrorResult",
-    "JobStatus",
-    "RemoveResult",
-    "UploadAnswer",
-    "read_call_list",
-    "read_call_lists",
-    "read_dnc_add",
-    "read_dnc_groups",
-    "read_dnc_records",
-    "read_job",
-    "read_list_records",
-    "read_remove",
-    "read_upload",
+    "WRAPPERS",
+    "Answer",
+    "ShapeError",
+    "as_int",
+    "as_text",
+    "as_time",
+    "collection",
+    "entry",
+    "truthy",
 ]
 
-
-@dataclass(frozen=True, slots=True)
-class CallList:
-    """A calling list's definition and counts."""
-
-    list_id: str
-    name: str
-    status: str = ""
-    total_records: int = 0
-    valid_records: int = 0
-    invalid_records: int = 0
-    external_id_column: str | None = None
+#: The envelopes an answer's content may come in (``resultSet`` in the generated
+#: TypeScript client ``AdminListsService``; the others for a single job or list).
+WRAPPERS = ("resultSet",)
 
 
 @dataclass(frozen=True, slots=True)
-class ErrorResult:
-    """One record an upload refused: by file row (1-based, header excluded) and/or external
-    id, with the reason where the API gave one."""
+class Answer:
+    """One decoded answer: its JSON body (None for 204 or an empty body), its HTTP
+    status and the ``CorrelationId`` header, for error messages."""
 
-    row: int | None
-    external_id: str | None
-    reason: str
+    body: Any
+    status: int = 200
+    correlation_id: str | None = None
 
+    @property
+    def empty(self) -> bool:
+        """True for a 204 or an answer without a body."""
+        return self.body is None or self.status == 204
 
-@dataclass(frozen=True, slots=True)
-class JobStatus:
-    """An upload job as ``GET /lists/call-lists/jobs/{id}`` shows it."""
-
-    job_id: str
-    list_id: str | None
-    complete: bool
-    cancelled: bool
-    valid_records: int | None = None
-    invalid_records: int | None = None
-    errors: tuple[ErrorResult, ...] = ()
+    def keys(self) -> list[str]:
+        """The top-level keys of the body (empty when it is not an object)."""
+        return sorted(self.body) if isinstance(self.body, dict) else []
 
 
-@dataclass(frozen=True, slots=True)
-class UploadAnswer:
-    """The upload call's answer: a job id (newer versions), or the older synchronous
-    ``resultSet`` read as an already complete job (``job_id`` empty)."""
+class ShapeError(Exception):
+    """An answer whose shape no public client documents (``detail`` says what was missing)."""
 
-    job_id: str | None
-    finished: JobStatus | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RemoveResult:
-    """What ``removeProspects`` did: how many went, and which did not with their code."""
-
-    successful: int
-    failed: tuple[tuple[str, str], ...] = ()
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
 
 
-@dataclass(frozen=True, slots=True)
-class DncGroup:
-    """A DNC group."""
-
-    group_id: str
-    name: str
-    active: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class DncAddResult:
-    """One record of an add-DNC-records call: its number, and the error if it failed."""
-
-    phone_number: str
-    success: bool
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DncPage:
-    """One page of a DNC group's records (phone numbers as text) and the total, if given."""
-
-    phones: list[str]
-    total: int | None = None
-    raw: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _malformed(what: str, detail: str) -> ApiError:
-    return ApiError(f"malformed {what} response: {detail}", code="malformed_response")
-
-
-def _obj(data: Any, what: str) -> dict[str, Any]:
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise _malformed(what, "expected a JSON object")
-    return data
-
-
-def _id(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
     """An id or phone number the API may send as text or as an integer, as text."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
 
 
-def _int(value: Any, default: int = 0) -> int:
+def as_int(value: Any, default: int | None = 0) -> int | None:
+    """A count sent as a number or as digits; ``default`` otherwise."""
     if isinstance(value, bool):
         return default
     if isinstance(value, int):
@@ -148,166 +87,90 @@ def _int(value: Any, default: int = 0) -> int:
     return default
 
 
-def _maybe_int(value: Any) -> int | None:
-    return None if value is None else _int(value)
-
-
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
+    """A flag sent as a boolean or as text (``"true"``, ``"1"``, ``"yes"``)."""
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
     return bool(value)
 
 
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+def as_time(value: Any) -> datetime | None:
+    """An ISO 8601 moment (``Z`` or an offset; naive ones read as UTC), else None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def read_call_list(entry: Mapping[str, Any]) -> CallList:
-    """One calling list entry."""
-    list_id = _id(entry.get("listId", entry.get("listID")))
-    if list_id is None:
-        raise _malformed("call list", "an entry has no listId")
-    return CallList(
-        list_id=list_id,
-        name=str(entry.get("listName") or ""),
-        status=str(entry.get("status") or ""),
-        total_records=_int(entry.get("totalRecords")),
-        valid_records=_int(entry.get("validRecords")),
-        invalid_records=_int(entry.get("invalidRecords")),
-        external_id_column=entry.get("externalIdColumn") or None,
-    )
+def _body(answer: Answer) -> dict[str, Any] | None:
+    if answer.empty:
+        return None
+    if not isinstance(answer.body, dict):
+        raise ShapeError("the answer is not a JSON object")
+    return answer.body
 
 
-def read_call_lists(data: Any) -> list[CallList]:
-    """``{"callingLists": [...]}`` (or a ``resultSet`` around it, or nothing: 204)."""
-    body = _obj(data, "call lists")
-    inner = _obj(body.get("resultSet"), "call lists") if "resultSet" in body else body
-    return [read_call_list(e) for e in _dicts(inner.get("callingLists"))]
+def _layers(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The body itself, then each wrapper it holds, innermost last."""
+    layers = [body]
+    for wrapper in WRAPPERS:
+        inner = body.get(wrapper)
+        if isinstance(inner, dict):
+            layers.append(inner)
+    return layers
 
 
-def _errors(raw: Any) -> tuple[ErrorResult, ...]:
-    found = []
-    for entry in _dicts(raw):
-        reason = entry.get("reason") or entry.get("errorMessage") or entry.get("message")
-        found.append(
-            ErrorResult(
-                row=_maybe_int(entry.get("rowNumber", entry.get("row"))),
-                external_id=_id(entry.get("externalId", entry.get("externalID"))),
-                reason=str(reason) if reason else "invalid record",
-            )
-        )
-    return tuple(found)
+def collection(answer: Answer, names: Sequence[str]) -> tuple[list[dict[str, Any]], int | None]:
+    """The objects of a collection kept under any of ``names`` (at the top or in a
+    wrapper), and the ``totalRecords`` the server reported, if any.
+
+    A 204 (or an empty body) is an empty collection. A body holding none of ``names``
+    raises :class:`ShapeError`; so does a collection that is not a list.
+    """
+    body = _body(answer)
+    if body is None:
+        return [], None
+    for layer in reversed(_layers(body)):
+        for name in names:
+            if name in layer:
+                raw = layer[name]
+                if raw is None:
+                    return [], _total(layer)
+                if not isinstance(raw, list):
+                    raise ShapeError(f"{name} is not a list")
+                return [v for v in raw if isinstance(v, dict)], _total(layer)
+    raise ShapeError(f"no {' / '.join(names)}")
 
 
-def read_job(data: Any) -> JobStatus:
-    """One upload job, flat or as the first of ``{"uploadJobs": [...]}``."""
-    body = _obj(data, "upload job")
-    wrapped = _dicts(body.get("uploadJobs"))
-    if "uploadJobs" in body:
-        if not wrapped:
-            raise _malformed("upload job", "uploadJobs is empty")
-        body = wrapped[0]
-    job_id = _id(body.get("jobId", body.get("jobID")))
-    if job_id is None:
-        raise _malformed("upload job", "no jobId")
-    return JobStatus(
-        job_id=job_id,
-        list_id=_id(body.get("listId")),
-        complete=_truthy(body.get("isComplete")),
-        cancelled=_truthy(body.get("isCancelled")),
-        valid_records=_maybe_int(body.get("validRecords")),
-        invalid_records=_maybe_int(body.get("invalidRecords")),
-        errors=_errors(body.get("errorResults")),
-    )
+def _total(layer: Mapping[str, Any]) -> int | None:
+    return as_int(layer.get("totalRecords"), None)
 
 
-def read_upload(data: Any) -> UploadAnswer:
-    """``{"jobId"}`` (string or number, flat or in ``uploadJobs``), or the older
-    ``{"resultSet": {"importStatus", "validRecords", "invalidRecords", "errorResults"}}``."""
-    body = _obj(data, "upload")
-    if "resultSet" in body and "jobId" not in body:
-        result = _obj(body["resultSet"], "upload")
-        job_id = _id(result.get("jobId"))
-        if job_id is not None and not _truthy(result.get("isComplete", False)):
-            return UploadAnswer(job_id)
-        status = JobStatus(
-            job_id=job_id or "",
-            list_id=_id(result.get("listId")),
-            complete=True,
-            cancelled=str(result.get("importStatus", "")).lower() in ("cancelled", "canceled"),
-            valid_records=_maybe_int(result.get("validRecords")),
-            invalid_records=_maybe_int(result.get("invalidRecords")),
-            errors=_errors(result.get("errorResults")),
-        )
-        return UploadAnswer(job_id, finished=status)
-    return UploadAnswer(read_job(body).job_id)
+def entry(
+    answer: Answer, keys: Sequence[str], lists: Sequence[str] = (), *, required: bool = True
+) -> dict[str, Any]:
+    """One object: flat, in a wrapper, or the first of a one-item list under ``lists``
+    (``uploadJobs``, ``callingLists``). It must hold at least one of ``keys``.
 
-
-def read_list_records(data: Any) -> tuple[CallList | None, list[dict[str, Any]]]:
-    """A list downloaded with ``includeRecords=true``: its entry and one page of records.
-    **(inferred)**: records under ``records`` (or ``callingListRecords``), one object each."""
-    body = _obj(data, "call list")
-    if "callingLists" in body:
-        entries = _dicts(body["callingLists"])
-        body = entries[0] if entries else {}
-    head = read_call_list(body) if _id(body.get("listId")) is not None else None
-    records = _dicts(body.get("records", body.get("callingListRecords")))
-    return head, records
-
-
-def read_remove(data: Any) -> RemoveResult:
-    """``successfulRecords`` as a count or a list, and ``failedRecords`` with codes."""
-    body = _obj(data, "removeProspects")
-    if "resultSet" in body:
-        body = _obj(body["resultSet"], "removeProspects")
-    done = body.get("successfulRecords")
-    count = len(done) if isinstance(done, list) else _int(done)
-    failed = tuple(
-        (str(_id(e.get("externalId")) or ""), str(e.get("resultCode") or ""))
-        for e in _dicts(body.get("failedRecords"))
-    )
-    return RemoveResult(count, failed)
-
-
-def read_dnc_groups(data: Any) -> list[DncGroup]:
-    """``{"resultSet": {"dncGroups": [...]}}`` or ``{"dncGroups": [...]}``."""
-    body = _obj(data, "DNC groups")
-    inner = _obj(body.get("resultSet"), "DNC groups") if "resultSet" in body else body
-    groups = []
-    for entry in _dicts(inner.get("dncGroups")):
-        group_id = _id(entry.get("dncGroupId"))
-        if group_id is None:
-            raise _malformed("DNC groups", "a group has no dncGroupId")
-        active = entry.get("isActive", True)
-        groups.append(DncGroup(group_id, str(entry.get("dncGroupName") or ""), _truthy(active)))
-    return groups
-
-
-def read_dnc_records(data: Any) -> DncPage:
-    """``{"dncRecords": [...]}`` or ``{"resultSet": {"totalRecords", "dncRecords"}}``;
-    phone numbers as text or integers (``phoneNumber``, else ``formattedPhone``)."""
-    body = _obj(data, "DNC records")
-    inner = _obj(body.get("resultSet"), "DNC records") if "resultSet" in body else body
-    raw = _dicts(inner.get("dncRecords"))
-    phones = []
-    for entry in raw:
-        phone = _id(entry.get("phoneNumber")) or _id(entry.get("formattedPhone"))
-        if phone is not None:
-            phones.append(phone)
-    return DncPage(phones, _maybe_int(inner.get("totalRecords")), raw)
-
-
-def read_dnc_add(data: Any, sent: Sequence[str]) -> list[DncAddResult]:
-    """``{"resultSet": {"errorCount", "recordResults": [{"success", "phoneNumber", "error"}]}}``.
-
-    A record the answer does not mention counts as failed (never assumed added)."""
-    body = _obj(data, "add DNC records")
-    inner = _obj(body.get("resultSet"), "add DNC records") if "resultSet" in body else body
-    said: dict[str, DncAddResult] = {}
-    for entry in _dicts(inner.get("recordResults")):
-        phone = _id(entry.get("phoneNumber"))
-        if phone is None:
-            continue
-        error = entry.get("error")
-        said[phone] = DncAddResult(phone, _truthy(entry.get("success")), str(error or "") or None)
-    return [said.get(p) or DncAddResult(p, False, "no result for this record") for p in sent]
+    A 204 gives ``{}`` unless ``required``; an object holding none of ``keys`` raises
+    :class:`ShapeError`.
+    """
+    body = _body(answer)
+    if body is None:
+        if required:
+            raise ShapeError("the answer is empty")
+        return {}
+    candidates = _layers(body)
+    for layer in list(candidates):
+        for name in lists:
+            found = layer.get(name)
+            if isinstance(found, list) and found and isinstance(found[0], dict):
+                candidates.append(found[0])
+    for candidate in reversed(candidates):
+        if any(key in candidate for key in keys):
+            return dict(candidate)
+    raise ShapeError(f"no object with {' / '.join(keys)}")

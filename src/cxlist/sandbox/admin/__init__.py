@@ -3,7 +3,10 @@ with upload jobs that complete after a delay, skills and DNC groups, kept in the
 SQLite file and served through its fault injector.
 
 Modules: :mod:`~cxlist.sandbox.admin.seed` (the seed's ``"admin"`` object),
-:mod:`~cxlist.sandbox.admin.store` (tables and job settling),
+:mod:`~cxlist.sandbox.admin.store` (the tables), :mod:`~cxlist.sandbox.admin.jobs` (upload
+jobs and their settling), :mod:`~cxlist.sandbox.admin.listfile` (reading list files),
+:mod:`~cxlist.sandbox.admin.phones` (phone numbers as CXone keeps them),
+:mod:`~cxlist.sandbox.admin.views` (answer shapes: public clients' or alternates),
 :mod:`~cxlist.sandbox.admin.tokens` (JWT-shaped tokens),
 :mod:`~cxlist.sandbox.admin.routes` (the routes, mounted by :mod:`cxlist.sandbox.app`).
 Only the seed is imported here: the seed module of the sandbox needs it, and the others

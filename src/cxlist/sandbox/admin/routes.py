@@ -5,10 +5,15 @@ Every API route goes through :func:`admin_endpoint`: the shared fault injector (
 names ``admin_*``), a bearer JWT check, the per-key rate limit, then the handler; every
 answer carries a ``CorrelationId``. Due upload jobs are applied before each handler runs.
 
+Answers are shaped by :mod:`cxlist.sandbox.admin.views`, in the public clients' shapes
+by default or in the documented alternates (seed ``"shapes"``, ``cxlist sandbox serve
+--admin-shapes``, :meth:`AdminState.set_shapes`). Pages hold at most the seed's
+``maxPageSize`` records whatever ``top`` asks, as a real tenant may cap them unannounced.
+
 Per-record upload errors **(inferred: the real API does not document where they are)**:
-a completed job's ``GET /lists/call-lists/jobs/{id}`` carries ``validRecords``,
-``invalidRecords`` and ``errorResults: [{"rowNumber", "externalId", "reason"}]``, and
-the list's ``invalidRecords`` counts them.
+in the alternate shapes, a completed job carries ``validRecords``, ``invalidRecords`` and
+``errorResults: [{"rowNumber", "externalId", "reason"}]``; in both, the list's
+``invalidRecords`` counts them.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from cxlist.sandbox.admin import views
 from cxlist.sandbox.admin.seed import AdminSeed
 from cxlist.sandbox.admin.store import AdminStore
 from cxlist.sandbox.admin.tokens import AdminTokens
@@ -72,6 +78,14 @@ class AdminState:
         """Upload jobs from now on complete ``seconds`` after they are accepted."""
         self.store.set_job_delay(seconds)
 
+    def set_shapes(self, shapes: str) -> None:
+        """Answer in the public clients' shapes (``"public"``) or the alternates."""
+        self.store.set_shapes(shapes)
+
+    def set_page_cap(self, cap: int) -> None:
+        """Serve at most ``cap`` records a page, whatever ``top`` asks."""
+        self.store.set_page_cap(cap)
+
 
 def _admin(request: Request) -> AdminState:
     state: AdminState = sandbox_state(request).admin
@@ -95,6 +109,11 @@ def _empty() -> Response:
     return Response(status_code=204, headers={"CorrelationId": str(uuid.uuid4())})
 
 
+def _shaped(body: dict[str, Any] | None) -> Response:
+    """The body as JSON, or a 204 when the view says the collection is empty."""
+    return _empty() if body is None else _json(body)
+
+
 def _now_text() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -115,6 +134,14 @@ def _int_param(request: Request, name: str, default: int) -> int | None:
     if value is None or value == "":
         return default
     return int(value) if value.isdigit() else None
+
+
+def _page(request: Request, admin: AdminState, default_top: int) -> tuple[int, int] | None:
+    """``skip`` and ``top`` from the query, ``top`` capped (silently) at the page cap."""
+    skip, top = _int_param(request, "skip", 0), _int_param(request, "top", default_top)
+    if skip is None or top is None:
+        return None
+    return skip, min(top, admin.store.page_cap())
 
 
 # ----- sign-in and discovery --------------------------------------------------------------
@@ -143,15 +170,20 @@ async def _access_key_grant(request: Request) -> Response:
     key_id, secret = body.get("accessKeyId"), body.get("accessKeySecret")
     if not isinstance(key_id, str) or not isinstance(secret, str):
         return _oauth(400, "invalid_request", "accessKeyId and accessKeySecret are required")
-    return _issue(admin, key_id, secret)
+    return _issue(admin, key_id, secret, _ttl(request))
 
 
-def _issue(admin: AdminState, key_id: str, secret: str) -> Response:
+def _ttl(request: Request) -> int:
+    """Tokens live as long as the fault settings say (``token_ttl``, 3600 s by default)."""
+    return sandbox_state(request).injector.faults.token_ttl
+
+
+def _issue(admin: AdminState, key_id: str, secret: str, ttl: int = _TTL) -> Response:
     known = admin.store.access_key_secret(key_id)
     if known is None or not secrets.compare_digest(known.encode(), secret.encode()):
         return _oauth(401, "invalid_client", "unknown access key or wrong secret")
     tenant = admin.store.meta("tenant_id")
-    return _json(admin.tokens.issue(key_id, tenant, _TTL), headers={"Cache-Control": "no-store"})
+    return _json(admin.tokens.issue(key_id, tenant, ttl), headers={"Cache-Control": "no-store"})
 
 
 async def _password_grant(request: Request) -> Response:
@@ -168,7 +200,7 @@ async def _password_grant(request: Request) -> Response:
         return _oauth(400, "invalid_request", "the form is not UTF-8")
     if form.get("grant_type") != "password":
         return _oauth(400, "unsupported_grant_type", "only the password grant")
-    return _issue(admin, form.get("username", ""), form.get("password", ""))
+    return _issue(admin, form.get("username", ""), form.get("password", ""), _ttl(request))
 
 
 def _basic(header: str) -> tuple[str, str] | None:
@@ -245,8 +277,7 @@ def admin_endpoint(
 
 
 async def _get_lists(request: Request, admin: AdminState) -> Response:
-    lists = admin.store.lists()
-    return _json({"callingLists": lists}) if lists else _empty()
+    return _shaped(views.calling_lists(admin.store.shapes(), admin.store.lists()))
 
 
 async def _create_list(request: Request, admin: AdminState) -> Response:
@@ -263,7 +294,7 @@ async def _create_list(request: Request, admin: AdminState) -> Response:
     list_id = admin.store.create_list(name, merged, _now_text())
     if list_id is None:
         return _message(409, f"a list named {name!r} already exists")
-    return _json({"listId": list_id})
+    return _json(views.created_list(admin.store.shapes(), list_id))
 
 
 def _list_of(admin: AdminState, ref: str) -> dict[str, Any] | None:
@@ -274,12 +305,14 @@ async def _get_list(request: Request, admin: AdminState) -> Response:
     entry = _list_of(admin, request.path_params["list_id"])
     if entry is None:
         return _message(404, "no such list")
+    records = None
     if request.query_params.get("includeRecords", "").lower() == "true":
-        skip, top = _int_param(request, "skip", 0), _int_param(request, "top", 1000)
-        if skip is None or top is None:
+        page = _page(request, admin, 1000)
+        if page is None:
             return _message(400, "skip and top must be non-negative integers")
-        entry["records"] = admin.store.records(int(entry["listId"]), skip, top)
-    return _json({"callingLists": [entry]})
+        records = admin.store.records(int(entry["listId"]), *page)
+    ext = str(entry.get("externalIdColumn") or "")
+    return _json(views.one_list(admin.store.shapes(), entry, records, ext))
 
 
 async def _upload(request: Request, admin: AdminState) -> Response:
@@ -312,12 +345,14 @@ async def _upload(request: Request, admin: AdminState) -> Response:
     job = admin.store.add_job(
         int(entry["listId"]), skill, str(body.get("fileName", "")), text, admin.tokens.clock()
     )
-    return _json({"jobId": str(job)})
+    return _json(views.upload(admin.store.shapes(), job))
 
 
 async def _get_job(request: Request, admin: AdminState) -> Response:
     job = admin.store.job(request.path_params["job_id"])
-    return _json(job.view()) if job is not None else _message(404, "no such job")
+    if job is None:
+        return _message(404, "no such job")
+    return _json(views.job(admin.store.shapes(), job))
 
 
 async def _cancel_job(request: Request, admin: AdminState) -> Response:
@@ -339,8 +374,8 @@ async def _remove_prospects(request: Request, admin: AdminState) -> Response:
         return _message(400, "prospectsToRemove is required")
     ids = [str(p.get("externalId")) for p in raw if isinstance(p, dict) and p.get("externalId")]
     missing = admin.store.remove_records(int(entry["listId"]), ids)
-    failed = [{"externalId": e, "resultCode": "NotFound"} for e in missing]
-    return _json({"successfulRecords": len(ids) - len(missing), "failedRecords": failed})
+    done = [e for e in ids if e not in set(missing)]
+    return _json(views.removed(admin.store.shapes(), done, missing))
 
 
 # ----- skills and DNC groups --------------------------------------------------------------
@@ -348,29 +383,24 @@ async def _remove_prospects(request: Request, admin: AdminState) -> Response:
 
 async def _get_skill(request: Request, admin: AdminState) -> Response:
     skill = admin.store.skill(request.path_params["skill_id"])
-    return _json({"skills": [skill]}) if skill else _message(404, "no such skill")
+    if skill is None:
+        return _message(404, "no such skill")
+    return _json(views.skill(admin.store.shapes(), skill))
 
 
 async def _get_dnc_groups(request: Request, admin: AdminState) -> Response:
-    return _json({"resultSet": {"dncGroups": admin.store.dnc_groups()}})
+    return _shaped(views.dnc_groups(admin.store.shapes(), admin.store.dnc_groups()))
 
 
 async def _get_dnc_records(request: Request, admin: AdminState) -> Response:
     group = request.path_params["group_id"]
     if not admin.store.has_dnc_group(group):
         return _message(404, "no such DNC group")
-    skip, top = _int_param(request, "skip", 0), _int_param(request, "top", 100)
-    if skip is None or top is None:
+    page = _page(request, admin, 100)
+    if page is None:
         return _message(400, "skip and top must be non-negative integers")
-    phones, total = admin.store.dnc_records(group, skip, top)
-    records = [{"phoneNumber": p, "formattedPhone": _formatted(p)} for p in phones]
-    return _json({"resultSet": {"totalRecords": total, "dncRecords": records}})
-
-
-def _formatted(digits: str) -> str:
-    if len(digits) == 10:
-        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
-    return digits
+    records, total = admin.store.dnc_records(group, *page)
+    return _shaped(views.dnc_records(admin.store.shapes(), records, total))
 
 
 async def _add_dnc_records(request: Request, admin: AdminState) -> Response:
@@ -391,8 +421,14 @@ async def _scrubbed_skills(request: Request, admin: AdminState) -> Response:
     group = request.path_params["group_id"]
     if not admin.store.has_dnc_group(group):
         return _message(404, "no such DNC group")
-    skills = [{"skillId": s} for s in admin.store.scrubbed_skills(group)]
-    return _json({"resultSet": {"skills": skills}})
+    skills = [
+        {
+            "skillId": views.number_or_text(s),
+            "skillName": (admin.store.skill(s) or {}).get("skillName", ""),
+        }
+        for s in admin.store.scrubbed_skills(group)
+    ]
+    return _json(views.scrubbed_skills(admin.store.shapes(), skills))
 
 
 async def _search_dnc(request: Request, admin: AdminState) -> Response:
@@ -438,7 +474,7 @@ def admin_routes() -> list[Route]:
         ("/dnc-groups/search", "admin_dnc_search", _search_dnc, "POST"),
         ("/dnc-groups/{group_id}/records", "admin_dnc_records", _get_dnc_records, "GET"),
         ("/dnc-groups/{group_id}/records", "admin_dnc_add", _add_dnc_records, "POST"),
-        ("/dnc-groups/{group_id}/scrubbed-skills", "admin_dnc_records", _scrubbed_skills, "GET"),
+        ("/dnc-groups/{group_id}/scrubbed-skills", "admin_dnc_scrubbed", _scrubbed_skills, "GET"),
     ]
     for path, endpoint, handler, method in table:
         routes += _api(path, endpoint, handler, method)

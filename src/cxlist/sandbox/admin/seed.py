@@ -8,10 +8,18 @@
       "applications": [{"clientId": "...", "clientSecret": "..."}],
       "skills": [{"id": "4242", "name": "Renewals outbound"}],
       "dncGroups": [{"id": "7", "name": "Internal DNC", "scrubbedSkills": ["4242"],
-                     "records": ["+12015550107"]}],
+                     "records": ["+12015550107",
+                                 {"phoneNumber": "+12015550142",
+                                  "expiredDate": "2025-01-01T00:00:00Z"}]}],
       "jobDelayMs": 200,
-      "systemLimit": 1000000
+      "systemLimit": 1000000,
+      "shapes": "public",
+      "maxPageSize": 1000
     }
+
+``shapes`` picks how answers are shaped: ``"public"`` (the default: the shapes of the
+public clients, ``api-admin.md``) or ``"alternate"`` (the other documented variants).
+``maxPageSize`` caps every page whatever ``top`` asks, without saying so.
 """
 
 from __future__ import annotations
@@ -27,11 +35,15 @@ __all__ = [
     "AdminSeed",
     "ApplicationSeed",
     "DncGroupSeed",
+    "DncRecordSeed",
     "SkillSeed",
     "parse_admin_seed",
 ]
 
 SYSTEM_LIMIT = 1_000_000
+#: Answer shape modes: the public clients' shapes first (the default).
+SHAPES = ("public", "alternate")
+DEFAULT_PAGE_CAP = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +76,10 @@ class SkillSeed:
     name: str = ""
 
 
+#: A DNC number and its ``expiredDate`` (None: it never expires).
+DncRecordSeed = tuple[str, str | None]
+
+
 @dataclass(frozen=True, slots=True)
 class DncGroupSeed:
     """A DNC group, the skills it scrubs and its numbers."""
@@ -72,7 +88,7 @@ class DncGroupSeed:
     name: str = ""
     active: bool = True
     scrubbed_skills: tuple[str, ...] = ()
-    records: tuple[str, ...] = ()
+    records: tuple[DncRecordSeed, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +102,8 @@ class AdminSeed:
     dnc_groups: tuple[DncGroupSeed, ...] = ()
     job_delay_ms: int = 200
     system_limit: int = SYSTEM_LIMIT
+    shapes: str = SHAPES[0]
+    page_cap: int = DEFAULT_PAGE_CAP
 
 
 def _entries(data: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
@@ -109,6 +127,31 @@ def _texts(entry: Mapping[str, Any], key: str, what: str) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(v, str | int) for v in raw):
         raise ConfigError(f"seed admin {what} {key!r} must be a list of strings")
     return tuple(str(v) for v in raw)
+
+
+def _dnc_records(entry: Mapping[str, Any]) -> tuple[DncRecordSeed, ...]:
+    raw = entry.get("records", [])
+    if not isinstance(raw, list):
+        raise ConfigError("seed admin DNC group 'records' must be a list")
+    found: list[DncRecordSeed] = []
+    for record in raw:
+        if isinstance(record, str | int) and not isinstance(record, bool):
+            found.append((str(record), None))
+        elif isinstance(record, Mapping):
+            expired = record.get("expiredDate")
+            if expired is not None and not isinstance(expired, str):
+                raise ConfigError("seed admin DNC record 'expiredDate' must be a string")
+            found.append((_text(record, "phoneNumber", "DNC record"), expired))
+        else:
+            raise ConfigError("seed admin DNC records must be numbers or objects")
+    return tuple(found)
+
+
+def _shapes(data: Mapping[str, Any]) -> str:
+    value = data.get("shapes", SHAPES[0])
+    if value not in SHAPES:
+        raise ConfigError(f"seed admin 'shapes' must be one of {SHAPES}")
+    return str(value)
 
 
 def _count(data: Mapping[str, Any], key: str, default: int) -> int:
@@ -146,10 +189,12 @@ def parse_admin_seed(data: Any) -> AdminSeed | None:
                 name=_text(e, "name", "DNC group", ""),
                 active=bool(e.get("isActive", True)),
                 scrubbed_skills=_texts(e, "scrubbedSkills", "DNC group"),
-                records=_texts(e, "records", "DNC group"),
+                records=_dnc_records(e),
             )
             for e in _entries(data, "dncGroups")
         ),
         job_delay_ms=_count(data, "jobDelayMs", 200),
         system_limit=_count(data, "systemLimit", SYSTEM_LIMIT),
+        shapes=_shapes(data),
+        page_cap=max(1, _count(data, "maxPageSize", DEFAULT_PAGE_CAP)),
     )

@@ -2,23 +2,21 @@
 
 The tables share the :class:`~cxlist.sandbox.store.SandboxStore` connection and lock, so
 one file holds both dialects and :meth:`SandboxStore.transaction` covers writes here too.
-Upload jobs keep their file until they are settled: a job is applied (records validated,
-valid ones upserted by external id, invalid ones counted and explained) the first time
-anything looks at the store after its due time (:meth:`AdminStore.settle`).
+This module keeps the storage; the seams around it live beside it: list files are read
+by :mod:`~cxlist.sandbox.admin.listfile`, phone numbers kept by
+:mod:`~cxlist.sandbox.admin.phones`, upload jobs queued and applied by
+:mod:`~cxlist.sandbox.admin.jobs`, and answers shaped by :mod:`~cxlist.sandbox.admin.views`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
-
-from cxlist.sandbox.admin.seed import SYSTEM_LIMIT, AdminSeed
+from cxlist.sandbox.admin.jobs import JobQueue, JobRow
+from cxlist.sandbox.admin.phones import national_digits
+from cxlist.sandbox.admin.seed import DEFAULT_PAGE_CAP, SHAPES, SYSTEM_LIMIT, AdminSeed
 from cxlist.sandbox.store import SandboxStore
 
 __all__ = ["AdminStore", "JobRow", "national_digits"]
@@ -34,11 +32,6 @@ CREATE TABLE IF NOT EXISTS admin_lists (list_id INTEGER PRIMARY KEY AUTOINCREMEN
 CREATE TABLE IF NOT EXISTS admin_records (seq INTEGER PRIMARY KEY AUTOINCREMENT,
     list_id INTEGER NOT NULL, external_id TEXT NOT NULL, fields TEXT NOT NULL,
     UNIQUE (list_id, external_id));
-CREATE TABLE IF NOT EXISTS admin_jobs (job_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    list_id INTEGER NOT NULL, skill_id TEXT NOT NULL, file_name TEXT NOT NULL,
-    file TEXT NOT NULL, created REAL NOT NULL, due REAL NOT NULL,
-    complete INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0,
-    valid INTEGER, invalid INTEGER, errors TEXT, completed REAL);
 CREATE TABLE IF NOT EXISTS admin_dnc_groups (id TEXT PRIMARY KEY, name TEXT NOT NULL,
     active INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS admin_dnc_scrub (group_id TEXT NOT NULL, skill_id TEXT NOT NULL,
@@ -59,60 +52,6 @@ _TABLES = (
     "admin_dnc_scrub",
     "admin_dnc_records",
 )
-MAX_RECORD_CHARS = 512
-
-
-def national_digits(number: str) -> str | None:
-    """A phone number as CXone keeps it: NANP numbers as 10 digits, others as digits with
-    the country code; None when it is not a possible number."""
-    text = number.strip()
-    try:
-        parsed = phonenumbers.parse(text, "US")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    if parsed.country_code == 1:
-        return str(parsed.national_number)
-    return f"{parsed.country_code}{parsed.national_number}"
-
-
-@dataclass(frozen=True, slots=True)
-class JobRow:
-    """An upload job as stored."""
-
-    job_id: int
-    list_id: int
-    complete: bool
-    cancelled: bool
-    created: float
-    completed: float | None
-    valid: int | None
-    invalid: int | None
-    errors: list[dict[str, Any]]
-
-    def view(self) -> dict[str, Any]:
-        """The job as ``GET /lists/call-lists/jobs/{id}`` shows it. ``validRecords``,
-        ``invalidRecords`` and ``errorResults`` are this sandbox's (inferred) additions."""
-        body: dict[str, Any] = {
-            "jobId": str(self.job_id),
-            "listId": self.list_id,
-            "isComplete": self.complete,
-            "isCancelled": self.cancelled,
-            "startDate": _iso(self.created),
-            "completedDate": _iso(self.completed) if self.completed else None,
-        }
-        if self.complete:
-            body.update(
-                validRecords=self.valid, invalidRecords=self.invalid, errorResults=self.errors
-            )
-        return body
-
-
-def _iso(epoch: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class AdminStore:
@@ -122,6 +61,7 @@ class AdminStore:
         self.base = store
         self._conn: sqlite3.Connection = store.connection
         store.add_schema(_SCHEMA)
+        self.jobs = JobQueue(store)
 
     def _rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
         return self.base.query(sql, params)
@@ -141,6 +81,8 @@ class AdminStore:
             self._set_meta("tenant_id", seed.tenant_id)
             self._set_meta("system_limit", str(seed.system_limit))
             self._set_meta("job_delay_ms", str(seed.job_delay_ms))
+            self._set_meta("shapes", seed.shapes)
+            self._set_meta("page_cap", str(seed.page_cap))
             c.executemany(
                 "INSERT OR REPLACE INTO admin_keys VALUES (?, ?)",
                 [(k.id, k.secret) for k in seed.access_keys],
@@ -162,7 +104,7 @@ class AdminStore:
                     "INSERT OR IGNORE INTO admin_dnc_scrub VALUES (?, ?)",
                     [(group.id, s) for s in group.scrubbed_skills],
                 )
-                self.add_dnc_records(group.id, [(p, None) for p in group.records])
+                self.add_dnc_records(group.id, list(group.records))
 
     def _set_meta(self, name: str, value: str) -> None:
         self._conn.execute("INSERT OR REPLACE INTO admin_meta VALUES (?, ?)", (name, value))
@@ -176,6 +118,26 @@ class AdminStore:
         """Jobs uploaded from now on complete ``seconds`` after their upload."""
         with self.base.transaction():
             self._set_meta("job_delay_ms", str(int(seconds * 1000)))
+
+    def set_shapes(self, shapes: str) -> None:
+        """Answer in the public clients' shapes (``"public"``) or the alternates."""
+        if shapes not in SHAPES:
+            raise ValueError(f"shapes must be one of {SHAPES}")
+        with self.base.transaction():
+            self._set_meta("shapes", shapes)
+
+    def shapes(self) -> str:
+        """The shape mode answers are given in."""
+        return self.meta("shapes", SHAPES[0])
+
+    def set_page_cap(self, cap: int) -> None:
+        """Serve at most ``cap`` records a page, whatever ``top`` asks (unannounced)."""
+        with self.base.transaction():
+            self._set_meta("page_cap", str(max(1, cap)))
+
+    def page_cap(self) -> int:
+        """The most records one page holds."""
+        return int(self.meta("page_cap", str(DEFAULT_PAGE_CAP)))
 
     def system_limit(self) -> int:
         """The most active records (calling and DNC together) the tenant may hold."""
@@ -285,85 +247,28 @@ class AdminStore:
                     missing.append(ext)
         return missing
 
-    # -- jobs ----------------------------------------------------------------------------
+    # -- jobs (kept by cxlist.sandbox.admin.jobs) -----------------------------------------
 
     def add_job(self, list_id: int, skill_id: str, file_name: str, text: str, now: float) -> int:
         """Queue an upload job due ``job_delay_ms`` from ``now``; returns its id."""
         delay = int(self.meta("job_delay_ms", "200")) / 1000
-        with self.base.transaction():
-            cur = self._conn.execute(
-                "INSERT INTO admin_jobs (list_id, skill_id, file_name, file, created, due)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (list_id, skill_id, file_name, text, now, now + delay),
-            )
-            return int(cur.lastrowid or 0)
+        return self.jobs.add(list_id, skill_id, file_name, text, now + delay, now)
 
     def job(self, job_id: str) -> JobRow | None:
         """The job ``job_id``, or None."""
-        if not job_id.isdigit():
-            return None
-        rows = self._rows(
-            "SELECT job_id, list_id, complete, cancelled, created, completed, valid, invalid,"
-            " errors FROM admin_jobs WHERE job_id = ?",
-            [int(job_id)],
-        )
-        if not rows:
-            return None
-        jid, lid, complete, cancelled, created, completed, valid, invalid, errors = rows[0]
-        return JobRow(
-            jid,
-            lid,
-            bool(complete),
-            bool(cancelled),
-            created,
-            completed,
-            valid,
-            invalid,
-            json.loads(errors) if errors else [],
-        )
+        return self.jobs.get(job_id)
 
     def job_count(self) -> int:
         """How many upload jobs were ever accepted."""
-        return int(self._rows("SELECT COUNT(*) FROM admin_jobs")[0][0])
+        return self.jobs.count()
 
     def cancel_job(self, job_id: int) -> bool:
         """Cancel a job that has not completed; False when it already had."""
-        with self.base.transaction():
-            cur = self._conn.execute(
-                "UPDATE admin_jobs SET cancelled = 1 WHERE job_id = ? AND complete = 0",
-                (job_id,),
-            )
-            return cur.rowcount > 0
+        return self.jobs.cancel(job_id)
 
     def settle(self, now: float) -> None:
         """Apply every job due by ``now``, oldest first."""
-        with self.base.transaction():
-            due = self._conn.execute(
-                "SELECT job_id, list_id, file FROM admin_jobs WHERE complete = 0"
-                " AND cancelled = 0 AND due <= ? ORDER BY job_id",
-                (now,),
-            ).fetchall()
-            for job_id, list_id, text in due:
-                self._apply(job_id, list_id, text, now)
-
-    def _apply(self, job_id: int, list_id: int, text: str, now: float) -> None:
-        definition = self.definition(list_id)
-        valid, errors = _validate(text, definition)
-        self._conn.executemany(
-            "INSERT INTO admin_records (list_id, external_id, fields) VALUES (?, ?, ?)"
-            " ON CONFLICT (list_id, external_id) DO UPDATE SET fields = excluded.fields",
-            [(list_id, ext, json.dumps(fields)) for ext, fields in valid],
-        )
-        self._conn.execute(
-            "UPDATE admin_lists SET invalid_records = invalid_records + ?, upload_date = ?"
-            " WHERE list_id = ?",
-            (len(errors), _iso(now), list_id),
-        )
-        self._conn.execute(
-            "UPDATE admin_jobs SET complete = 1, valid = ?, invalid = ?, errors = ?,"
-            " completed = ?, file = '' WHERE job_id = ?",
-            (len(valid), len(errors), json.dumps(errors), now, job_id),
-        )
+        self.jobs.settle(now, self.definition)
 
     # -- DNC -----------------------------------------------------------------------------
 
@@ -386,16 +291,20 @@ class AdminStore:
         )
         return [str(r[0]) for r in rows]
 
-    def dnc_records(self, group_id: str, skip: int = 0, top: int = -1) -> tuple[list[str], int]:
-        """A page of the group's numbers (as stored: national digits) and their total."""
+    def dnc_records(
+        self, group_id: str, skip: int = 0, top: int = -1
+    ) -> tuple[list[tuple[str, str | None]], int]:
+        """A page of the group's numbers (as stored: national digits) with their
+        ``expiredDate``, and the group's total."""
         rows = self._rows(
-            "SELECT phone FROM admin_dnc_records WHERE group_id = ? ORDER BY seq LIMIT ? OFFSET ?",
+            "SELECT phone, expired_date FROM admin_dnc_records WHERE group_id = ?"
+            " ORDER BY seq LIMIT ? OFFSET ?",
             [group_id, top, skip],
         )
         (total,) = self._rows(
             "SELECT COUNT(*) FROM admin_dnc_records WHERE group_id = ?", [group_id]
         )[0]
-        return [str(r[0]) for r in rows], int(total)
+        return [(str(p), e) for p, e in rows], int(total)
 
     def add_dnc_records(
         self, group_id: str, records: list[tuple[str, str | None]]
@@ -431,42 +340,3 @@ class AdminStore:
 
 def _num(value: str) -> int | str:
     return int(value) if str(value).isdigit() else value
-
-
-def _validate(
-    text: str, definition: dict[str, Any]
-) -> tuple[list[tuple[str, dict[str, str]]], list[dict[str, Any]]]:
-    """The file's valid records (external id, columns) and an error per invalid one."""
-    ext_column = str(definition.get("externalIdColumn") or "")
-    phones = [
-        str(m.get("fieldValue"))
-        for m in definition.get("destinationMappings", [])
-        if isinstance(m, dict) and m.get("fieldValue")
-    ]
-    reader = csv.DictReader(io.StringIO(text))
-    lines = text.splitlines()
-    valid: list[tuple[str, dict[str, str]]] = []
-    errors: list[dict[str, Any]] = []
-    for number, row in enumerate(reader, start=1):
-        fields = {k: v or "" for k, v in row.items() if k is not None}
-        ext = fields.get(ext_column, "").strip()
-        reason = _record_problem(ext, fields, phones, lines[number] if number < len(lines) else "")
-        if reason is None:
-            valid.append((ext, fields))
-        else:
-            errors.append({"rowNumber": number, "externalId": ext or None, "reason": reason})
-    return valid, errors
-
-
-def _record_problem(ext: str, fields: dict[str, str], phones: list[str], line: str) -> str | None:
-    if len(line) > MAX_RECORD_CHARS:
-        return f"record longer than {MAX_RECORD_CHARS} characters"
-    if not ext:
-        return "missing external id"
-    numbers = [fields.get(p, "").strip() for p in phones]
-    if not any(numbers):
-        return "no phone number"
-    for column, value in zip(phones, numbers, strict=True):
-        if value and national_digits(value) is None:
-            return f"invalid phone number in {column}"
-    return None
