@@ -21,13 +21,15 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cxlist.model", "cxlist.templates", "cxlist.lazy"),  # standard library only: the domain;
     # data files; lazy package exports
-    ("cxlist.errors",),  # every error cxlist raises
+    ("cxlist.errors", "cxlist.config_errors"),  # every error cxlist raises; settings errors
     ("cxlist.workspace",),  # where runs live on disk
     ("cxlist.settings",),  # settings: TOML, environment, flags
     ("cxlist.api", "cxlist.pipeline"),  # the CXone client; the pipeline (pure data, no HTTP)
     ("cxlist.upload", "cxlist.report"),  # engine and journal; results, webhook, audit
-    ("cxlist.run_report", "cxlist.sandbox"),  # a run's reporting; the emulator
+    # a run's reporting and notes, reaching CXone before a run; the emulator
+    ("cxlist.run_report", "cxlist.run_notes", "cxlist.run_context", "cxlist.sandbox"),
     ("cxlist.run",),  # a run start to finish, and resume
+    ("cxlist.run_plan",),  # sending a reviewed plan
     ("cxlist.demo",),  # the demo: sandbox + a real run
     ("cxlist.cli",),  # the commands
     ("cxlist", "cxlist.__main__"),  # the package's public face and entry point

@@ -110,7 +110,7 @@ class RunStatus(StrEnum):
     UPLOADING = "UPLOADING"
     COMPLETED = "COMPLETED"
     INCOMPLETE = "INCOMPLETE"
-    """The upload finished but some rows are still PENDING."""
+    """The upload finished but some rows are still PENDING, or FAILED (resume --retry-failed)."""
     INTERRUPTED = "INTERRUPTED"
     FAILED = "FAILED"
 

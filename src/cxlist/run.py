@@ -26,12 +26,27 @@ from typing import Any
 import polars as pl
 
 from cxlist.api.backend import Backend
-from cxlist.errors import ConfigError, CxlistError, PlanError, RunError
-from cxlist.model import Campaign, Disposition, RunStatus, Suppression
-from cxlist.pipeline import PLAN_FILE, PipelineConfig, PipelineResult, run_pipeline
+from cxlist.errors import ConfigError, CxlistError, InputError, PlanError, RunError
+from cxlist.model import Disposition, RunStatus
+from cxlist.pipeline import (
+    PLAN_FILE,
+    PipelineConfig,
+    PipelineResult,
+    load_config,
+    run_pipeline,
+)
 from cxlist.pipeline.run import read_input
 from cxlist.report.results import RunMetrics, apply_outcomes, compute_metrics, write_summary
 from cxlist.report.webhook import DeliveryReport
+from cxlist.run_context import fetch_context, reach
+from cxlist.run_notes import (
+    add_notes,
+    forget_failed,
+    merge_warnings,
+    plan_warnings,
+    summary_notes,
+)
+from cxlist.run_notes import webhook_warnings as _webhook_warnings
 from cxlist.run_report import RunReporter
 from cxlist.settings import Settings
 from cxlist.upload.engine import UploadEngine, UploadProgress
@@ -66,6 +81,8 @@ class RunEvents:
 
     on_stage: Callable[[str, int], None] | None = None
     on_upload: Callable[[UploadProgress], None] | None = None
+    #: What the run is waiting for (the server's first answer, its suppressions).
+    on_wait: Callable[[str], None] | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -115,7 +132,7 @@ def file_sha256(path: Path) -> str:
 
 def pipeline_config(settings: Settings, target: Target | None) -> PipelineConfig:
     """The pipeline's config from the settings, with ``target`` as the default list if given."""
-    config = PipelineConfig.model_validate(settings.pipeline)
+    config = load_config(settings.pipeline)
     if target is not None:
         config = config.with_target(target.list_id, target.campaign_id)
     if not config.lists:
@@ -129,15 +146,24 @@ async def start_run(
     *,
     target: Target | None = None,
     dry_run: bool = False,
+    offline: bool = False,
     events: RunEvents | None = None,
     backend_factory: BackendFactory | None = None,
 ) -> RunOutcome:
     """Plan ``source`` and, unless ``dry_run``, upload it; returns when every row is settled
-    or the run is stopped through ``events.stop``."""
+    or the run is stopped through ``events.stop``.
+
+    ``offline`` (a dry run only) plans without the server: no server suppressions, no capacity
+    check, no check that the targets exist; the summary says so."""
     events = events or RunEvents()
+    if offline and not dry_run:
+        raise ConfigError("only a plan can be made offline: nothing can be sent without CXone")
     config = pipeline_config(settings, target)
+    if not source.is_file():
+        raise InputError("no such file" if not source.exists() else "not a file", path=str(source))
     workspace = Workspace(settings.run.workspace)
-    backend = _open(settings, backend_factory)  # a config error stops here, before any record
+    # a config error stops here, before any record
+    backend = None if offline else _open(settings, backend_factory)
     journal = Journal(workspace.connect())
     run_id = new_run_id()
     reporter = RunReporter(workspace, settings, run_id)
@@ -152,7 +178,7 @@ async def start_run(
             settings=_stored_settings(settings, target),
         )
         try:
-            result = await _plan(backend, config, source, events)
+            result = await _plan(backend, config, settings, source, events)
         except CxlistError as err:
             journal.update_run(
                 run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
@@ -160,12 +186,13 @@ async def start_run(
             reporter.failed(str(err))
             raise
         run_dir = workspace.run_dir(run_id)
-        plan = _save_plan(result, run_dir, keep=not dry_run)
+        plan = _save_plan(result, run_dir, keep=not (dry_run or backend is None))
+        add_notes(run_dir, offline=offline, warnings=plan_warnings(result, config))
         journal.update_run(
             run_id, status=RunStatus.PLANNED, rows_read=result.rows_read, planned=result.planned
         )
         reporter.planned(result)
-        if dry_run:
+        if dry_run or backend is None:
             outcome = _finish(
                 journal, reporter, run_id, run_dir, status=RunStatus.PLANNED, rows=result.frame
             )
@@ -175,18 +202,26 @@ async def start_run(
             )
         return replace(outcome, mapping=result.mapping.describe())
     finally:
-        await backend.aclose()
+        if backend is not None:
+            await backend.aclose()
         journal.close()
 
 
 async def _plan(
-    backend: Backend, config: PipelineConfig, source: Path, events: RunEvents
+    backend: Backend | None,
+    config: PipelineConfig,
+    settings: Settings,
+    source: Path,
+    events: RunEvents,
 ) -> PipelineResult:
-    """Fetch the campaigns' capacity and suppressions while the input is read (in a thread:
-    polars leaves the interpreter free), then run the pipeline."""
+    """Check the targets and fetch the campaigns' capacity and suppressions (none offline)
+    while the input is read (in a thread: polars leaves the interpreter free), then run the
+    pipeline."""
     reading = asyncio.ensure_future(asyncio.to_thread(read_input, source, config))
     try:
-        campaigns, suppressions = await _fetch_context(backend, config)
+        campaigns, suppressions = await fetch_context(
+            backend, config, settings, notify=events.on_wait
+        )
     except BaseException:
         await asyncio.wait([reading])  # the read's own outcome is of no use now
         raise
@@ -205,29 +240,44 @@ async def resume_run(
     *,
     events: RunEvents | None = None,
     backend_factory: BackendFactory | None = None,
+    retry_failed: bool = False,
 ) -> RunOutcome:
     """Finish exactly what a run left unfinished: re-send its open attempts under their
-    idempotency keys, then send the rows that were never sent."""
+    idempotency keys, then send the rows that were never sent. ``retry_failed`` sends the
+    rows that FAILED once more too (under new idempotency keys)."""
     events = events or RunEvents()
     workspace = Workspace(settings.run.workspace)
     journal = Journal(workspace.connect())
     try:
-        run_dir = _resumable(journal, workspace, run_id, settings)
+        run_dir = _resumable(journal, workspace, run_id, settings, retry_failed=retry_failed)
         backend = _open(settings, backend_factory)
     except BaseException:
         journal.close()
         raise
     reporter = RunReporter(workspace, settings, run_id)
     try:
+        await _reach_for_upload(backend, settings, run_dir, events)
+        key_scope = None
+        if retry_failed:
+            key_scope = forget_failed(journal, run_id, run_dir)
         reporter.resumed()
         reporter.flush_webhooks()
-        return await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
+        return await _upload(
+            backend, journal, reporter, run_id, run_dir, settings, events, key_scope=key_scope
+        )
     finally:
         await backend.aclose()
         journal.close()
 
 
-def _resumable(journal: Journal, workspace: Workspace, run_id: str, settings: Settings) -> Path:
+def _resumable(
+    journal: Journal,
+    workspace: Workspace,
+    run_id: str,
+    settings: Settings,
+    *,
+    retry_failed: bool = False,
+) -> Path:
     """The run's folder, once it is clear the run can be resumed with these settings."""
     record = journal.run(run_id)
     if record.command != "run":
@@ -241,12 +291,28 @@ def _resumable(journal: Journal, workspace: Workspace, run_id: str, settings: Se
     if not (run_dir / "plan.parquet").exists():
         raise RunError(f"run {run_id} has no plan (it failed before planning): start it again")
     settled = journal.outcomes(run_id)
+    failed = sum(1 for o in settled.values() if o.disposition == Disposition.FAILED)
+    if retry_failed and failed:
+        return run_dir
     if len(settled) >= record.planned and not journal.open_attempts(run_id):
+        hint = f"; {failed} FAILED: `cxlist resume {run_id} --retry-failed` sends them again"
         raise RunError(
             f"run {run_id} has nothing left to send: every planned row has the server's answer"
             f" (status {record.status}); see {run_dir / 'results.csv'}"
+            + (hint if failed and not retry_failed else "")
         )
     return run_dir
+
+
+async def _reach_for_upload(
+    backend: Backend, settings: Settings, run_dir: Path, events: RunEvents
+) -> None:
+    """Make sure the server answers (within ``connect_timeout``) before the upload starts."""
+    campaigns = pl.read_parquet(run_dir / "plan.parquet", columns=["campaign_id"])
+    first = campaigns["campaign_id"].drop_nulls().unique().sort().to_list()[:1]
+    if first:
+        what = f"campaign {first[0]}"
+        await reach(settings, lambda: backend.campaign(first[0]), what=what, notify=events.on_wait)
 
 
 def run_settings(workspace: Path, run_id: str) -> dict[str, Any]:
@@ -279,18 +345,6 @@ def open_backend(settings: Settings) -> Backend:
     raise ConfigError(f"dialect {settings.cxone.dialect!r} is not supported yet")
 
 
-async def _fetch_context(
-    backend: Backend, config: PipelineConfig
-) -> tuple[dict[str, Campaign], list[Suppression]]:
-    campaign_ids = sorted({rule.campaign for rule in config.lists})
-    found = await asyncio.gather(*(backend.campaign(cid) for cid in campaign_ids))
-    campaigns = dict(zip(campaign_ids, found, strict=True))
-    suppressions: list[Suppression] = []
-    for entries in await asyncio.gather(*(backend.suppressions(c) for c in campaign_ids)):
-        suppressions.extend(entries)
-    return campaigns, suppressions
-
-
 def _save_plan(result: PipelineResult, run_dir: Path, *, keep: bool) -> pl.DataFrame | None:
     """Write plan.parquet, and for a run that uploads (``keep``) rows.parquet, which only a
     resume reads; with ``keep``, return the plan (built once, for the upload that follows)
@@ -313,6 +367,8 @@ async def _upload(
     settings: Settings,
     events: RunEvents,
     kept: tuple[pl.DataFrame | None, pl.DataFrame] | None = None,
+    *,
+    key_scope: str | None = None,
 ) -> RunOutcome:
     """Upload what is left of the plan; ``kept`` is the plan and rows frames when this process
     just wrote them (a resume reads them from the run's folder)."""
@@ -334,6 +390,7 @@ async def _upload(
         on_progress=events.on_upload,
         on_chunk=reporter.chunk,
         stop=events.stop,
+        key_scope=key_scope,
     )
     started = time.monotonic()
     try:
@@ -372,7 +429,9 @@ def _finish(
     frame = apply_outcomes(rows, journal.outcomes(run_id))
     record = journal.run(run_id)
     metrics = compute_metrics(frame, record.upload_seconds)
-    if status == RunStatus.COMPLETED and metrics.counts[Disposition.PENDING]:
+    if status == RunStatus.COMPLETED and (
+        metrics.counts[Disposition.PENDING] or metrics.counts[Disposition.FAILED]
+    ):
         status = RunStatus.INCOMPLETE
     journal.update_run(run_id, status=status, finished_at=_now())
     reporter.write_results(frame, run_dir / "results.csv")
@@ -382,6 +441,7 @@ def _finish(
         "command": record.command,
         "input": {"path": record.input_path, "sha256": record.input_sha256},
         "rowsRead": frame.height,
+        **summary_notes(frame, run_dir),
     }
     write_summary(run_dir / "summary.json", summary, metrics)
     campaigns = dict(
@@ -391,6 +451,9 @@ def _finish(
         .iter_rows()
     )
     webhook_report = reporter.finished(status, metrics, campaigns)
+    if _webhook_warnings(webhook_report):
+        summary = merge_warnings(summary, _webhook_warnings(webhook_report))
+        write_summary(run_dir / "summary.json", summary, metrics)
     reporter.write_page(run_dir, frame)
     return RunOutcome(run_id, run_dir, status, metrics, webhook_report=webhook_report)
 

@@ -114,11 +114,12 @@ class RunReporter:
         )
 
     def write_results(self, frame: pl.DataFrame, path: Path) -> None:
-        """Write results.csv: one row per input row, in input order."""
+        """Write results.csv: one row per input row, in input order; UTF-8 with a byte order
+        mark, so that Excel shows accented names as they are."""
         from cxlist.pipeline import results_frame
 
         tmp = path.with_suffix(".tmp")
-        results_frame(frame).write_csv(tmp)
+        results_frame(frame).write_csv(tmp, include_bom=True)
         tmp.replace(path)
 
     def write_page(self, run_dir: Path, frame: pl.DataFrame) -> Path | None:

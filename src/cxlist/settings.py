@@ -1,5 +1,17 @@
 """Settings: ``cxlist.toml``, then the environment, then command-line flags (flags win).
 
+The three layers are merged here by hand, in a few lines, and validated once by pydantic
+models. (pydantic-settings is not used: its environment parsing, which decodes JSON, matches
+names case-insensitively and nests on delimiters, is more than the ten variables below need,
+and an error must name the variable or the file a bad value came from, which is easiest when
+the merge is ours.)
+
+Every problem is one :class:`~cxlist.errors.ConfigError` line naming the file (or variable, or
+flag), the section and key, what is wrong and the closest valid key; a section no layer knows
+(``[scorng]``) is refused. The pipeline's sections are kept as data here and validated by
+``cxlist.pipeline.load_config`` (the CLI does so as it loads the settings, so that a typo in
+``[dedupe]`` stops every command before it starts).
+
 Secrets (the client secret, webhook secrets) come from the environment or a file, never from
 the TOML: a secret found there is a :class:`~cxlist.errors.ConfigError`. The pipeline's own
 sections (``[columns]``, ``[scoring]``, ``[[lists]]``, ...) are kept as raw data here and
@@ -14,13 +26,16 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from cxlist.config_errors import describe_validation_error, did_you_mean, section_label
 from cxlist.errors import ConfigError
 
 __all__ = [
     "ENV_VARS",
+    "PIPELINE_SECTIONS",
     "AdminSettings",
     "CxoneSettings",
     "Settings",
@@ -51,6 +66,21 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def check_url(value: str | None) -> str | None:
+    """``value`` when it is an absolute http(s) URL with a host; else a ValueError saying so."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises on a port that is not a number
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not a URL: expected http://host[:port][/path] or https://...")
+    del port
+    return value
+
+
 class CxoneSettings(_Section):
     """Where CXone is and how to sign in."""
 
@@ -64,15 +94,24 @@ class CxoneSettings(_Section):
     access_key_secret: SecretStr | None = None
     scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPES))
     timeout: float = Field(default=30.0, gt=0)
+    connect_timeout: float = Field(default=7.0, gt=0)
     token_refresh_margin: float = Field(default=60.0, ge=0)
+
+    _urls = field_validator("base_url", "token_url")(check_url)
 
     def resolved_base_url(self) -> str:
         """The API base: the setting, else ``https://{region}.cxone.com``."""
         return (self.base_url or f"https://{self.region}.cxone.com").rstrip("/")
 
     def resolved_token_url(self) -> str:
-        """The token URL: the setting, else the region's login host."""
-        return self.token_url or f"https://login.{self.region}.cxone.com/as/token.oauth2"
+        """The token URL: the setting; else, when only the base URL is set,
+        ``{base_url}/as/token.oauth2`` (where the sandbox serves it); else the region's login
+        host."""
+        if self.token_url:
+            return self.token_url
+        if self.base_url:
+            return f"{self.base_url.rstrip('/')}/as/token.oauth2"
+        return f"https://login.{self.region}.cxone.com/as/token.oauth2"
 
 
 class AdminSettings(_Section):
@@ -104,6 +143,8 @@ class AdminSettings(_Section):
     poll_max_interval: float = Field(default=30.0, gt=0)
     poll_timeout: float = Field(default=3600.0, gt=0)
     max_records_per_job: int = Field(default=500_000, ge=1, le=500_000)
+
+    _urls = field_validator("auth_url", "token_url", "discovery_url", "api_url")(check_url)
 
     def resolved_auth_url(self) -> str:
         """The host that exchanges access keys: the setting, else the area's."""
@@ -155,6 +196,19 @@ class Settings(BaseModel):
 
 
 _OWN_SECTIONS = ("cxone", "admin", "upload", "run", "webhooks")
+#: The pipeline's top-level sections: kept here as data, validated by
+#: ``cxlist.pipeline.load_config`` (a layer up); a test holds the two lists equal.
+PIPELINE_SECTIONS = (
+    "input",
+    "columns",
+    "normalize",
+    "validate",
+    "suppress",
+    "scoring",
+    "dedupe",
+    "lists",
+    "capacity",
+)
 
 
 def load_settings(
@@ -168,24 +222,52 @@ def load_settings(
     file), then the environment, then ``overrides``.
 
     ``overrides`` maps section to values (``{"upload": {"concurrency": 4}}``); None values are
-    ignored, so unset flags do not hide the file or the environment.
+    ignored, so unset flags do not hide the file or the environment. Any problem, in any
+    section, is a one-line :class:`~cxlist.errors.ConfigError`.
     """
+    source = str(path) if path is not None else None
     data = _read_toml(path) if path is not None else copy.deepcopy(dict(base or {}))
-    _refuse_secrets(data, str(path))
+    _refuse_secrets(data, source or "settings")
     sections: dict[str, Any] = {name: data.pop(name) for name in _OWN_SECTIONS if name in data}
+    _check_pipeline(data, source)
     sections["pipeline"] = data
+    origins: dict[tuple[str, str], str] = {}
     environ = os.environ if env is None else env
     for var, (section, key) in ENV_VARS.items():
         if environ.get(var):
-            sections.setdefault(section, {})[key] = environ[var]
+            _table(sections, section, source)[key] = environ[var]
+            origins[(section, key)] = var
     for section, values in (overrides or {}).items():
         for key, value in values.items():
             if value is not None:
-                sections.setdefault(section, {})[key] = value
+                _table(sections, section, source)[key] = value
+                origins[(section, key)] = "--" + key.replace("_", "-")
     try:
         return Settings.model_validate(sections)
     except ValidationError as err:
-        raise ConfigError(_describe(err, path)) from None
+        raise ConfigError(
+            describe_validation_error(err, Settings, source=source, origins=origins)
+        ) from None
+
+
+def _table(sections: dict[str, Any], name: str, source: str | None) -> dict[str, Any]:
+    """The section ``name`` as a table to fill (a ConfigError when the file made it a value)."""
+    table = sections.setdefault(name, {})
+    if not isinstance(table, dict):
+        where = f"{source}: " if source else ""
+        raise ConfigError(f"{where}{section_label(name)}: expected a table of settings")
+    return table
+
+
+def _check_pipeline(data: Mapping[str, Any], source: str | None) -> None:
+    """Refuse a section no layer reads. (The pipeline's sections are validated by
+    ``cxlist.pipeline.load_config``: the CLI does it as it loads the settings.)"""
+    known = [*_OWN_SECTIONS, *PIPELINE_SECTIONS]
+    for name in data:
+        if name not in known:
+            where = f"{source}: " if source else ""
+            hint = did_you_mean(name, known, template="[{}]")
+            raise ConfigError(f"{where}[{name}]: unknown section{hint}")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -194,6 +276,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: a folder, not a config file") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
 
@@ -207,12 +291,3 @@ def _refuse_secrets(data: Mapping[str, Any], where: str, trail: str = "") -> Non
             raise ConfigError(
                 f"{where}: {name} is a secret; set it in the environment or a file, not in the TOML"
             )
-
-
-def _describe(err: ValidationError, path: Path | None) -> str:
-    problems = []
-    for item in err.errors():
-        where = ".".join(str(p) for p in item["loc"])
-        problems.append(f"{where}: {item['msg']}")
-    head = f"{path}: " if path else ""
-    return head + "invalid settings: " + "; ".join(problems)

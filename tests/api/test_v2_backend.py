@@ -221,7 +221,8 @@ def test_v2_settings_from_run_settings() -> None:
     )
     config = v2_settings(settings)
     assert config.resolved_base_url() == "http://127.0.0.1:9"
-    assert config.resolved_token_url() == "https://login.api-us-1.cxone.com/as/token.oauth2"
+    # only the base URL set: the token endpoint is on it, where the sandbox serves it
+    assert config.resolved_token_url() == "http://127.0.0.1:9/as/token.oauth2"
     assert (config.max_concurrency, config.retry.max_attempts, config.retry.deadline) == (3, 2, 9.0)
     assert config.read_timeout == 5
     assert config.client_secret.get_secret_value() == SECRET

@@ -40,8 +40,8 @@ def test_other_layers_sections_are_ignored() -> None:
 
 
 def test_typo_inside_a_pipeline_section_is_caught() -> None:
-    """An unknown key inside [dedupe] is a ConfigError naming it."""
-    with pytest.raises(ConfigError, match=r"dedupe\.polcy"):
+    """An unknown key inside [dedupe] is a ConfigError naming section, key and the likely fix."""
+    with pytest.raises(ConfigError, match=r"\[dedupe\] polcy: unknown key; did you mean 'policy'"):
         load_config({"dedupe": {"polcy": "first"}})
 
 
@@ -86,7 +86,7 @@ def test_example_config_loads_and_spells_out_the_defaults() -> None:
     """The `cxlist init` template is valid and its commented rules are the built-in ones."""
     text = (resources.files("cxlist.templates") / "cxlist.toml").read_text(encoding="utf-8")
     config = load_config(tomllib.loads(text))
-    assert [rule.id for rule in config.lists] == ["L-HOT", "L-1"]
+    assert [rule.id for rule in config.lists] == ["L-1"]  # the hot list ships commented out
     assert config.scoring == PipelineConfig().scoring
     uncommented = "\n".join(
         line.removeprefix("# ") if line.startswith(("# rules", "#   ", "# ]")) else line
@@ -94,3 +94,11 @@ def test_example_config_loads_and_spells_out_the_defaults() -> None:
     )
     spelled = load_config(tomllib.loads(uncommented))
     assert spelled.scoring.rules == PipelineConfig().scoring.rules
+
+
+def test_settings_know_every_pipeline_section() -> None:
+    """cxlist.settings refuses unknown sections from its own list of the pipeline's: the same."""
+    from cxlist.pipeline.config import pipeline_sections
+    from cxlist.settings import PIPELINE_SECTIONS
+
+    assert set(PIPELINE_SECTIONS) == set(pipeline_sections())

@@ -10,7 +10,8 @@ import pytest
 import xlsxwriter
 
 from cxlist.errors import InputError
-from cxlist.pipeline import read_table
+from cxlist.pipeline import PipelineConfig, read_table, run_pipeline
+from cxlist.pipeline.read import read_rows
 
 ROWS = [
     {"Phone": "(201) 555-0123", "Name": "Zoë", "Notes": "line one\nline two"},
@@ -126,8 +127,32 @@ def test_non_object_json_record(tmp_path: Path) -> None:
         read_table(tmp_path / "x.json")
 
 
-def test_ragged_csv_is_an_input_error(tmp_path: Path) -> None:
-    """A CSV row with more fields than the header is an InputError naming the file."""
-    (tmp_path / "r.csv").write_text("a,b\n1,2\n1,2,3,4\n")
-    with pytest.raises(InputError, match=r"r\.csv"):
-        read_table(tmp_path / "r.csv")
+def test_a_ragged_csv_row_is_reported_not_the_whole_file(tmp_path: Path) -> None:
+    """A CSV row with more cells than the header is read cut to the header and reported by
+    its row number; the other rows (a quoted line break among them) read as usual."""
+    (tmp_path / "r.csv").write_text('a,b\n1,2\n1,2,3,4\n"x\ny",5\n6\n', encoding="utf-8")
+    frame, problems = read_rows(tmp_path / "r.csv")
+    assert frame.to_dicts() == [
+        {"a": "1", "b": "2"},
+        {"a": "1", "b": "2"},
+        {"a": "x\ny", "b": "5"},
+        {"a": "6", "b": None},
+    ]
+    assert problems == {2: "row has 4 cells, the header has 2"}
+
+
+def test_a_ragged_row_is_rejected_alone_by_the_pipeline(tmp_path: Path) -> None:
+    """run_pipeline REJECTS the long row with its reason and plans the others."""
+    (tmp_path / "r.csv").write_text("phone,name\n2015550100,a\n2015550101,b,c\n2015550102,d\n")
+    result = run_pipeline(tmp_path / "r.csv", PipelineConfig().with_target("L-1", "C-100"))
+    assert result.frame["disposition"].to_list() == ["PENDING", "REJECTED", "PENDING"]
+    assert result.frame["reason"][1] == "row has 3 cells, the header has 2"
+
+
+def test_a_corrupt_or_mislabelled_workbook_is_an_input_error(tmp_path: Path) -> None:
+    """A truncated xlsx, or a CSV named .xlsx, is an InputError naming the file."""
+    (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    (tmp_path / "csv.xlsx").write_text("a,b\n1,2\n")
+    for name in ("bad.xlsx", "csv.xlsx"):
+        with pytest.raises(InputError, match=rf"{name}: cannot read file"):
+            read_table(tmp_path / name)

@@ -111,3 +111,33 @@ def test_bad_seed_file_is_a_one_line_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "bad.json" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_serve_prints_export_lines_that_work() -> None:
+    """After the URL, serve prints `export` lines (base URL, token URL, the demo client) that
+    get a token as they are; the README's quick start shows the same lines."""
+    proc, url = _start()
+    try:
+        lines = [proc.stdout.readline().strip() for _ in range(5)] if proc.stdout else []
+        exports = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in lines
+            if line.startswith("export ")
+        )
+        assert exports == {
+            "CXONE_BASE_URL": url,
+            "CXONE_TOKEN_URL": f"{url}/as/token.oauth2",
+            "CXONE_CLIENT_ID": "demo-client",
+            "CXONE_CLIENT_SECRET": "demo-secret",
+        }
+        r = httpx.post(
+            exports["CXONE_TOKEN_URL"],
+            data={"grant_type": "client_credentials"},
+            auth=(exports["CXONE_CLIENT_ID"], exports["CXONE_CLIENT_SECRET"]),
+        )
+        assert r.status_code == 200
+    finally:
+        assert _stop(proc, signal.SIGTERM)[0] == 0
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for name in ("CXONE_BASE_URL=http://127.0.0.1:", "CXONE_CLIENT_ID=demo-client"):
+        assert f"export {name}" in readme

@@ -153,8 +153,9 @@ class CachedTokenAuth(httpx.Auth, ABC):
         try:
             response = await self._http.send(request, auth=None)
         except httpx.HTTPError as exc:
+            url = request.url.copy_with(query=None)
             raise TransportError(
-                f"token request failed: {type(exc).__name__}", response_lost=False
+                f"token request to {url} failed: {type(exc).__name__}", response_lost=False
             ) from None
         return response, json_object_or_empty(response)
 

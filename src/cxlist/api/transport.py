@@ -79,8 +79,16 @@ def transport_error(
     """An httpx failure as a TransportError; ``response_lost`` unless ``exc`` is one of
     ``not_sent`` (the request surely did not reach the server)."""
     lost = not isinstance(exc, not_sent)
-    where = f"{request.method} {request.url.path}"
-    return TransportError(f"{type(exc).__name__} on {where}", response_lost=lost)
+    where = f"{request.method} {request.url.copy_with(query=None)}"  # the query may hold ids
+    detail = _first_line(exc)
+    text = f"{type(exc).__name__} on {where}" + (f": {detail}" if detail else "")
+    return TransportError(text, response_lost=lost)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an httpx failure's own text (``[Errno 111] Connection refused``)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else ""
 
 
 def json_or_none(response: httpx.Response) -> Any:

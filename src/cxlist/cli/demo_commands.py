@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cxlist.cli.options import WorkspaceOpt, failing_cleanly
-from cxlist.cli.render import console, examples_table
+from cxlist.cli.render import console, examples_table, print_error
 from cxlist.cli.run_commands import drive
 from cxlist.cli.sandbox import require_sandbox_extra
 from cxlist.workspace import Workspace
@@ -59,7 +59,7 @@ def init(
 ) -> None:
     """Write a commented example cxlist.toml."""
     if path.exists() and not force:
-        console.print(f"{path} exists; use --force to overwrite it")
+        print_error(f"{path} exists; use --force to overwrite it")
         raise typer.Exit(2)
     template = resources.files("cxlist.templates") / "cxlist.toml"
     path.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")

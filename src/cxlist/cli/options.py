@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from cxlist.cli.render import err_console
+from cxlist.cli.render import print_error, print_notice
 from cxlist.errors import (
     ApiError,
     ConfigError,
@@ -112,6 +112,9 @@ def settings_from(
         "upload": {"concurrency": concurrency, "chunk_size": chunk_size},
     }
     settings = load_settings(config, base=base, overrides=overrides)
+    from cxlist.pipeline.config import load_config
+
+    load_config(settings.pipeline, source=str(config) if config is not None else None)
     if webhook:
         from cxlist.settings import WebhookSettings
 
@@ -126,7 +129,7 @@ def failing_cleanly() -> Iterator[None]:
         yield
     except CxlistError as err:
         code = next((c for kind, c in _EXIT_BY_ERROR if isinstance(err, kind)), EXIT_RUN)
-        err_console.print(f"[red]error:[/red] {err}", highlight=False, markup=True)
+        print_error(str(err))
         raise typer.Exit(code) from None
 
 
@@ -140,7 +143,7 @@ def run_async(make: Callable[[asyncio.Event], Awaitable[T]]) -> T:
         loop = asyncio.get_running_loop()
 
         def first_signal() -> None:
-            err_console.print("[yellow]stopping: finishing requests in flight...[/yellow]")
+            print_notice("stopping: finishing requests in flight...")
             stop.set()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cxlist.model import Disposition
 
@@ -24,14 +25,31 @@ __all__ = [
     "console",
     "err_console",
     "examples_table",
+    "lists_table",
     "mapping_table",
+    "print_error",
+    "print_notice",
     "progress_events",
-    "runs_table",
+    "reasons_table",
+    "runs_lines",
     "summary_table",
 ]
 
-console = Console()
-err_console = Console(stderr=True)
+# Markup off: what cxlist prints (reasons, paths, error messages) is shown as it is; brackets
+# in it are text, never styles. Styles are given as rich Text/Style objects instead.
+console = Console(markup=False, highlight=False)
+err_console = Console(stderr=True, markup=False, highlight=False)
+
+
+def print_error(message: str) -> None:
+    """``error: MESSAGE`` on stderr, on one line, the message printed literally."""
+    err_console.print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
+
+
+def print_notice(head: str, message: str = "") -> None:
+    """A yellow ``head`` and a plain ``message`` on stderr, on one line."""
+    err_console.print(Text.assemble((head, "yellow"), message), soft_wrap=True)
+
 
 #: How the summary table lists dispositions: landed first, then what needs a look.
 _ORDER = (
@@ -75,12 +93,23 @@ def progress_events(events: RunEvents, *, quiet: bool = False) -> Iterator[RunEv
     )
     tasks: dict[str, TaskID] = {}
 
+    def on_wait(what: str) -> None:
+        if "wait" not in tasks:
+            tasks["wait"] = bars.add_task("waiting", total=None, detail="")
+        bars.update(tasks["wait"], detail=what)
+
+    def done_waiting() -> None:
+        if "wait" in tasks:
+            bars.remove_task(tasks.pop("wait"))
+
     def on_stage(stage: str, rows: int) -> None:
+        done_waiting()
         if "plan" not in tasks:
             tasks["plan"] = bars.add_task("planning", total=None, detail="")
         bars.update(tasks["plan"], detail=f"{stage}: {rows:,} rows")
 
     def on_upload(progress: UploadProgress) -> None:
+        done_waiting()
         if "upload" not in tasks:
             tasks["upload"] = bars.add_task("uploading", total=progress.total, detail="")
         detail = f"{progress.rate:,.0f} rows/s, {progress.failed} failed"
@@ -88,6 +117,7 @@ def progress_events(events: RunEvents, *, quiet: bool = False) -> Iterator[RunEv
 
     events.on_stage = on_stage
     events.on_upload = on_upload
+    events.on_wait = on_wait
     with bars:
         yield events
 
@@ -106,6 +136,34 @@ def summary_table(outcome: RunOutcome) -> Table:
     table.add_row("deduplication rate", f"{metrics.deduplication_rate * 100:.2f}%")
     if metrics.upload_seconds > 0:
         table.add_row("throughput", f"{metrics.throughput_per_minute:,.0f} rows/min")
+    return table
+
+
+def lists_table(per_list: dict[str, dict[str, int]]) -> Table:
+    """Rows per target list and disposition."""
+    shown = [d for d in _ORDER if any(counts.get(d) for counts in per_list.values())]
+    table = Table(title="per list")
+    table.add_column("list")
+    for disposition in shown:
+        table.add_column(disposition, justify="right")
+    for list_id, counts in per_list.items():
+        table.add_row(list_id, *(f"{counts.get(d, 0):,}" for d in shown))
+    return table
+
+
+def reasons_table(reasons: dict[str, list[dict[str, object]]]) -> Table:
+    """The commonest reasons of each disposition (from summary.json's ``topReasons``)."""
+    table = Table(title="top reasons")
+    for name in ("disposition", "rows", "reason"):
+        table.add_column(name, justify="right" if name == "rows" else "left")
+    for disposition in (d for d in _ORDER if d in reasons):
+        for entry in reasons[disposition]:
+            rows = entry.get("rows", 0)
+            table.add_row(
+                disposition,
+                f"{rows:,}" if isinstance(rows, int) else str(rows),
+                str(entry.get("reason", "")),
+            )
     return table
 
 
@@ -136,19 +194,29 @@ def examples_table(results: Path, per_disposition: int = 2) -> Table:
     return table
 
 
-def runs_table(records: list[RunRecord]) -> Table:
-    """One line per run, newest first."""
-    table = Table(title="runs")
-    for name in ("run id", "command", "status", "rows", "planned", "created", "input"):
-        table.add_column(name)
+def runs_lines(records: list[RunRecord]) -> list[str]:
+    """One plain line per run, newest first, columns aligned; never cut, whatever the width
+    of the terminal (a run id is what the next command needs, whole)."""
+    rows = [("run id", "command", "status", "rows", "planned", "created", "input")]
     for r in records:
-        table.add_row(
-            r.run_id,
-            r.command,
-            r.status,
-            f"{r.rows_read:,}",
-            f"{r.planned:,}",
-            r.created_at,
-            r.input_path,
+        created = r.created_at[:19].replace("T", " ")
+        rows.append(
+            (
+                r.run_id,
+                r.command,
+                r.status,
+                f"{r.rows_read:,}",
+                f"{r.planned:,}",
+                created,
+                r.input_path,
+            )
         )
-    return table
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(width) if i in (3, 4) else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row[:6], widths, strict=True))
+        ]
+        lines.append("  ".join([*cells, row[6]]))
+    return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -24,11 +25,15 @@ from cxlist.cli.options import (
 from cxlist.cli.render import (
     console,
     err_console,
+    lists_table,
     mapping_table,
+    print_notice,
     progress_events,
-    runs_table,
+    reasons_table,
+    runs_lines,
     summary_table,
 )
+from cxlist.errors import ConfigError
 from cxlist.model import Disposition, RunStatus
 from cxlist.upload.journal import Journal
 from cxlist.workspace import Workspace
@@ -37,17 +42,14 @@ if TYPE_CHECKING:
     import asyncio
 
     from cxlist.run import RunEvents, RunOutcome, Target
+    from cxlist.settings import Settings
 
 __all__ = ["drive", "register", "show_outcome"]
 
-FileArg = Annotated[
-    Path,
-    typer.Argument(
-        help="Contacts: CSV, TSV, JSON, JSONL, Parquet or XLSX.",
-        exists=True,
-        dir_okay=False,
-        readable=True,
-    ),
+# Not checked by the parser (it would exit 2): a missing or unreadable file is exit 3.
+FileArg = Annotated[Path, typer.Argument(help="Contacts: CSV, TSV, JSON, JSONL, Parquet or XLSX.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print the run's summary.json on stdout, and nothing else.")
 ]
 CampaignOpt = Annotated[str | None, typer.Option("--campaign", help="Campaign id (with --list).")]
 ListOpt = Annotated[str | None, typer.Option("--list", help="Target list id (with --campaign).")]
@@ -58,26 +60,55 @@ def _target(campaign: str | None, list_id: str | None) -> Target | None:
     from cxlist.run import Target
 
     if (campaign is None) != (list_id is None):
-        raise typer.BadParameter("--campaign and --list go together")
+        raise ConfigError("--campaign and --list go together: give both, or neither")
     return Target(campaign, list_id) if campaign and list_id else None
 
 
-def show_outcome(outcome: RunOutcome) -> None:
-    """Print the column mapping, the summary table, where the files are, and how to resume."""
-    if outcome.mapping:
-        console.print(mapping_table(outcome.mapping))
-    console.print(summary_table(outcome))
-    console.print(f"run id:  {outcome.run_id}")
-    console.print(f"results: {outcome.results_path}")
-    console.print(f"summary: {outcome.summary_path}")
-    if outcome.report_path.is_file():
-        console.print(f"report:  {outcome.report_path}")
+def _summary(outcome: RunOutcome) -> dict[str, Any]:
+    try:
+        data = json.loads(outcome.summary_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def show_outcome(outcome: RunOutcome, *, as_json: bool = False) -> None:
+    """Print the column mapping, the summary and reasons tables, the warnings, where the files
+    are, and how to resume; with ``as_json``, summary.json alone on stdout."""
+    summary = _summary(outcome)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        if outcome.mapping:
+            console.print(mapping_table(outcome.mapping))
+        console.print(summary_table(outcome))
+        if outcome.metrics.per_list:
+            console.print(lists_table(outcome.metrics.per_list))
+        if summary.get("topReasons"):
+            console.print(reasons_table(summary["topReasons"]))
+        console.print(f"run id:  {outcome.run_id}", soft_wrap=True)
+        console.print(f"results: {outcome.results_path}", soft_wrap=True)
+        console.print(f"summary: {outcome.summary_path}", soft_wrap=True)
+        if outcome.report_path.is_file():
+            console.print(f"report:  {outcome.report_path}", soft_wrap=True)
+    if summary.get("offline"):
+        print_notice("offline: ", "no server suppressions and no capacity check in this plan")
+    for warning in summary.get("warnings", []):
+        print_notice("warning: ", warning)
     for campaign, reason in outcome.closed_campaigns.items():
-        err_console.print(f"[yellow]campaign {campaign} stopped:[/yellow] {reason}")
+        print_notice(f"campaign {campaign} stopped: ", reason)
+    counts = outcome.metrics.counts
     if outcome.interrupted or (
-        outcome.metrics.counts.get(Disposition.PENDING) and outcome.status != RunStatus.PLANNED
+        counts.get(Disposition.PENDING) and outcome.status != RunStatus.PLANNED
     ):
-        err_console.print(f"to finish it: cxlist resume {outcome.run_id}")
+        err_console.print(f"to finish it: cxlist resume {outcome.run_id}", soft_wrap=True)
+    elif counts.get(Disposition.FAILED):
+        err_console.print(
+            f"to send the FAILED rows again: cxlist resume {outcome.run_id} --retry-failed",
+            soft_wrap=True,
+        )
+    if outcome.status == RunStatus.PLANNED and not as_json:
+        err_console.print(f"to send this plan: cxlist run --plan {outcome.run_id}", soft_wrap=True)
 
 
 def exit_code(outcome: RunOutcome) -> int:
@@ -97,6 +128,7 @@ def drive(
     *,
     quiet: bool,
     then: Callable[[RunOutcome], None] | None = None,
+    as_json: bool = False,
 ) -> NoReturn:
     """Run ``work`` with progress bars and signal handling, show the outcome (and ``then``),
     and exit with the outcome's code. Call inside ``failing_cleanly()``."""
@@ -107,36 +139,79 @@ def drive(
             return await work(events)
 
     outcome = run_async(go)
-    show_outcome(outcome)
+    show_outcome(outcome, as_json=as_json)
     if then is not None:
         then(outcome)
     raise typer.Exit(exit_code(outcome))
 
 
+def _settings_of_run(
+    workspace: Path | None, config: Path | None, run_id: str, flags: dict[str, Any]
+) -> Settings:
+    """Settings for a command that goes on from a stored run: the given config, else the
+    run's own settings as stored (secrets excepted); the environment and flags on top."""
+    from cxlist.run import run_settings
+
+    settings = settings_from(config, workspace=workspace, **flags)
+    if config is None:
+        stored = run_settings(settings.run.workspace, run_id)
+        settings = settings_from(None, base=stored, workspace=workspace, **flags)
+    return settings
+
+
 def run(
-    file: FileArg,
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Contacts: CSV, TSV, JSON, JSONL, Parquet or XLSX (not with --plan)."),
+    ] = None,
     campaign: CampaignOpt = None,
     list_id: ListOpt = None,
+    plan_id: Annotated[
+        str | None,
+        typer.Option(
+            "--plan",
+            help="Send exactly the plan of this dry run (`cxlist plan`), as a new run;"
+            " suppressions are read again first.",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     concurrency: ConcurrencyOpt = None,
     chunk_size: ChunkSizeOpt = None,
     webhook: WebhookOpt = None,
     quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Read, clean, score, dedupe and upload FILE; write results.csv and summary.json."""
     from cxlist.run import start_run
 
     with failing_cleanly():
-        settings = settings_from(
-            config,
-            workspace=workspace,
-            concurrency=concurrency,
-            chunk_size=chunk_size,
-            webhook=webhook,
-        )
+        flags: dict[str, Any] = {
+            "concurrency": concurrency,
+            "chunk_size": chunk_size,
+            "webhook": webhook,
+        }
+        if plan_id is not None:
+            from cxlist.run_plan import start_from_plan
+
+            if file is not None or campaign or list_id:
+                raise ConfigError("--plan sends a saved plan: give no FILE, --campaign or --list")
+            settings = _settings_of_run(workspace, config, plan_id, flags)
+            drive(
+                lambda events: start_from_plan(plan_id, settings, events=events),
+                quiet=quiet,
+                as_json=as_json,
+            )
+        if file is None:
+            raise ConfigError("give the contacts FILE to send, or --plan RUN_ID")
+        source = file
+        settings = settings_from(config, workspace=workspace, **flags)
         target = _target(campaign, list_id)
-        drive(lambda events: start_run(file, settings, target=target, events=events), quiet=quiet)
+        drive(
+            lambda events: start_run(source, settings, target=target, events=events),
+            quiet=quiet,
+            as_json=as_json,
+        )
 
 
 def plan(
@@ -145,17 +220,34 @@ def plan(
     list_id: ListOpt = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Plan without CXone: no server suppressions, no capacity or target check"
+            " (the default when no credentials are set).",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Everything but the upload: write the plan and results.csv (planned rows PENDING)."""
     from cxlist.run import start_run
+    from cxlist.run_context import missing_credentials
 
     with failing_cleanly():
         settings = settings_from(config, workspace=workspace)
         target = _target(campaign, list_id)
+        missing = missing_credentials(settings)
+        if not offline and missing:
+            print_notice("offline plan: ", f"{missing} not set, so CXone is not asked")
+            offline = True
         drive(
-            lambda events: start_run(file, settings, target=target, dry_run=True, events=events),
+            lambda events: start_run(
+                file, settings, target=target, dry_run=True, offline=offline, events=events
+            ),
             quiet=quiet,
+            as_json=as_json,
         )
 
 
@@ -166,39 +258,54 @@ def resume(
     concurrency: ConcurrencyOpt = None,
     chunk_size: ChunkSizeOpt = None,
     webhook: WebhookOpt = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Send the rows that FAILED once more, too.")
+    ] = False,
     quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Finish what an interrupted or partly failed run left undone.
+    """Finish what an interrupted run left undone; with --retry-failed, send its FAILED rows
+    again.
 
     Without --config, the run's own settings (as stored when it started, secrets excepted)
     are the base; the environment and these flags still override them.
     """
-    from cxlist.run import resume_run, run_settings
+    from cxlist.run import resume_run
 
     with failing_cleanly():
         flags: dict[str, Any] = {
-            "workspace": workspace,
             "concurrency": concurrency,
             "chunk_size": chunk_size,
             "webhook": webhook,
         }
-        settings = settings_from(config, **flags)
-        if config is None:
-            stored = run_settings(settings.run.workspace, run_id)
-            settings = settings_from(None, base=stored, **flags)
-        drive(lambda events: resume_run(run_id, settings, events=events), quiet=quiet)
+        settings = _settings_of_run(workspace, config, run_id, flags)
+        drive(
+            lambda events: resume_run(run_id, settings, events=events, retry_failed=retry_failed),
+            quiet=quiet,
+            as_json=as_json,
+        )
 
 
 runs_app = typer.Typer(help="Runs kept in the workspace.", no_args_is_help=True)
 
 
 @runs_app.command("list")
-def runs_list(workspace: WorkspaceOpt = None, config: ConfigOpt = None) -> None:
+def runs_list(
+    workspace: WorkspaceOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
     """List the workspace's runs, newest first."""
     with failing_cleanly():
         settings = settings_from(config, workspace=workspace)
         journal = Journal(Workspace(settings.run.workspace).connect())
-        console.print(runs_table(journal.runs()))
+        try:
+            records = journal.runs()
+        finally:
+            journal.close()
+    if as_json:
+        typer.echo(json.dumps([asdict(r) for r in records], indent=2))
+        return
+    for line in runs_lines(records):
+        typer.echo(line)
 
 
 @runs_app.command("show")
@@ -206,16 +313,21 @@ def runs_show(
     run_id: Annotated[str, typer.Argument(help="The run to show.")],
     workspace: WorkspaceOpt = None,
     config: ConfigOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Show one run: its record and, when written, its summary."""
+    """Show one run as one JSON document: ``{"run": its record, "summary": its summary.json
+    or null}``."""
     with failing_cleanly():
         settings = settings_from(config, workspace=workspace)
         ws = Workspace(settings.run.workspace)
-        record = Journal(ws.connect()).run(run_id)
-        console.print_json(data=asdict(record))
-        summary = ws.run_dir(run_id) / "summary.json"
-        if summary.exists():
-            console.print_json(summary.read_text(encoding="utf-8"))
+        journal = Journal(ws.connect())
+        try:
+            record = journal.run(run_id)
+        finally:
+            journal.close()
+        path = ws.run_dir(run_id) / "summary.json"
+        summary = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    typer.echo(json.dumps({"run": asdict(record), "summary": summary}, indent=2))
 
 
 def register(app: typer.Typer) -> None:

@@ -80,7 +80,8 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the v2 API on HOST:PORT; print the base URL first; stop on Ctrl-C/SIGTERM."""
+    """Serve the v2 API on HOST:PORT; print the base URL first, then `export` lines to paste
+    into a shell (with the demo seed, its client id and secret); stop on Ctrl-C/SIGTERM."""
     require_sandbox_extra()
     from cxlist.sandbox import Faults, ScriptedFault, serve_forever
     from cxlist.sandbox.admin.modes import with_admin_shapes
@@ -110,7 +111,7 @@ def serve(
             port=port,
             control=control,
             webhook_secret=webhook_secret,
-            on_listening=_announce,
+            on_listening=lambda base_url: _announce(base_url, seed),
         )
     except CxlistError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -121,6 +122,29 @@ def serve(
     typer.echo("sandbox stopped", err=True)
 
 
-def _announce(base_url: str) -> None:
+def _announce(base_url: str, seed: str) -> None:
+    """The base URL on the first line, then what a shell needs to point cxlist here."""
     typer.echo(base_url)
+    typer.echo("# paste into a shell to point cxlist at this sandbox:")
+    for line in export_lines(base_url, seed):
+        typer.echo(line)
     typer.echo(f"token endpoint: {base_url}/as/token.oauth2", err=True)
+
+
+def export_lines(base_url: str, seed: str) -> list[str]:
+    """``export`` lines for the sandbox's URLs and, with the demo seed, its published client
+    id and secret (the sandbox's own test credential, not a real one)."""
+    from cxlist.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    lines = [
+        f"export CXONE_BASE_URL={base_url}",
+        f"export CXONE_TOKEN_URL={base_url}/as/token.oauth2",
+    ]
+    if seed == "demo":
+        lines += [
+            f"export CXONE_CLIENT_ID={DEMO_CLIENT_ID}",
+            f"export CXONE_CLIENT_SECRET={DEMO_CLIENT_SECRET}",
+        ]
+    else:
+        lines.append("# and CXONE_CLIENT_ID / CXONE_CLIENT_SECRET: a client of your seed")
+    return lines

@@ -1,9 +1,10 @@
 """The pipeline's settings: the ``[input]`` ... ``[capacity]`` sections of cxlist.toml.
 
-Every section is optional. Unknown top-level sections (``[cxone]``, ``[upload]``, ...) belong to
-other layers and are ignored; unknown keys *inside* a pipeline section are an error, so that a
-typo is caught. Expressions are checked for syntax here and for column names when the pipeline
-runs (only then are the columns known).
+Every section is optional. Other top-level sections (``[cxone]``, ``[upload]``, ...) belong to
+other layers and are ignored here (:func:`cxlist.settings.load_settings` refuses a section no
+layer knows); unknown keys *inside* a pipeline section are an error, so that a typo is caught.
+Expressions are checked for syntax here and for column names when the pipeline runs (only then
+are the columns known).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cxlist.config_errors import describe_validation_error
 from cxlist.errors import ConfigError
 from cxlist.pipeline.expressions import parse_expression
 
@@ -29,6 +31,7 @@ __all__ = [
     "ValidateConfig",
     "ValidateRule",
     "load_config",
+    "pipeline_sections",
 ]
 
 
@@ -210,17 +213,19 @@ class PipelineConfig(BaseModel):
         return self.model_copy(update={"lists": (target,)})
 
 
-def load_config(data: Mapping[str, Any] | None = None) -> PipelineConfig:
-    """Build a :class:`PipelineConfig` from a parsed TOML mapping; errors become ``ConfigError``."""
+def pipeline_sections() -> tuple[str, ...]:
+    """The top-level TOML names the pipeline reads (``validate``, not ``validate_``)."""
+    return tuple(f.alias or n for n, f in PipelineConfig.model_fields.items())
+
+
+def load_config(
+    data: Mapping[str, Any] | None = None, *, source: str | None = None
+) -> PipelineConfig:
+    """Build a :class:`PipelineConfig` from a parsed TOML mapping; errors become one-line
+    ``ConfigError``s naming ``source`` (the file), the section and the key."""
     try:
         return PipelineConfig.model_validate(dict(data or {}))
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"])
-        parts.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
-    return "invalid pipeline config: " + "; ".join(parts)
+        raise ConfigError(describe_validation_error(exc, PipelineConfig, source=source)) from None
+    except ConfigError as exc:  # a rule's expression, checked while validating
+        raise ConfigError(f"{source}: {exc}" if source else str(exc)) from None

@@ -4,6 +4,12 @@ Formats by extension: ``.csv``/``.txt`` (delimiter sniffed), ``.tsv``/``.tab``, 
 array of flat objects, or the tutorial's ``[{"fields": [{"name", "value"}]}]`` records),
 ``.jsonl``/``.ndjson``, ``.parquet``, ``.xlsx``/``.xlsm``/``.xls``. Every value comes back as
 text (``pl.String``); empty cells are null. Rows keep the file's order.
+
+A delimited row with more cells than the header does not fail the file: :func:`read_rows`
+reads it (its extra cells cut off) and reports it, so that the pipeline REJECTS that row alone
+("row has 4 cells, the header has 3"). A row with fewer cells reads its missing cells as empty.
+Anything else unreadable (a corrupt or mislabelled workbook, a binary file) is an
+:class:`~cxlist.errors.InputError` naming the file.
 """
 
 from __future__ import annotations
@@ -19,7 +25,10 @@ import polars as pl
 
 from cxlist.errors import InputError
 
-__all__ = ["read_table"]
+__all__ = ["RowProblems", "read_rows", "read_table"]
+
+#: Rows to reject as they are read: data row number (1 = first row after the header) -> reason.
+RowProblems = dict[int, str]
 
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
@@ -35,8 +44,21 @@ def read_table(
     """All rows of ``path`` as text columns named by the header, in file order.
 
     Raises :class:`~cxlist.errors.InputError` naming the file (and row/column where known)
-    when the file is missing, empty, undecodable or malformed.
+    when the file is missing, empty, undecodable or malformed. Rows with more cells than the
+    header are kept, cut to the header (see :func:`read_rows` to learn which they are).
     """
+    return read_rows(path, encoding=encoding, delimiter=delimiter, sheet=sheet)[0]
+
+
+def read_rows(
+    path: Path | str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+) -> tuple[pl.DataFrame, RowProblems]:
+    """:func:`read_table`, and the rows that cannot be read as they are, with the reason."""
+    problems: RowProblems = {}
     source = Path(path)
     if not source.is_file():
         raise InputError("no such file", path=str(source))
@@ -52,14 +74,14 @@ def read_table(
             frame = _read_excel(source, sheet)
         else:
             default = "\t" if suffix in (".tsv", ".tab") else None
-            frame = _read_delimited(source, encoding, delimiter or default)
+            frame = _read_delimited(source, encoding, delimiter or default, problems)
     except InputError:
         raise
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except Exception as exc:  # any reader's failure is unreadable input, never a traceback
         raise InputError(f"cannot read file: {_first_line(exc)}", path=str(source)) from None
     if frame.width == 0:
         raise InputError("no columns found", path=str(source))
-    return frame
+    return frame, problems
 
 
 def _first_line(exc: BaseException) -> str:
@@ -109,12 +131,16 @@ def _sniff_delimiter(sample: str) -> str:
         return best if counts[best] else ","
 
 
-def _read_delimited(source: Path, encoding: str | None, delimiter: str | None) -> pl.DataFrame:
+def _read_delimited(
+    source: Path, encoding: str | None, delimiter: str | None, problems: RowProblems
+) -> pl.DataFrame:
     with source.open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
     if not head.strip():
         raise InputError("the file is empty", path=str(source))
     codec = _detect_encoding(head, encoding)
+    if not codec.startswith("utf-16") and b"\x00" in head:
+        raise InputError("a binary file, not delimited text", path=str(source))
     if codec in ("utf-8", "utf-8-sig"):
         sample = head.decode("utf-8-sig", errors="ignore")
         data: Path | io.BytesIO = source
@@ -134,8 +160,43 @@ def _read_delimited(source: Path, encoding: str | None, delimiter: str | None) -
         )
     except pl.exceptions.ComputeError as exc:
         if codec == "utf-8" and encoding is None and "utf-8" in str(exc).lower():
-            return _read_delimited(source, "cp1252", separator)
+            return _read_delimited(source, "cp1252", separator, problems)
+        if "more fields" in str(exc):
+            ragged = _read_ragged(source, data, codec, separator, problems)
+            if ragged is not None:
+                return ragged
         raise InputError(f"malformed CSV: {_first_line(exc)}", path=str(source)) from None
+
+
+def _read_ragged(
+    source: Path, data: Path | io.BytesIO, codec: str, separator: str, problems: RowProblems
+) -> pl.DataFrame | None:
+    """The file read with long rows cut to the header, each long row noted in ``problems``;
+    None when the rows cannot be lined up with the file's records."""
+    if isinstance(data, io.BytesIO):
+        data.seek(0)
+        text = data.getvalue().decode("utf-8")
+    else:
+        text = source.read_bytes().decode("utf-8-sig" if codec in ("utf-8", "utf-8-sig") else codec)
+    frame = pl.read_csv(
+        data,
+        separator=separator,
+        infer_schema=False,
+        has_header=True,
+        encoding="utf8",
+        quote_char='"',
+        truncate_ragged_lines=True,
+    )
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"')
+    header = next(records, [])
+    cells = [len(record) for record in records]
+    if len(cells) != frame.height:
+        return None
+    width = len(header)
+    for number, count in enumerate(cells, start=1):
+        if count > width:
+            problems[number] = f"row has {count} cells, the header has {width}"
+    return frame
 
 
 def _text_value(value: Any) -> str | None:

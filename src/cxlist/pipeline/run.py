@@ -8,6 +8,7 @@ capacity) over one polars table; each is timed for ``stage_stats`` and reported 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from time import perf_counter
@@ -20,13 +21,13 @@ from cxlist.pipeline.config import PipelineConfig
 from cxlist.pipeline.dedupe import DedupeStage
 from cxlist.pipeline.mapping import CANONICAL_FIELDS, ColumnMapping, map_columns
 from cxlist.pipeline.plan import PipelineResult, StageStat, count_dispositions
-from cxlist.pipeline.read import read_table
+from cxlist.pipeline.read import RowProblems, read_rows
 from cxlist.pipeline.score import ScoreStage
-from cxlist.pipeline.stages import Stage
+from cxlist.pipeline.stages import Stage, dispose
 from cxlist.pipeline.suppress import SuppressionIndex, SuppressStage
 from cxlist.pipeline.validate import NormalizeStage, ValidateStage
 
-__all__ = ["read_input", "run_pipeline"]
+__all__ = ["InputRows", "read_input", "run_pipeline"]
 
 Progress = Callable[[str, int], None]
 BATCH_ROWS = 1_000_000  # rows per slice for the row-by-row stages (bounds their scratch memory)
@@ -46,22 +47,44 @@ _LEADING = (
 )
 
 
-def _load(source: Path | str | pl.DataFrame, config: PipelineConfig) -> pl.DataFrame:
+def _load(
+    source: Path | str | pl.DataFrame | InputRows, config: PipelineConfig
+) -> tuple[pl.DataFrame, RowProblems]:
+    if isinstance(source, InputRows):
+        return source.frame, dict(source.problems)
     if isinstance(source, pl.DataFrame):
-        return source.select(pl.col(c).cast(pl.String) for c in source.columns)
+        return source.select(pl.col(c).cast(pl.String) for c in source.columns), {}
     settings = config.input
-    return read_table(
+    return read_rows(
         source, encoding=settings.encoding, delimiter=settings.delimiter, sheet=settings.sheet
     )
 
 
-def read_input(source: Path | str, config: PipelineConfig | None = None) -> pl.DataFrame:
+@dataclass(frozen=True)
+class InputRows:
+    """An input file as read, for :func:`run_pipeline`: its text columns and the rows the
+    reader could not read as they are (row -> reason)."""
+
+    frame: pl.DataFrame
+    problems: RowProblems
+
+
+def read_input(source: Path | str, config: PipelineConfig | None = None) -> InputRows:
     """The input file as :func:`run_pipeline` reads it (text columns, ``[input]`` options).
 
     For callers that read the input while doing something else (fetching suppressions),
-    then pass the frame to :func:`run_pipeline`.
+    then pass the result to :func:`run_pipeline` as its ``source``.
     """
-    return _load(source, config or PipelineConfig())
+    return InputRows(*_load(source, config or PipelineConfig()))
+
+
+def _reject_unreadable(frame: pl.DataFrame, problems: RowProblems) -> pl.DataFrame:
+    """Rows the reader could not read as they are (too many cells) REJECTED with its reason."""
+    if not problems:
+        return frame
+    rows = pl.Series(list(problems), dtype=pl.Int64)
+    reason = pl.col("row").replace_strict(problems, default=None, return_dtype=pl.String)
+    return dispose(frame, Disposition.REJECTED, pl.col("row").is_in(rows.implode()), reason)
 
 
 def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
@@ -132,7 +155,7 @@ def _finish(frame: pl.DataFrame, send_fields: Sequence[str]) -> pl.DataFrame:
 
 
 def run_pipeline(
-    source: Path | str | pl.DataFrame,
+    source: Path | str | pl.DataFrame | InputRows,
     config: PipelineConfig | None = None,
     *,
     suppressions: Sequence[Suppression] | SuppressionIndex | None = None,
@@ -152,13 +175,13 @@ def run_pipeline(
     stats: list[StageStat] = []
     assign = AssignStage(settings.lists)
     started = perf_counter()
-    raw = _load(source, settings)
+    raw, problems = _load(source, settings)
     stats.append(StageStat("read", raw.height, perf_counter() - started))
     report("read", raw.height)
     started = perf_counter()
     mapped, mapping = map_columns(raw, settings.columns)
     del raw  # the mapped frame shares its columns; keep one reference only
-    frame = _prepare(mapped)
+    frame = _reject_unreadable(_prepare(mapped), problems)
     del mapped
     stats.append(StageStat("map", frame.height, perf_counter() - started))
     report("map", frame.height)

@@ -106,7 +106,15 @@ def _num(index: int, numeric: frozenset[int]) -> str:
     return " class='num'" if index in numeric else ""
 
 
+class _Html(str):
+    """A cell already written as HTML (its parts escaped where it was built)."""
+
+    __slots__ = ()
+
+
 def _cell(value: Any) -> str:
+    if isinstance(value, _Html):
+        return value
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     if isinstance(value, float):
@@ -180,7 +188,7 @@ def _losses(data: ReportData) -> str:
             f"<h3>{escape(disposition)} <small>{total:,} rows, {_share(total, read)} of all"
             "</small></h3>"
             + _table(
-                ("reason", "rows", "share", "examples (row: phone, email)"),
+                ("reason", "rows", "share", "examples (masked)"),
                 rows,
                 numeric=frozenset({1, 2}),
             )
@@ -188,11 +196,14 @@ def _losses(data: ReportData) -> str:
     return _section("losses", "Why rows were not landed", *blocks)
 
 
-def _examples(examples: Sequence[tuple[int, str, str, str]]) -> str:
-    return "; ".join(
-        f"{row}: " + ", ".join(v for v in (phone, email) if v) if phone or email else f"{row}"
-        for row, phone, email, _ in examples
+def _examples(examples: Sequence[tuple[int, str, str]]) -> _Html:
+    """One line per example: the row and its masked phone and email. (The reason itself is not
+    shown per row: it quotes raw values, such as a malformed email, that no mask recognises.)"""
+    lines = (
+        " · ".join(escape(v) for v in (f"row {row}", phone, email) if v)
+        for row, phone, email in examples
     )
+    return _Html("<br>".join(lines))
 
 
 def _scores(data: ReportData) -> str:

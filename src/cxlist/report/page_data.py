@@ -77,12 +77,12 @@ class FunnelStep:
 
 @dataclass(frozen=True)
 class LossGroup:
-    """Rows lost for one kind of reason, with a few masked examples ``(row, phone, email, why)``."""
+    """Rows lost for one kind of reason, with a few masked examples ``(row, phone, email)``."""
 
     disposition: str
     reason: str
     count: int
-    examples: tuple[tuple[int, str, str, str], ...]
+    examples: tuple[tuple[int, str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ def aggregate(results: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
     )
     lost = rows.filter(~pl.col("disposition").is_in(_LANDED)).select(
         "disposition", reason_kind(pl.col("reason")).alias("_kind"), "row", "phone_number",
-        "email", "reason",
+        "email",
     )  # fmt: skip
     done = pl.collect_all([tallies, scored, lost])
     return done[0], done[1], done[2]
@@ -290,13 +290,13 @@ def loss_groups(lost: pl.DataFrame, kinds: pl.DataFrame) -> tuple[LossGroup, ...
         .group_by("disposition", "_kind", maintain_order=True)
         .head(EXAMPLES_PER_REASON)
     )
-    shown: dict[tuple[str, str], list[tuple[int, str, str, str]]] = {}
-    for disposition, kind, row, phone, email, why in examples.iter_rows():
+    shown: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
+    for disposition, kind, row, phone, email in examples.iter_rows():
         shown.setdefault((disposition, kind), []).append(
-            (int(row or 0), _mask(phone, mask_phone), _mask(email, mask_email), _mask(why))
+            (int(row or 0), _mask(phone, mask_phone), _mask(email, mask_email))
         )
     return tuple(
-        LossGroup(str(d), str(k), int(n), tuple(shown.get((d, k), ())))
+        LossGroup(str(d), mask_text(str(k)), int(n), tuple(shown.get((d, k), ())))
         for d, k, n in top.iter_rows()
     )
 
@@ -355,7 +355,7 @@ def _suppression_sources(kinds: pl.DataFrame) -> tuple[tuple[str, int], ...]:
         .sort(["len", "_kind"], descending=[True, False])
         .select("_kind", "len")
     )
-    return tuple((str(s), int(n)) for s, n in tally.iter_rows())
+    return tuple((mask_text(str(s)), int(n)) for s, n in tally.iter_rows())
 
 
 def _identity(conn: sqlite3.Connection, run_id: str, summary: Mapping[str, Any]) -> dict[str, Any]:

@@ -133,10 +133,14 @@ class UploadEngine:
         on_progress: Callable[[UploadProgress], None] | None = None,
         on_chunk: ChunkListener | None = None,
         stop: asyncio.Event | None = None,
+        key_scope: str | None = None,
     ) -> None:
         self._backend = backend
         self._journal = journal
         self._run_id = run_id
+        # what new idempotency keys are derived from: the run, or (to send rows that FAILED
+        # once more, past the server's stored answer) the run and a retry round
+        self._key_scope = key_scope or run_id
         self._concurrency = max(1, concurrency)
         self._chunk_size = chunk_size
         self._on_progress = on_progress
@@ -259,7 +263,7 @@ class UploadEngine:
         if chunk.attempt is not None:
             self._journal.reopen_attempt(self._run_id, chunk.attempt.attempt_id)
             return chunk.attempt.attempt_id, chunk.attempt.idempotency_key
-        key = idempotency_key(self._run_id, chunk.list_id, chunk.items)
+        key = idempotency_key(self._key_scope, chunk.list_id, chunk.items)
         rows = [item.row for item in chunk.items]
         attempt_id = self._journal.begin_attempt(
             self._run_id, chunk.list_id, chunk.campaign_id, key, rows

@@ -287,6 +287,15 @@ class Journal:
         )
         return {r: Outcome(r, Disposition(d), reason, item) for r, d, reason, item in cur}
 
+    def forget_outcomes(self, run_id: str, disposition: str) -> int:
+        """Drop a run's outcomes of ``disposition`` (so those rows are sent again); returns how
+        many were dropped."""
+        with self._tx() as tx:
+            cur = tx.execute(
+                "DELETE FROM outcomes WHERE run_id = ? AND disposition = ?", (run_id, disposition)
+            )
+            return cur.rowcount
+
 
 def _run_record(row: tuple[Any, ...]) -> RunRecord:
     (run_id, created, command, status, dialect, path, sha, settings, read, planned, secs) = row[:11]

@@ -1,0 +1,146 @@
+"""Send a reviewed plan, and send FAILED rows again.
+
+``cxlist plan`` writes a dry run's plan; ``cxlist run --plan RUN_ID`` sends exactly that plan
+as a new run (its own id, journal and results, its summary naming the plan it sent), whatever
+has happened to the input file since. Suppressions are read again first: a contact suppressed
+since the review is not sent and ends SUPPRESSED with the new source.
+
+(``cxlist resume RUN_ID --retry-failed``, which sends a run's FAILED rows again, is
+:func:`cxlist.run.resume_run` with :func:`cxlist.run_notes.forget_failed`.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from cxlist.errors import RunError
+from cxlist.model import Disposition, RunStatus
+from cxlist.pipeline import PLAN_FILE, SuppressionIndex, load_config
+from cxlist.run import (
+    BackendFactory,
+    RunEvents,
+    RunOutcome,
+    _now,
+    _open,
+    _upload,
+    new_run_id,
+)
+from cxlist.run_context import fetch_context
+from cxlist.run_notes import add_notes, read_notes
+from cxlist.run_report import RunReporter
+from cxlist.settings import Settings
+from cxlist.upload.journal import Journal
+from cxlist.workspace import Workspace
+
+__all__ = ["start_from_plan"]
+
+ROWS_FILE = "rows.parquet"
+
+
+def _reviewed(journal: Journal, workspace: Workspace, plan_id: str, settings: Settings) -> Path:
+    """The dry run's folder, once it is clear its plan can be sent with these settings."""
+    record = journal.run(plan_id)
+    if record.command != "plan":
+        raise RunError(f"run {plan_id} is not a plan (it was `{record.command}`): give a plan's id")
+    if record.status != RunStatus.PLANNED:
+        raise RunError(f"plan {plan_id} has no plan to send (status {record.status})")
+    if record.dialect != settings.cxone.dialect:
+        raise RunError(
+            f"plan {plan_id} was made for the {record.dialect} dialect, the settings say"
+            f" {settings.cxone.dialect}"
+        )
+    folder = workspace.run_dir(plan_id)
+    for name in (PLAN_FILE, ROWS_FILE):
+        if not (folder / name).exists():
+            raise RunError(f"plan {plan_id} has no {name} in {folder}")
+    return folder
+
+
+def _suppress_again(
+    rows: pl.DataFrame, index: SuppressionIndex, by: tuple[str, ...]
+) -> tuple[pl.DataFrame, int]:
+    """``rows`` with the PENDING rows the index now suppresses made SUPPRESSED (reason: the
+    source); returns them and how many changed."""
+    pending = rows.with_row_index("_at").filter(pl.col("disposition") == Disposition.PENDING)
+    empty = pl.Series([None] * pending.height, dtype=pl.String)
+    phones = pending["phone_number"] if "phone_number" in by and "phone_number" in rows else empty
+    emails = pending["email"] if "email" in by and "email" in rows else empty
+    found = pending.select("_at").with_columns(index.match(phones, emails).alias("_why"))
+    hit = found.filter(pl.col("_why").is_not_null())
+    if hit.height == 0:
+        return rows, 0
+    why = hit["_why"] + " (since the plan was reviewed)"
+    dispositions = rows["disposition"].clone().scatter(hit["_at"], Disposition.SUPPRESSED.value)
+    reasons = rows["reason"].clone().scatter(hit["_at"], why)
+    return rows.with_columns(dispositions, reasons), hit.height
+
+
+async def start_from_plan(
+    plan_id: str,
+    settings: Settings,
+    *,
+    events: RunEvents | None = None,
+    backend_factory: BackendFactory | None = None,
+) -> RunOutcome:
+    """Send the saved plan of dry run ``plan_id`` as a new run, after reading the suppressions
+    again. ``settings`` should be the plan's own (as ``cxlist run --plan`` gives them)."""
+    events = events or RunEvents()
+    workspace = Workspace(settings.run.workspace)
+    journal = Journal(workspace.connect())
+    try:
+        source = _reviewed(journal, workspace, plan_id, settings)
+        backend = _open(settings, backend_factory)
+    except BaseException:
+        journal.close()
+        raise
+    record = journal.run(plan_id)
+    run_id = new_run_id()
+    reporter = RunReporter(workspace, settings, run_id)
+    try:
+        reporter.flush_webhooks()
+        journal.create_run(
+            run_id,
+            command="run",
+            dialect=record.dialect,
+            input_path=record.input_path,
+            input_sha256=record.input_sha256,
+            settings=record.settings,
+        )
+        run_dir = workspace.run_dir(run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            config = load_config(record.settings)
+            _, fetched = await fetch_context(backend, config, settings, notify=events.on_wait)
+        except BaseException as err:
+            journal.update_run(
+                run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
+            )
+            reporter.failed(str(err))
+            raise
+        region = config.normalize.default_region
+        index = SuppressionIndex.from_entries(fetched, default_region=region)
+        index = index.with_dnc_files(config.suppress.dnc_files, default_region=region)
+        rows, newly = _suppress_again(
+            pl.read_parquet(source / ROWS_FILE), index, config.suppress.by
+        )
+        kept = rows.filter(pl.col("disposition") == Disposition.PENDING)["row"]
+        plan = pl.read_parquet(source / PLAN_FILE)
+        plan.filter(pl.col("row").is_in(kept.implode())).write_parquet(run_dir / PLAN_FILE)
+        rows.write_parquet(run_dir / ROWS_FILE)
+        reviewed = read_notes(source)
+        warnings = list(reviewed.get("warnings", []))
+        if reviewed.get("offline"):
+            warnings.append(
+                f"plan {plan_id} was made offline: capacity was not checked before sending"
+            )
+        add_notes(run_dir, warnings=warnings, fromPlan=plan_id, suppressedSinceReview=newly)
+        journal.update_run(
+            run_id, status=RunStatus.PLANNED, rows_read=rows.height, planned=kept.len()
+        )
+        reporter.audit.event("run_from_plan", plan=plan_id, counts={"suppressed_since": newly})
+        return await _upload(backend, journal, reporter, run_id, run_dir, settings, events)
+    finally:
+        await backend.aclose()
+        journal.close()
