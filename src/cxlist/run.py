@@ -5,9 +5,8 @@ This is the library's front door (the CLI only wires flags to it)::
     outcome = await start_run(Path("contacts.csv"), settings, target=Target("C-100", "L-1"))
     outcome = await resume_run(outcome.run_id, settings)
 
-A run's folder holds ``rows.parquet`` (every input row with its pipeline disposition; not
-written by a plan, which cannot be resumed), ``plan.parquet``, ``results.csv`` and
-``summary.json``; the workspace database holds the
+A run's folder holds ``rows.parquet`` (every input row with its pipeline disposition),
+``plan.parquet``, ``results.csv`` and ``summary.json``; the workspace database holds the
 journal, so a resume needs nothing but the run id (and the credentials).
 """
 
@@ -346,14 +345,15 @@ def open_backend(settings: Settings) -> Backend:
 
 
 def _save_plan(result: PipelineResult, run_dir: Path, *, keep: bool) -> pl.DataFrame | None:
-    """Write plan.parquet, and for a run that uploads (``keep``) rows.parquet, which only a
-    resume reads; with ``keep``, return the plan (built once, for the upload that follows)
-    instead of streaming it to the file."""
-    if not keep:
+    """Write plan.parquet and rows.parquet (a resume, and ``run --plan``, read them); with
+    ``keep``, return the plan (built once, for the upload that follows) instead of streaming it
+    to the file."""
+    plan = None
+    if keep:
+        plan = result.plan
+        plan.write_parquet(run_dir / PLAN_FILE, compression="snappy", statistics=False)
+    else:
         result.write(run_dir)
-        return None
-    plan = result.plan
-    plan.write_parquet(run_dir / PLAN_FILE, compression="snappy", statistics=False)
     result.frame.write_parquet(run_dir / "rows.parquet", compression="snappy", statistics=False)
     return plan
 
