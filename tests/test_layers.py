@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cxlist.errors", "cxlist.config_errors"),  # every error cxlist raises; settings errors
     ("cxlist.workspace",),  # where runs live on disk
     ("cxlist.settings",),  # settings: TOML, environment, flags
+    ("cxlist.registry",),  # DNC registries kept on disk (import, lookup)
     ("cxlist.api", "cxlist.pipeline"),  # the CXone client; the pipeline (pure data, no HTTP)
     ("cxlist.upload", "cxlist.report"),  # engine and journal; results, webhook, audit
     # a run's reporting and notes, reaching CXone before a run; the emulator

@@ -42,6 +42,8 @@ class Disposition(StrEnum):
 
     REJECTED = "REJECTED"
     SUPPRESSED = "SUPPRESSED"
+    UNSCRUBBED = "UNSCRUBBED"
+    """No DNC registry in use covers the area code (``[registry] require_coverage``)."""
     DUPLICATE = "DUPLICATE"
     OVER_CAPACITY = "OVER_CAPACITY"
     CREATED = "CREATED"

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -53,17 +54,23 @@ from cxlist.upload.journal import Journal
 from cxlist.upload.plan_items import items_for_rows, plan_targets
 from cxlist.workspace import Workspace
 
+if TYPE_CHECKING:
+    from cxlist.registry import Scrubber
+
 __all__ = [
     "RunEvents",
     "RunOutcome",
     "Target",
     "open_backend",
+    "open_registry",
+    "registry_root",
     "resume_run",
     "run_settings",
     "start_run",
 ]
 
 BackendFactory = Callable[[Settings], Backend]
+REGISTRY_RECORD = "registry.json"  # in the run folder: the registries used, unscrubbed counts
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,7 @@ async def start_run(
             run_id, status=RunStatus.PLANNED, rows_read=result.rows_read, planned=result.planned
         )
         reporter.planned(result)
+        _audit_registries(reporter, result)
         if dry_run or backend is None:
             outcome = _finish(
                 journal, reporter, run_id, run_dir, status=RunStatus.PLANNED, rows=result.frame
@@ -230,7 +238,33 @@ async def _plan(
         suppressions=suppressions,
         campaigns=campaigns,
         on_progress=events.on_stage,
+        registry=open_registry(settings),
+        require_coverage=settings.registry.require_coverage,
     )
+
+
+def registry_root(settings: Settings) -> Path:
+    """Where the workspace's DNC registries are kept (``[registry] path``, else
+    ``<workspace>/registry``)."""
+    return settings.registry.path or settings.run.workspace / "registry"
+
+
+def open_registry(settings: Settings) -> Scrubber:
+    """The DNC registries every run of the workspace scrubs against, ready for lookups."""
+    from cxlist.registry import Scrubber
+
+    chosen = settings.registry
+    return Scrubber.open(registry_root(settings), chosen.names, max_age_days=chosen.max_age_days)
+
+
+def _audit_registries(reporter: RunReporter, result: PipelineResult) -> None:
+    """One audit event per DNC registry the run used: its version and the area codes."""
+    if result.scrub is None:
+        return
+    for used in result.scrub.registries():
+        reporter.audit.event("registry_used", **used)
+    unscrubbed = result.scrub.summary()
+    reporter.audit.event("registry_unscrubbed", counts={"rows": unscrubbed["total"]})
 
 
 async def resume_run(
@@ -355,6 +389,9 @@ def _save_plan(result: PipelineResult, run_dir: Path, *, keep: bool) -> pl.DataF
     else:
         result.write(run_dir)
     result.frame.write_parquet(run_dir / "rows.parquet", compression="snappy", statistics=False)
+    if result.scrub is not None:
+        record = json.dumps(result.scrub.to_json(), indent=1) + "\n"
+        (run_dir / REGISTRY_RECORD).write_text(record, encoding="utf-8")
     return plan
 
 
@@ -443,6 +480,9 @@ def _finish(
         "rowsRead": frame.height,
         **summary_notes(frame, run_dir),
     }
+    scrubbed = run_dir / REGISTRY_RECORD
+    if scrubbed.exists():
+        summary["unscrubbed"] = json.loads(scrubbed.read_text(encoding="utf-8"))["unscrubbed"]
     write_summary(run_dir / "summary.json", summary, metrics)
     campaigns = dict(
         frame.filter(pl.col("list_id").is_not_null())

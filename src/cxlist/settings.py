@@ -38,6 +38,7 @@ __all__ = [
     "PIPELINE_SECTIONS",
     "AdminSettings",
     "CxoneSettings",
+    "RegistrySettings",
     "Settings",
     "UploadSettings",
     "WebhookSettings",
@@ -174,6 +175,15 @@ class RunSettings(_Section):
     workspace: Path = Path(".cxlist")
 
 
+class RegistrySettings(_Section):
+    """The DNC registries every run scrubs against (see ``cxlist dnc import``)."""
+
+    path: Path | None = None  # default: the workspace's registry/ folder
+    names: list[str] | None = None  # default: every registry imported there
+    max_age_days: int = Field(default=31, ge=1, le=31)  # the law allows 31 at most
+    require_coverage: bool = False
+
+
 class Settings(BaseModel):
     """Everything a run needs. ``pipeline`` is the raw TOML for the pipeline's sections."""
 
@@ -183,6 +193,7 @@ class Settings(BaseModel):
     admin: AdminSettings = Field(default_factory=AdminSettings)
     upload: UploadSettings = Field(default_factory=UploadSettings)
     run: RunSettings = Field(default_factory=RunSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
     webhooks: list[WebhookSettings] = Field(default_factory=list)
     pipeline: dict[str, Any] = Field(default_factory=dict)
 
@@ -195,7 +206,7 @@ class Settings(BaseModel):
         return {**copy.deepcopy(self.pipeline), **data}
 
 
-_OWN_SECTIONS = ("cxone", "admin", "upload", "run", "webhooks")
+_OWN_SECTIONS = ("cxone", "admin", "upload", "run", "registry", "webhooks")
 #: The pipeline's top-level sections: kept here as data, validated by
 #: ``cxlist.pipeline.load_config`` (a layer up); a test holds the two lists equal.
 PIPELINE_SECTIONS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cxlist.cli import demo_commands, page_commands, report_commands, run_commands
+from cxlist.cli.dnc_commands import dnc_app
 from cxlist.cli.sandbox import sandbox_app
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ demo_commands.register(app)
 report_commands.register(app)
 page_commands.register(app)
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(dnc_app, name="dnc")
 
 
 def main() -> None:

@@ -62,6 +62,7 @@ _ORDER = (
     Disposition.OVER_CAPACITY,
     Disposition.DUPLICATE,
     Disposition.SUPPRESSED,
+    Disposition.UNSCRUBBED,
     Disposition.REJECTED,
 )
 

@@ -34,7 +34,7 @@ _TYPES = (
     "voicemail",
 )
 _EXTENSION = r"(?i)\s*(?:ext\.?|extension|x|#)\s*(\d{1,10})\s*$"
-_SEPARATORS = (" ", "(", ")", "-", ".", "/", "+")
+_SEPARATORS = [" ", "(", ")", "-", ".", "/", "+"]
 _PLAIN = r"^[0-9 ().+\-/]*$"
 _NANP_FILE = Path(__file__).parent / "data" / "nanp_pattern.json"
 NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])

@@ -6,12 +6,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 from polars.io.plugins import register_io_source
 
 from cxlist.model import PIPELINE_DISPOSITIONS, Disposition
 from cxlist.pipeline.mapping import ColumnMapping
+
+if TYPE_CHECKING:
+    from cxlist.pipeline.scrub import ScrubReport
 
 __all__ = [
     "PLAN_FILE",
@@ -65,6 +69,8 @@ class PipelineResult:
     counts: dict[str, int]
     stage_stats: list[StageStat] = field(default_factory=list)
     list_order: list[str] = field(default_factory=list)
+    #: What the DNC registry stage found (None when no registry was in use).
+    scrub: ScrubReport | None = None
 
     @property
     def rows_read(self) -> int:

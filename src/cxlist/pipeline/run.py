@@ -23,9 +23,11 @@ from cxlist.pipeline.mapping import CANONICAL_FIELDS, ColumnMapping, map_columns
 from cxlist.pipeline.plan import PipelineResult, StageStat, count_dispositions
 from cxlist.pipeline.read import RowProblems, read_rows
 from cxlist.pipeline.score import ScoreStage
+from cxlist.pipeline.scrub import ScrubStage
 from cxlist.pipeline.stages import Stage, dispose
 from cxlist.pipeline.suppress import SuppressionIndex, SuppressStage
 from cxlist.pipeline.validate import NormalizeStage, ValidateStage
+from cxlist.registry import Scrubber
 
 __all__ = ["InputRows", "read_input", "run_pipeline"]
 
@@ -163,12 +165,16 @@ def run_pipeline(
     dnc_files: Iterable[Path | str] = (),
     now: datetime | None = None,
     on_progress: Progress | None = None,
+    registry: Scrubber | None = None,
+    require_coverage: bool = False,
 ) -> PipelineResult:
     """Read ``source``, run every stage, and return each row's fate and the plan.
 
     Raises ``InputError`` (unreadable input), ``ConfigError`` (bad rule, unknown column, no
     target list) and ``PlanError`` (a campaign would overflow under ``[capacity] policy = "fail"``).
     Campaigns missing from ``campaigns`` are taken as empty with the default maximum.
+    With a ``registry``, contacts are scrubbed against its DNC registries (PlanError when
+    an area code they touch holds data too old; see :mod:`cxlist.pipeline.scrub`).
     """
     settings = config or PipelineConfig()
     report = on_progress or (lambda stage, rows: None)
@@ -196,7 +202,12 @@ def run_pipeline(
         SuppressStage(index, settings.suppress.by),
         ScoreStage(settings.scoring),
     ]
+    scrub = ScrubStage(registry, require_coverage=require_coverage) if registry else None
+    if scrub is not None:
+        row_local.insert(3, scrub)
     frame = _run_in_batches(frame, row_local, stats, report)
+    if scrub is not None:
+        scrub.report.raise_if_stale()
     whole: list[Stage] = [
         DedupeStage(settings.dedupe),
         assign,
@@ -220,4 +231,5 @@ def run_pipeline(
         counts=counts,
         stage_stats=stats,
         list_order=[rule.id for rule in settings.lists],
+        scrub=scrub.report if scrub is not None else None,
     )

@@ -13,7 +13,9 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from cxlist.errors import InputError
@@ -24,7 +26,10 @@ from cxlist.pipeline.phones import E164, normalize_phones
 from cxlist.pipeline.read import read_table
 from cxlist.pipeline.stages import dispose, nulls
 
-__all__ = ["SuppressStage", "SuppressionIndex", "read_dnc_file"]
+if TYPE_CHECKING:
+    from cxlist.registry import Scrubber, ScrubResult
+
+__all__ = ["SuppressStage", "SuppressionIndex", "match_registries", "read_dnc_file"]
 
 _SCHEMA = {"value": pl.String, "source": pl.String}
 _NATIONAL_DNC = r"^\s*(\d{3})\s*[,|\t ]\s*(\d{7})\s*$"
@@ -227,3 +232,19 @@ class SuppressStage:
         return dispose(marked, Disposition.SUPPRESSED, hit, pl.col("_suppressed")).drop(
             "_suppressed"
         )
+
+
+def match_registries(
+    numbers: pl.Series, scrubber: Scrubber, where: np.ndarray[Any, np.dtype[np.bool_]] | None = None
+) -> ScrubResult:
+    """Every E.164 number of ``numbers`` looked up in the DNC registries in use, at once.
+
+    The result: ``hits``, the positions of listed numbers, and ``labels`` (aligned), the
+    first registry listing each with the date of its data (``national DNC registry
+    (2026-11-20)``; ``reason`` gives the same per position, null where none does);
+    ``uncovered`` holds the area code of a NANP number that no registry in use covers. Call
+    it once per phone column; nulls, numbers outside the NANP and positions where ``where``
+    is False (contacts already disposed of) are skipped. One vectorized lookup, never a loop
+    over the numbers (see :mod:`cxlist.registry.lookup`).
+    """
+    return scrubber.scrub(numbers, where)

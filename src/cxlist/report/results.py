@@ -115,6 +115,7 @@ def compute_metrics(frame: pl.DataFrame, upload_seconds: float) -> RunMetrics:
         raw
         - counts[Disposition.REJECTED]
         - counts[Disposition.SUPPRESSED]
+        - counts[Disposition.UNSCRUBBED]
         - counts[Disposition.DUPLICATE]
     )
     reached_dedupe = unique + counts[Disposition.DUPLICATE]

@@ -1,0 +1,216 @@
+"""Benchmark the DNC registry store: import a full-size registry, then scrub contacts against it.
+
+    .venv/bin/python benchmarks/registry.py                       # 250M numbers, 10M contacts
+    .venv/bin/python benchmarks/registry.py --numbers 5000000 --areas 40 --contacts 200000
+
+Generates (untimed, streamed to disk a few MB at a time, in a temporary folder unless
+``--folder`` is given) a National DNC Registry flat file of ``--numbers`` numbers over
+``--areas`` area codes (``201,5550123`` a line, sorted, as the registry ships it) and a change
+file of 100,000 additions and deletions. Then, each in a fresh child process, so that peak RSS
+is that command's alone:
+
+1. ``cxlist dnc import`` of the full file: wall seconds and peak RSS;
+2. ``cxlist dnc import`` of the change file;
+3. the store's size on disk;
+4. the pipeline on ``--contacts`` contacts (``benchmarks/pipeline.py``'s generator) without
+   and with the registry: the registry stage's seconds, and both runs' total seconds and peak
+   RSS (the difference is what scrubbing adds to ``cxlist plan``).
+
+The generated files are deleted at the end (the full-size text file is about 3 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pipeline import AREA_CODES
+
+SECOND_DIGITS = np.arange(10)
+
+
+def area_codes(count: int, seed: int) -> list[int]:
+    """``count`` valid area codes (``[2-9]XX``, not N11), the pipeline benchmark's first."""
+    chosen = [int(c) for c in AREA_CODES][:count]
+    rest = [c for c in range(200, 1000) if c % 100 != 11 and c not in chosen]
+    rng = np.random.default_rng(seed)
+    chosen += sorted(rng.choice(rest, size=count - len(chosen), replace=False).tolist())
+    return sorted(chosen)
+
+
+def _sample(rng: np.random.Generator, size: int) -> np.ndarray:
+    """``size`` distinct seven-digit numbers with a valid exchange (2000000..9999999), sorted."""
+    drawn = np.sort(rng.integers(2_000_000, 10_000_000, size=int(size * 1.1) + 16))
+    drawn = drawn[np.concatenate(([True], drawn[1:] != drawn[:-1]))]  # (np.unique is slower)
+    if drawn.size > size:
+        drawn = np.sort(drawn[np.argpartition(rng.random(drawn.size), size)[:size]])
+    return drawn
+
+
+def _text(area: int, numbers: np.ndarray) -> bytes:
+    """``AAA,NNNNNNN\\n`` lines for ``numbers`` of ``area``, built as one byte matrix."""
+    out = np.empty((numbers.size, 12), dtype=np.uint8)
+    out[:, 0:3] = np.frombuffer(str(area).encode(), dtype=np.uint8)
+    out[:, 3] = ord(",")
+    for k in range(7):
+        out[:, 4 + k] = 48 + (numbers // 10 ** (6 - k)) % 10
+    out[:, 11] = ord("\n")
+    return out.tobytes()
+
+
+def generate_registry(folder: Path, numbers: int, areas: int, seed: int = 11) -> tuple[Path, Path]:
+    """Write ``national.txt`` (full file) and ``changes.txt``; return both paths."""
+    rng = np.random.default_rng(seed)
+    codes = area_codes(areas, seed)
+    full = folder / "national.txt"
+    per_area = numbers // areas
+    with full.open("wb") as handle:
+        for index, code in enumerate(codes):
+            extra = 1 if index < numbers - per_area * areas else 0
+            handle.write(_text(code, _sample(rng, per_area + extra)))
+    changes = folder / "changes.txt"
+    lines = []
+    for n in range(100_000):
+        code = codes[n % len(codes)]
+        flag = "A" if n % 3 else "D"
+        lines.append(f"{code},{rng.integers(2_000_000, 10_000_000)},{flag}\n")
+    changes.write_text("".join(lines), encoding="ascii")
+    return full, changes
+
+
+def _child(args: list[str]) -> dict[str, float]:
+    """Run a command; its wall seconds and peak RSS (MB) from ``wait4``."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{args[2:5]} exited {process.returncode}")
+    return {
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def _show(what: str, figures: dict[str, float]) -> None:
+    print(
+        f"{what:<20}{figures['seconds']:8.2f} s wall, {figures['cpu_seconds']:8.2f} s CPU,"
+        f" peak RSS {figures['peak_rss_mb']:8.1f} MB"
+    )
+
+
+def _du_mb(path: Path) -> float:
+    return sum(p.stat().st_blocks * 512 for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def scrub_run(folder: Path, registry: Path | None) -> None:
+    """(In a child.) The pipeline on the generated contacts, with or without the registry;
+    prints JSON figures."""
+    from cxlist.pipeline import run as pipeline_run
+    from cxlist.registry import Scrubber
+    from pipeline import measure
+
+    if registry is not None:
+        original = pipeline_run.run_pipeline
+
+        def with_registry(*args: object, **kwargs: object) -> object:
+            kwargs["registry"] = Scrubber.open(registry)
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+
+        import cxlist.pipeline as package
+
+        package.run_pipeline = with_registry  # type: ignore[assignment]
+    report = measure(folder, None)
+    stages = {s["stage"]: s for s in report["stages"]}  # type: ignore[attr-defined]
+    print(
+        "SCRUB "
+        + json.dumps(
+            {
+                "seconds": report["seconds"],
+                "peak_rss_mb": report["peak_rss_mb"],
+                "registry_stage_seconds": stages.get("registry", {}).get("seconds", 0.0),
+                "suppressed": report["counts"]["SUPPRESSED"],  # type: ignore[index]
+            }
+        ),
+        flush=True,
+    )
+
+
+def _scrub_child(folder: Path, registry: Path | None) -> dict[str, float]:
+    code = (
+        "import sys; sys.path.insert(0, 'benchmarks'); from registry import scrub_run; "
+        f"from pathlib import Path; scrub_run(Path({str(folder)!r}), "
+        f"{('Path(' + repr(str(registry)) + ')') if registry else 'None'})"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("SCRUB "))
+    return dict(json.loads(line[6:]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--numbers", type=int, default=250_000_000)
+    parser.add_argument("--areas", type=int, default=400)
+    parser.add_argument("--contacts", type=int, default=10_000_000)
+    parser.add_argument("--folder", type=Path, help="Work here (kept) instead of a temp folder.")
+    args = parser.parse_args()
+    folder = args.folder or Path(tempfile.mkdtemp(prefix="cxlist-registry-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        _run(folder, args)
+    finally:
+        for name in ("national.txt", "changes.txt", "contacts.csv", "suppressions.parquet"):
+            (folder / name).unlink(missing_ok=True)
+        if args.folder is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(folder: Path, args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    full, changes = generate_registry(folder, args.numbers, args.areas)
+    size = full.stat().st_size / 1e6
+    took = time.perf_counter() - started
+    print(f"generated {args.numbers:,} numbers, {size:,.0f} MB ({took:.1f} s)")
+    workspace = folder / "ws"
+    shutil.rmtree(workspace, ignore_errors=True)
+    today = datetime.now(UTC).date().isoformat()
+    cli = [sys.executable, "-m", "cxlist", "dnc", "import", "--workspace", str(workspace)]
+    imported = _child([*cli, str(full), "--date", today])
+    _show("import full file", imported)
+    changed = _child([*cli, str(changes), "--date", today])
+    _show("import change file", changed)
+    store = workspace / "registry"
+    print(f"store on disk:      {_du_mb(store):8.1f} MB ({args.areas} area codes)")
+    full.unlink()
+    if args.contacts:
+        from pipeline import generate
+
+        generate(args.contacts, folder)
+        without = _scrub_child(folder, None)
+        with_registry = _scrub_child(folder, store)
+        added_s = with_registry["seconds"] - without["seconds"]
+        added_mb = with_registry["peak_rss_mb"] - without["peak_rss_mb"]
+        print(f"pipeline, {args.contacts:,} contacts, without registry: {without}")
+        print(f"pipeline, {args.contacts:,} contacts, with registry:    {with_registry}")
+        print(
+            f"scrubbing adds: registry stage {with_registry['registry_stage_seconds']:.3f} s;"
+            f" whole pipeline {added_s:+.2f} s, peak RSS {added_mb:+.1f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
