@@ -11,7 +11,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,sandbox]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python benchmarks/calling.py --rows 1000000
 	$(BIN)/python benchmarks/upload.py --rows 100000 --concurrency 8
 	$(BIN)/python benchmarks/report.py --rows 1000000
+	$(BIN)/python benchmarks/commands.py
 
 nanp-pattern: install
 	$(BIN)/python tools/nanp_pattern.py

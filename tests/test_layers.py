@@ -19,7 +19,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: The layers, lowest first. A module may import modules of its own unit (package) and of
 #: lower layers; never of a higher layer, nor of another unit in its own layer.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("cxlist.model", "cxlist.templates"),  # the domain (standard library only); data files
+    ("cxlist.model", "cxlist.templates", "cxlist.lazy"),  # standard library only: the domain;
+    # data files; lazy package exports
     # every error cxlist raises; settings errors; crash seams; operational log events
     ("cxlist.errors", "cxlist.config_errors", "cxlist.crashpoints", "cxlist.logs"),
     ("cxlist.workspace",),  # where runs live on disk

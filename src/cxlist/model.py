@@ -179,7 +179,9 @@ class ListInfo:
 class PlannedItem:
     """One contact to send: its input row, its dedup key, its fields and its priority.
 
-    ``fields`` maps API field names to values (strings, or None for empty).
+    ``fields`` maps API field names to values (strings, or None for empty). ``wire``, when
+    set, is the same item already encoded as the v2 dialect sends it (compact JSON), made
+    for a whole batch of the plan at once so that no request encodes its items one by one.
     """
 
     row: int
@@ -187,6 +189,7 @@ class PlannedItem:
     key_value: str
     fields: Mapping[str, str | None]
     priority: int
+    wire: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

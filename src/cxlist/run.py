@@ -48,6 +48,7 @@ from cxlist.errors import (
 )
 from cxlist.model import Disposition, RunStatus
 from cxlist.pipeline import PipelineConfig, PipelineResult, load_config, run_pipeline
+from cxlist.pipeline.run import read_input
 from cxlist.report.results import RunMetrics
 from cxlist.report.webhook import DeliveryReport
 from cxlist.run_audit import RunAudit
@@ -319,11 +320,19 @@ async def _plan(
     events: RunEvents,
     at: datetime | None = None,
 ) -> PipelineResult:
-    """Check the targets, fetch the campaigns' capacity and suppressions (none offline),
-    then run the pipeline."""
-    campaigns, suppressions = await fetch_context(backend, config, settings, notify=events.on_wait)
+    """Check the targets and fetch the campaigns' capacity and suppressions (none offline)
+    while the input is read (in a thread: polars leaves the interpreter free), then run the
+    pipeline."""
+    reading = asyncio.ensure_future(asyncio.to_thread(read_input, source, config))
+    try:
+        campaigns, suppressions = await fetch_context(
+            backend, config, settings, notify=events.on_wait
+        )
+    except BaseException:
+        await asyncio.wait([reading])  # the read's own outcome is of no use now
+        raise
     return run_pipeline(
-        source,
+        await reading,
         config,
         suppressions=suppressions,
         campaigns=campaigns,
@@ -523,8 +532,9 @@ def _callable(run_dir: Path) -> dict[str, Any]:
 def _reopened(plan: pl.DataFrame, ctx: _Context) -> list[tuple[Any, list[Any]]]:
     """The open attempts with their items, each proven to be the body it was first sent as."""
     reopen = []
+    wire = ctx.backend is not None and ctx.backend.dialect == "v2"  # as the engine encodes them
     for attempt in ctx.journal.open_attempts(ctx.run_id):
-        items = items_for_rows(plan, attempt.rows)
+        items = items_for_rows(plan, attempt.rows, wire=wire)
         if attempt.digest is not None and items_digest(items) != attempt.digest:
             raise RunError(
                 f"run {ctx.run_id}: attempt {attempt.attempt_id} would not go out as it first"
@@ -541,7 +551,8 @@ async def _upload(ctx: _Context, mapping: Sequence[tuple[str, str, str]]) -> Run
     done = journal.outcomes(run_id)
     reopen = _reopened(plan, ctx)
     in_flight = {row for attempt, _ in reopen for row in attempt.rows}
-    targets = plan_targets(plan, skip_rows=done.keys() | in_flight)
+    wire = ctx.backend.dialect == "v2"  # v2 items encoded a batch at a time, in the plan
+    targets = plan_targets(plan, skip_rows=done.keys() | in_flight, wire=wire)
     journal.update_run(run_id, status=RunStatus.UPLOADING)
     engine = UploadEngine(
         ctx.backend,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random as _random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -168,16 +169,56 @@ class V2Client(LayeredClient[ClientCredentials]):
     async def suppressions(self, status: str | None = None) -> list[SuppressionModel]:
         """Every suppression entry (``status`` ACTIVE or EXPIRED, or all): every page,
         following ``Link: rel="next"`` until there is none."""
+        try:
+            return [
+                SuppressionModel.model_validate(entry)
+                for entry in await self.suppression_entries(status)
+            ]
+        except ValidationError as exc:
+            raise ApiError(
+                f"malformed SuppressionModel response: {str(exc).splitlines()[0]}",
+                code="malformed_response",
+            ) from None
+
+    async def suppression_entries(self, status: str | None = None) -> list[Any]:
+        """Every suppression entry as the server wrote it (JSON objects): see
+        :meth:`all_entries` for how the pages are fetched."""
         params: dict[str, str | int] = {"pageSize": self.settings.page_size}
         if status is not None:
             params["status"] = status
-        return [
-            entry
-            async for page in self._pages(
-                "/api/v2/compliance/suppressions", params, SuppressionModel
+        return await self.all_entries("/api/v2/compliance/suppressions", params)
+
+    async def all_entries(self, path: str, params: Mapping[str, str | int]) -> list[Any]:
+        """Every entry of a paged collection, in page order, as JSON values.
+
+        The first page says how many entries there are (``X-Total-Count``) and how many a
+        page holds; the other pages are then fetched concurrently (``page=2..n``, within the
+        limiter's concurrency). Should the last of them still link to a next page (entries
+        added meanwhile), the links are followed from there, one page after another.
+        """
+        first = _raw_page(await self._send("GET", path, params=params))
+        pages = [first.entries]
+        last = first
+        size = len(first.entries)
+        if first.next_url is not None and first.total_count and size:
+            count = math.ceil(first.total_count / size)
+            answers = await asyncio.gather(
+                *(
+                    self._send("GET", path, params={**params, "page": n, "pageSize": size})
+                    for n in range(2, count + 1)
+                )
             )
-            for entry in page.entries
-        ]
+            for answer in answers:
+                last = _raw_page(answer)
+                pages.append(last.entries)
+        seen: set[str] = set()
+        while last.next_url is not None:
+            if last.next_url in seen or len(seen) >= MAX_PAGES:
+                raise ApiError(f"paging at {path} loops back to {last.next_url}")
+            seen.add(last.next_url)
+            last = _raw_page(await self._send("GET", last.next_url))
+            pages.append(last.entries)
+        return [entry for page in pages for entry in page]
 
     async def add_items(
         self,
@@ -191,18 +232,27 @@ class V2Client(LayeredClient[ClientCredentials]):
         With an ``idempotency_key`` (at most 255 characters) the request is retried even
         after a lost response, and the server applies it at most once.
         """
-        if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
-            raise ValueError("an Idempotency-Key has 1 to 255 characters")
-        response = await self._send(
-            "POST",
-            f"/api/v2/lists/{path_segment(list_id)}/items",
-            content=encode_items(items_json),
-            idempotency_key=idempotency_key,
+        response = await self.post_items(
+            list_id, encode_items(items_json), idempotency_key=idempotency_key
         )
         return AddItemsReply(
             body=_parse(AddItemsResponse, response),
             replayed=response.headers.get("Idempotent-Replayed", "").lower() == "true",
             request_id=response.headers.get("X-Request-Id"),
+        )
+
+    async def post_items(
+        self, list_id: str, body: bytes, *, idempotency_key: str | None = None
+    ) -> httpx.Response:
+        """Send an add-items ``body`` already encoded (``{"items": [...]}``) as one request;
+        the successful answer as it came, for callers that read it without models."""
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
+            raise ValueError("an Idempotency-Key has 1 to 255 characters")
+        return await self._send(
+            "POST",
+            f"/api/v2/lists/{path_segment(list_id)}/items",
+            content=body,
+            idempotency_key=idempotency_key,
         )
 
     async def read_items_page(
@@ -289,6 +339,23 @@ def _page(response: httpx.Response, model: type[M]) -> Page[M]:
     total = response.headers.get("X-Total-Count")
     return Page[M](
         entries=entries,
+        next_url=str(response.url.join(link)) if link else None,
+        total_count=int(total) if total and total.isdigit() else None,
+    )
+
+
+def _raw_page(response: httpx.Response) -> Page[Any]:
+    """One page of a paged collection with its entries as JSON values, unvalidated."""
+    try:
+        raw = response.json()
+        if not isinstance(raw, list):
+            raise ValueError("expected a JSON array")
+    except ValueError as exc:
+        raise _malformed(response, "page", exc) from None
+    link = response.links.get("next", {}).get("url")
+    total = response.headers.get("X-Total-Count")
+    return Page[Any](
+        entries=raw,
         next_url=str(response.url.join(link)) if link else None,
         total_count=int(total) if total and total.isdigit() else None,
     )

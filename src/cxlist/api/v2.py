@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from cxlist.api.backend import (
     DEFAULT_MAX_LIST_SIZE,
@@ -19,12 +20,23 @@ from cxlist.api.backend import (
     Suppression,
 )
 from cxlist.api.client import V2Client, V2Settings
-from cxlist.api.models import CampaignModel, ListModel, SuppressionModel
+from cxlist.api.models import CampaignModel, ListModel
 from cxlist.api.retry import RetryPolicy
-from cxlist.errors import ConfigError
+from cxlist.errors import ApiError, ConfigError
 from cxlist.settings import Settings
 
-__all__ = ["V2_LIMITS", "V2Backend", "item_json", "open_v2_backend", "v2_settings"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "V2_LIMITS",
+    "V2Backend",
+    "add_items_result",
+    "encode_body",
+    "item_json",
+    "open_v2_backend",
+    "v2_settings",
+]
 
 MAX_ITEMS = 1000
 MAX_BYTES = 1024 * 1024
@@ -77,6 +89,63 @@ def _plain(text: str) -> bool:
     return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
+def encode_body(items: Sequence[PlannedItem]) -> bytes:
+    """The add-items body ``{"items":[...]}``: each item's wire JSON, or its encoding."""
+    texts = [
+        item.wire
+        if item.wire is not None
+        else json.dumps(item_json(item), separators=(",", ":"), ensure_ascii=False)
+        for item in items
+    ]
+    return ('{"items":[' + ",".join(texts) + "]}").encode()
+
+
+_STATUSES: frozenset[str] = frozenset(("CREATED", "UPDATED", "SKIPPED"))
+_COUNTS = ("listId", "received", "created", "updated", "skipped")
+
+
+def add_items_result(response: httpx.Response) -> AddItemsResult:
+    """A 200 add-items answer as outcomes, read from the JSON as it is (no model per item).
+
+    Raises :class:`~cxlist.errors.ApiError` (``malformed_response``) when the body is not
+    an object, or an entry of ``items`` lacks an integer ``index`` or a known ``status``.
+    """
+    try:
+        body = response.json()
+        if not isinstance(body, dict):
+            raise ValueError("expected a JSON object")
+        outcomes = tuple(_item_outcome(entry) for entry in body.get("items") or ())
+    except (ValueError, TypeError, KeyError) as exc:
+        raise _malformed_reply(response, exc) from None
+    return AddItemsResult(
+        outcomes=outcomes,
+        replayed=response.headers.get("Idempotent-Replayed", "").lower() == "true",
+        request_id=response.headers.get("X-Request-Id"),
+        extra={name: body.get(name, "" if name == "listId" else 0) for name in _COUNTS},
+    )
+
+
+def _item_outcome(entry: Any) -> ItemOutcome:
+    index, status, item_id = entry["index"], entry["status"], entry.get("itemId")
+    if type(index) is int and status in _STATUSES and (item_id is None or type(item_id) is str):
+        return ItemOutcome(index, status, item_id)
+    if type(index) is not int:
+        raise ValueError(f"item index {index!r} is not an integer")
+    if status not in _STATUSES:
+        raise ValueError(f"item status {status!r} is not one of {sorted(_STATUSES)}")
+    raise ValueError(f"itemId {item_id!r} is not a string")
+
+
+def _malformed_reply(response: httpx.Response, exc: Exception) -> ApiError:
+    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ApiError(
+        f"malformed AddItemsResponse response: {first_line}",
+        status=response.status_code,
+        code="malformed_response",
+        request_id=response.headers.get("X-Request-Id"),
+    )
+
+
 def _campaign(model: CampaignModel) -> Campaign:
     capacity = model.max_list_size
     if capacity is None:
@@ -91,15 +160,37 @@ def _campaign(model: CampaignModel) -> Campaign:
     )
 
 
-def _suppression(model: SuppressionModel) -> Suppression:
+def _suppression_entry(entry: Any) -> Suppression:
+    """One entry of the suppressions collection (``api-v2.md``), read without a model."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"expected a JSON object, got {type(entry).__name__}")
+    get = entry.get
+    phone, email, status = get("phoneNumber"), get("emailAddress"), get("status")
+    source, expires, key = get("source"), get("expiresAt"), get("id")
+    for name, value in (
+        ("phoneNumber", phone),
+        ("emailAddress", email),
+        ("status", status),
+        ("source", source),
+        ("expiresAt", expires),
+        ("id", key),
+    ):
+        if value is not None and type(value) is not str:
+            raise ValueError(f"{name} {value!r} is not text")
     return Suppression(
-        phone_number=model.phone_number,
-        email=model.email_address,
-        status=model.status,
-        source=model.source,
-        expires_at=model.expires_at,
-        id=model.id,
+        phone,
+        email,
+        status or "ACTIVE",
+        source or "",
+        None if expires is None else _timestamp(expires),
+        key,
     )
+
+
+def _timestamp(text: str) -> datetime:
+    """An ISO 8601 time; one without an offset is taken as UTC."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _list_info(model: ListModel) -> ListInfo:
@@ -131,15 +222,28 @@ class V2Backend:
 
     def item_size(self, item: PlannedItem) -> int:
         """The UTF-8 bytes of the item's JSON as sent, plus one for the separating comma."""
-        return encoded_item_size(item) + 1
+        wire = item.wire
+        if wire is None:
+            return encoded_item_size(item) + 1
+        return (len(wire) if wire.isascii() else len(wire.encode())) + 1
 
     async def campaign(self, campaign_id: str) -> Campaign:
         """The campaign; capacity is maxListSize, else listCapacity, else 1,000,000."""
         return _campaign(await self.client.campaign(campaign_id))
 
     async def suppressions(self, campaign_id: str) -> Sequence[Suppression]:
-        """Every suppression of the tenant (v2 keeps them tenant-wide), all pages, all statuses."""
-        return [_suppression(model) for model in await self.client.suppressions()]
+        """Every suppression of the tenant (v2 keeps them tenant-wide), all pages, all statuses.
+
+        The pages are fetched concurrently once the first one gives the total; entries are
+        read from the JSON as they are (a model per entry is the slow part for 100,000s)."""
+        entries = await self.client.suppression_entries()
+        try:
+            return [_suppression_entry(entry) for entry in entries]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ApiError(
+                f"malformed suppression entry: {str(exc).splitlines()[0]}",
+                code="malformed_response",
+            ) from None
 
     async def list_info(self, list_id: str) -> ListInfo:
         """The list's campaign, duplicate policy and dedup key."""
@@ -156,25 +260,12 @@ class V2Backend:
     ) -> AddItemsResult:
         """Send ``items`` as one idempotent request; outcomes are what the server said per item.
 
-        v2 writes are synchronous: ``job_id`` and ``on_job`` have nothing to do here."""
-        reply = await self.client.add_items(
-            list_id, [item_json(item) for item in items], idempotency_key=idempotency_key
+        Items that carry their wire JSON are sent as they are, the rest encoded here. v2
+        writes are synchronous: ``job_id`` and ``on_job`` have nothing to do here."""
+        response = await self.client.post_items(
+            list_id, encode_body(items), idempotency_key=idempotency_key
         )
-        body = reply.body
-        return AddItemsResult(
-            outcomes=tuple(
-                ItemOutcome(index=r.index, status=r.status, item_id=r.item_id) for r in body.items
-            ),
-            replayed=reply.replayed,
-            request_id=reply.request_id,
-            extra={
-                "listId": body.list_id,
-                "received": body.received,
-                "created": body.created,
-                "updated": body.updated,
-                "skipped": body.skipped,
-            },
-        )
+        return add_items_result(response)
 
     async def aclose(self) -> None:
         """Close the client's connections."""

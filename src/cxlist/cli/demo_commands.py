@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cxlist.cli.options import WorkspaceOpt, failing_cleanly
 from cxlist.cli.render import console, examples_table, print_error
 from cxlist.cli.run_commands import drive
-from cxlist.report.audit import verify_chain
-from cxlist.run import RunOutcome, start_run
+from cxlist.cli.sandbox import require_sandbox_extra
 from cxlist.workspace import Workspace
+
+if TYPE_CHECKING:
+    from cxlist.run import RunOutcome
 
 __all__ = ["register"]
 
@@ -23,7 +25,10 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Start the sandbox with its demo tenant and run the bundled sample file through cxlist."""
+    require_sandbox_extra()
     from cxlist.demo import DemoTenant, demo_tenant, sample_file
+    from cxlist.report.audit import verify_chain
+    from cxlist.run import start_run
 
     def show_tenant(tenant: DemoTenant, outcome: RunOutcome) -> None:
         console.print(examples_table(outcome.results_path))

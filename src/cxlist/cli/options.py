@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -21,7 +19,11 @@ from cxlist.errors import (
     PlanError,
     RunError,
 )
-from cxlist.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from cxlist.settings import Settings
 
 __all__ = [
     "EXIT_API",
@@ -102,6 +104,8 @@ def settings_from(
 ) -> Settings:
     """Settings from the file (else ``base``, else ./cxlist.toml), the environment, then
     these flags."""
+    from cxlist.settings import load_settings
+
     if config is None and base is None and Path("cxlist.toml").is_file():
         config = Path("cxlist.toml")
     overrides: dict[str, dict[str, Any]] = {
@@ -137,6 +141,8 @@ def failing_cleanly() -> Iterator[None]:
 
 def run_async(make: Callable[[asyncio.Event], Awaitable[T]]) -> T:
     """Run a coroutine; the first SIGINT/SIGTERM sets its stop event, a second one aborts."""
+    import asyncio
+    import signal
 
     async def main() -> T:
         stop = asyncio.Event()

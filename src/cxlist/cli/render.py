@@ -8,23 +8,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
 from cxlist.model import LANDED, Disposition
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from cxlist.report.results import RunMetrics
     from cxlist.run import RunEvents, RunOutcome
     from cxlist.upload.engine import UploadProgress
@@ -84,6 +76,15 @@ def progress_events(events: RunEvents, *, quiet: bool = False) -> Iterator[RunEv
     if quiet:
         yield events
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     bars = Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -182,6 +183,8 @@ def mapping_table(mapping: Sequence[tuple[str, str, str]]) -> Table:
 
 def examples_table(results: Path, per_disposition: int = 2) -> Table:
     """A few rows of results.csv for each disposition that is not a plain success."""
+    import polars as pl
+
     frame = pl.read_csv(results, infer_schema=False)
     shown = frame.filter(~pl.col("disposition").is_in(sorted(d.value for d in LANDED)))
     sample = shown.group_by("disposition", maintain_order=True).head(per_disposition)

@@ -19,12 +19,6 @@ from cxlist.cli.options import (
     settings_from,
 )
 from cxlist.cli.render import console, err_console
-from cxlist.report.audit import AuditLog, describe_event, events_for_run, verify_chain
-from cxlist.report.outbox import list_outbox
-from cxlist.report.webhook import audit_delivery, flush_outbox
-from cxlist.report.webhook_endpoints import display_url, endpoints_from_config
-from cxlist.run_audit import known_secrets
-from cxlist.upload.journal import AuditAnchor, Journal
 from cxlist.workspace import Workspace
 
 __all__ = ["register"]
@@ -53,6 +47,9 @@ def webhooks_list(
     """List every webhook event in the outbox with its state, attempts and last error."""
     if ctx.invoked_subcommand is not None:
         return
+    from cxlist.report.outbox import list_outbox
+    from cxlist.report.webhook_endpoints import display_url
+
     with failing_cleanly():
         settings = settings_from(config, workspace=workspace)
         with closing(Workspace(settings.run.workspace).connect()) as conn:
@@ -82,6 +79,12 @@ def webhooks_flush(
     Signing secrets come from the config's [[webhooks]] (or, for --webhook, from
     CXLIST_WEBHOOK_SECRET); an event queued signed whose URL has no secret here is skipped.
     """
+    from cxlist.report.audit import AuditLog
+    from cxlist.report.webhook import audit_delivery, flush_outbox
+    from cxlist.report.webhook_endpoints import display_url, endpoints_from_config
+    from cxlist.run_audit import known_secrets
+    from cxlist.upload.journal import AuditAnchor, Journal
+
     with failing_cleanly():
         settings = settings_from(config, workspace=workspace, webhook=webhook)
         ws = Workspace(settings.run.workspace)
@@ -110,6 +113,9 @@ def audit_verify(
     config: ConfigOpt = None,
 ) -> None:
     """Check the hash chain; report the first broken line and exit 1 if there is one."""
+    from cxlist.report.audit import verify_chain
+    from cxlist.upload.journal import Journal
+
     with failing_cleanly():
         ws = Workspace(settings_from(config, workspace=workspace).run.workspace)
         path = file or ws.audit_path
@@ -132,6 +138,8 @@ def audit_show(
     config: ConfigOpt = None,
 ) -> None:
     """Print one run's audit events, one readable line each."""
+    from cxlist.report.audit import describe_event, events_for_run
+
     with failing_cleanly():
         path = _audit_path(config, workspace)
     events = events_for_run(path, run_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -42,6 +41,8 @@ from cxlist.upload.journal import Journal
 from cxlist.workspace import Workspace
 
 if TYPE_CHECKING:
+    import asyncio
+
     from cxlist.run import RunEvents, RunOutcome, Target
     from cxlist.settings import Settings
 

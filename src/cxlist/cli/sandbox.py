@@ -8,8 +8,23 @@ from typing import Annotated
 import typer
 
 from cxlist.errors import CxlistError
-from cxlist.sandbox import Faults, ScriptedFault, serve_forever
-from cxlist.sandbox.admin.modes import with_admin_shapes
+
+#: What to tell a user whose install lacks the sandbox's web server.
+MISSING_EXTRA = (
+    "the sandbox needs the optional web server packages (starlette, uvicorn):"
+    " pip install 'cxlist[sandbox]'"
+)
+
+
+def require_sandbox_extra() -> None:
+    """Exit with a one-line hint (code 2) when starlette or uvicorn is not installed."""
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        typer.echo(f"error: {MISSING_EXTRA}", err=True)
+        raise typer.Exit(2) from None
+
 
 sandbox_app = typer.Typer(help="The local CXone emulator.", no_args_is_help=True)
 
@@ -67,6 +82,10 @@ def serve(
 ) -> None:
     """Serve the v2 API on HOST:PORT; print the base URL first, then `export` lines to paste
     into a shell (with the demo seed, its client id and secret); stop on Ctrl-C/SIGTERM."""
+    require_sandbox_extra()
+    from cxlist.sandbox import Faults, ScriptedFault, serve_forever
+    from cxlist.sandbox.admin.modes import with_admin_shapes
+
     try:
         faults = Faults(
             latency_ms=latency_ms,

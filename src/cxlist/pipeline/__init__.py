@@ -10,12 +10,34 @@
 
 from __future__ import annotations
 
-from cxlist.pipeline.config import PipelineConfig, load_config
-from cxlist.pipeline.mapping import ColumnMapping
-from cxlist.pipeline.plan import PLAN_FILE, PipelineResult, StageStat, results_frame
-from cxlist.pipeline.read import read_table
-from cxlist.pipeline.run import run_pipeline
-from cxlist.pipeline.suppress import SuppressionIndex, read_dnc_file
+from typing import TYPE_CHECKING
+
+from cxlist.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from cxlist.pipeline.config import PipelineConfig, load_config
+    from cxlist.pipeline.mapping import ColumnMapping
+    from cxlist.pipeline.plan import PLAN_FILE, PipelineResult, StageStat, results_frame
+    from cxlist.pipeline.read import read_table
+    from cxlist.pipeline.run import run_pipeline
+    from cxlist.pipeline.suppress import SuppressionIndex, read_dnc_file
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "PipelineConfig": "cxlist.pipeline.config",
+        "load_config": "cxlist.pipeline.config",
+        "ColumnMapping": "cxlist.pipeline.mapping",
+        "PLAN_FILE": "cxlist.pipeline.plan",
+        "PipelineResult": "cxlist.pipeline.plan",
+        "StageStat": "cxlist.pipeline.plan",
+        "results_frame": "cxlist.pipeline.plan",
+        "read_table": "cxlist.pipeline.read",
+        "run_pipeline": "cxlist.pipeline.run",
+        "SuppressionIndex": "cxlist.pipeline.suppress",
+        "read_dnc_file": "cxlist.pipeline.suppress",
+    },
+)
 
 __all__ = [
     "PLAN_FILE",

@@ -227,8 +227,13 @@ def results_frame(frame: pl.DataFrame) -> pl.DataFrame:
     first = [c for c in leading if c in frame.columns]
     rest = [c for c in frame.columns if c not in first and not c.startswith("_")]
     ordered = frame.select(*first, *rest)
+    text = [name for name, dtype in ordered.schema.items() if dtype == pl.String]
+    if not text:
+        return ordered
+    # one cheap scan per column first: most columns have no cell that starts like a formula
+    risky = ordered.select(pl.col(name).str.contains(_FORMULA).any() for name in text).row(0)
     return ordered.with_columns(
         neutralize(pl.col(name)).alias(name)
-        for name, dtype in ordered.schema.items()
-        if dtype == pl.String
+        for name, found in zip(text, risky, strict=True)
+        if found
     )

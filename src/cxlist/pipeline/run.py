@@ -8,6 +8,7 @@ capacity) over one polars table; each is timed for ``stage_stats`` and reported 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
@@ -29,7 +30,7 @@ from cxlist.pipeline.suppress import SuppressionIndex, SuppressStage
 from cxlist.pipeline.validate import NormalizeStage, ValidateStage
 from cxlist.registry import Scrubber
 
-__all__ = ["run_pipeline"]
+__all__ = ["InputRows", "read_input", "run_pipeline"]
 
 Progress = Callable[[str, int], None]
 BATCH_ROWS = 1_000_000  # rows per slice for the row-by-row stages (bounds their scratch memory)
@@ -53,14 +54,34 @@ _LEADING = (
 
 
 def _load(
-    source: Path | str | pl.DataFrame, config: PipelineConfig
+    source: Path | str | pl.DataFrame | InputRows, config: PipelineConfig
 ) -> tuple[pl.DataFrame, RowProblems]:
+    if isinstance(source, InputRows):
+        return source.frame, dict(source.problems)
     if isinstance(source, pl.DataFrame):
         return source.select(pl.col(c).cast(pl.String) for c in source.columns), {}
     settings = config.input
     return read_rows(
         source, encoding=settings.encoding, delimiter=settings.delimiter, sheet=settings.sheet
     )
+
+
+@dataclass(frozen=True)
+class InputRows:
+    """An input file as read, for :func:`run_pipeline`: its text columns and the rows the
+    reader could not read as they are (row -> reason)."""
+
+    frame: pl.DataFrame
+    problems: RowProblems
+
+
+def read_input(source: Path | str, config: PipelineConfig | None = None) -> InputRows:
+    """The input file as :func:`run_pipeline` reads it (text columns, ``[input]`` options).
+
+    For callers that read the input while doing something else (fetching suppressions),
+    then pass the result to :func:`run_pipeline` as its ``source``.
+    """
+    return InputRows(*_load(source, config or PipelineConfig()))
 
 
 def _reject_unreadable(frame: pl.DataFrame, problems: RowProblems) -> pl.DataFrame:
@@ -148,7 +169,7 @@ def _finish(frame: pl.DataFrame, send_fields: Sequence[str]) -> pl.DataFrame:
 
 
 def run_pipeline(
-    source: Path | str | pl.DataFrame,
+    source: Path | str | pl.DataFrame | InputRows,
     config: PipelineConfig | None = None,
     *,
     suppressions: Sequence[Suppression] | SuppressionIndex | None = None,

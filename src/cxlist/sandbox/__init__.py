@@ -22,11 +22,33 @@ on by default and absent with ``control=False`` (``--no-control``). The server b
 
 from __future__ import annotations
 
-from cxlist.sandbox.app import SandboxApp, SandboxState, create_app
-from cxlist.sandbox.faults import Faults, ScriptedFault
-from cxlist.sandbox.seed import Seed, load_seed
-from cxlist.sandbox.server import RunningSandbox, serve_forever, serve_in_thread
-from cxlist.sandbox.store import SandboxStore
+from typing import TYPE_CHECKING
+
+from cxlist.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from cxlist.sandbox.app import SandboxApp, SandboxState, create_app
+    from cxlist.sandbox.faults import Faults, ScriptedFault
+    from cxlist.sandbox.seed import Seed, load_seed
+    from cxlist.sandbox.server import RunningSandbox, serve_forever, serve_in_thread
+    from cxlist.sandbox.store import SandboxStore
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "SandboxApp": "cxlist.sandbox.app",
+        "SandboxState": "cxlist.sandbox.app",
+        "create_app": "cxlist.sandbox.app",
+        "Faults": "cxlist.sandbox.faults",
+        "ScriptedFault": "cxlist.sandbox.faults",
+        "Seed": "cxlist.sandbox.seed",
+        "load_seed": "cxlist.sandbox.seed",
+        "RunningSandbox": "cxlist.sandbox.server",
+        "serve_forever": "cxlist.sandbox.server",
+        "serve_in_thread": "cxlist.sandbox.server",
+        "SandboxStore": "cxlist.sandbox.store",
+    },
+)
 
 __all__ = [
     "Faults",

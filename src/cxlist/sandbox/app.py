@@ -190,7 +190,13 @@ def _items_route() -> Callable[[Request], Awaitable[Response]]:
 
 async def _get_faults(request: Request) -> Response:
     injector = sandbox_state(request).injector
-    return JSONResponse({"faults": injector.faults.to_json(), "calls": injector.calls})
+    return JSONResponse(
+        {
+            "faults": injector.faults.to_json(),
+            "calls": injector.calls,
+            "throttled": injector.throttled,
+        }
+    )
 
 
 async def _set_faults(request: Request) -> Response:

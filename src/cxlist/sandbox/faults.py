@@ -216,6 +216,8 @@ class FaultInjector:
         """Use ``faults`` from now on: call counters, random source and buckets restart."""
         self.faults = faults
         self.calls: dict[str, int] = dict.fromkeys(ENDPOINTS, 0)
+        #: Calls answered 429 by the rate limit (not by injected faults).
+        self.throttled = 0
         self._random = random.Random(faults.seed)
         self._buckets: dict[str, TokenBucket] = {}
         self._script = {(s.endpoint, s.call): s.action for s in faults.script}
@@ -267,6 +269,7 @@ class FaultInjector:
         if bucket is None:
             bucket = self._buckets[client_id] = TokenBucket(f.rate_limit, burst, self._clock)
         wait = bucket.take()
+        self.throttled += wait > 0
         headers = {
             "X-RateLimit-Limit": str(burst),
             "X-RateLimit-Remaining": str(int(bucket.tokens)),

@@ -47,8 +47,8 @@ def idempotency_key(run_id: str, list_id: str, items: Sequence[PlannedItem]) -> 
     """
     digest = hashlib.sha256()
     digest.update(f"{run_id}\x1f{list_id}".encode())
-    for item in items:
-        digest.update(f"\x1e{item.row}\x1f{item.key_value}\x1f{item.priority}".encode())
+    # one update of the joined text: the same digest as one update per item, at less cost
+    digest.update("".join(f"\x1e{i.row}\x1f{i.key_value}\x1f{i.priority}" for i in items).encode())
     return f"cxl-{run_id}-{digest.hexdigest()[:40]}"
 
 
@@ -60,6 +60,8 @@ def items_digest(items: Sequence[PlannedItem]) -> str:
     for item in items:
         digest.update(f"\x1e{item.row}\x1f{item.key_name}\x1f{item.key_value}".encode())
         digest.update(f"\x1f{item.priority}".encode())
+        if item.wire is not None:  # a v2 item encoded with its batch: the text is the body
+            digest.update(f"\x1c{item.wire}".encode())
         for name in sorted(item.fields):
             digest.update(f"\x1d{name}\x1f{item.fields[name]}".encode())
     return digest.hexdigest()

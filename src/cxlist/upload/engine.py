@@ -111,6 +111,9 @@ class _Chunk:
         return first, -max((item.priority for item in self.items), default=0)
 
 
+#: The disposition of each status a successful write gives an item.
+_LANDED_AS: dict[str, Disposition] = {str(d): d for d in LANDED}
+
 _Queued = tuple[tuple[int, int], int, _Chunk]
 
 #: Told of each chunk's end: list id, campaign id, final state, rows per disposition.
@@ -303,7 +306,17 @@ class UploadEngine:
         return [Outcome(item.row, disposition, reason) for item in chunk.items]
 
     def _on_success(self, chunk: _Chunk, attempt_id: int, result: AddItemsResult) -> None:
-        said = {o.index: o for o in result.outcomes if 0 <= o.index < len(chunk.items)}
+        note = "replayed" if result.replayed else ""
+        answers = result.outcomes
+        if not result.failures and [o.index for o in answers] == list(range(len(chunk.items))):
+            # the usual answer: one outcome per item, in order
+            landed = [
+                Outcome(item.row, _LANDED_AS[answer.status], None, answer.item_id)
+                for item, answer in zip(chunk.items, answers, strict=True)
+            ]
+            self._finish(chunk, attempt_id, AttemptState.DONE, landed, note)
+            return
+        said = {o.index: o for o in answers if 0 <= o.index < len(chunk.items)}
         outcomes = []
         for index, item in enumerate(chunk.items):
             answer = said.get(index)
@@ -315,10 +328,8 @@ class UploadEngine:
                     Outcome(item.row, Disposition.FAILED, "the server gave no outcome for it")
                 )
             else:
-                outcomes.append(Outcome(item.row, Disposition(answer.status), None, answer.item_id))
-        self._finish(
-            chunk, attempt_id, AttemptState.DONE, outcomes, "replayed" if result.replayed else ""
-        )
+                outcomes.append(Outcome(item.row, _LANDED_AS[answer.status], None, answer.item_id))
+        self._finish(chunk, attempt_id, AttemptState.DONE, outcomes, note)
 
     def _split_off(
         self,

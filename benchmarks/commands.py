@@ -1,0 +1,499 @@
+"""Whole commands, as a user meets them: the real ``cxlist`` processes against a sandbox that
+runs in its own process, side by side with what the same server allows.
+
+    .venv/bin/python benchmarks/commands.py                 # everything (several minutes)
+    .venv/bin/python benchmarks/commands.py --only startup,run --repeat 5
+
+Each figure is timed as a whole process (wall seconds, peak RSS from the kernel's accounting
+of the finished child, ``os.wait4``), a few times in turn with its reference, and the median of
+the ratios is printed: on a shared machine a ratio measured in one run holds better than an
+absolute time.
+
+- ``startup``: ``cxlist --help``, ``cxlist runs list`` and the time to the first line of output
+  of other commands, against ``python -c pass``; and which heavy modules ``import cxlist.cli``
+  pulls in (``python -X importtime``).
+- ``plan``: ``cxlist plan`` on a messy file of ``--plan-rows`` rows, the sandbox serving
+  ``--suppressions`` suppressions, against ``benchmarks/pipeline.py`` on the same file.
+- ``run``: ``cxlist run`` of ``--run-rows`` clean contacts, without and with ``--latency-ms``,
+  against a minimal client: a small httpx script that POSTs pre-encoded 1,000-item bodies,
+  8 at a time, to the same server.
+- ``ratelimit``: ``cxlist run`` against a server that allows ``--rate`` requests/s: the
+  sustained request rate as a share of it, and the share of requests answered 429.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+CXLIST = str(Path(PYTHON).with_name("cxlist"))
+HEAVY = ("polars", "httpx", "starlette", "uvicorn", "pydantic", "cxlist.sandbox.server")
+CLIENT = {"id": "bench-client", "secret": "bench-secret"}
+
+
+# ----- timing a child process ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One finished child: wall seconds, seconds to its first output byte, peak RSS, code,
+    and its CPU seconds (user + system: what a loaded machine inflates least)."""
+
+    wall: float
+    first_output: float | None
+    peak_mb: float
+    code: int
+    output: str
+    cpu: float = 0.0
+
+
+def timed(
+    cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Timed:
+    """Run ``cmd`` to the end, its stdout and stderr on one pipe; time it as a whole process.
+
+    The peak RSS is the child's own (``ru_maxrss`` from ``wait4``); this process stays small
+    (it never imports polars) so that the child's figure is not the parent's carried over.
+    """
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        list(cmd),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
+    assert proc.stdout is not None
+    first: float | None = None
+    chunks = []
+    while True:
+        block = os.read(proc.stdout.fileno(), 65536)
+        if not block:
+            break
+        if first is None:
+            first = time.perf_counter() - started
+        chunks.append(block)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    output = b"".join(chunks).decode()
+    cpu = usage.ru_utime + usage.ru_stime
+    return Timed(wall, first, usage.ru_maxrss / 1024, proc.returncode, output, cpu)
+
+
+def median(values: Sequence[float]) -> float:
+    """The median (the figure to quote on a noisy machine)."""
+    return statistics.median(values) if values else float("nan")
+
+
+def show(label: str, values: Sequence[float], unit: str = "") -> None:
+    """One line: the median, and min..max to show the noise."""
+    if not values:
+        print(f"  {label:<52} -")
+        return
+    print(f"  {label:<52} {median(values):>9.3f}{unit}   ({min(values):.3f}..{max(values):.3f})")
+
+
+# ----- the sandbox in its own process ----------------------------------------------------
+
+
+class Sandbox:
+    """``cxlist sandbox serve`` in a child process, seeded from a JSON file."""
+
+    def __init__(self, seed: Path, folder: Path) -> None:
+        cmd = [CXLIST, "sandbox", "serve", "--port", "0", "--seed", str(seed)]
+        cmd += ["--db", str(folder / "sandbox.db")]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.base = self.proc.stdout.readline().strip()
+        if not self.base.startswith("http"):
+            self.proc.kill()
+            raise SystemExit(f"the sandbox did not start: {self.base!r}")
+
+    def env(self) -> dict[str, str]:
+        """The environment that points cxlist at this sandbox."""
+        return {
+            "CXONE_BASE_URL": self.base,
+            "CXONE_TOKEN_URL": f"{self.base}/as/token.oauth2",
+            "CXONE_CLIENT_ID": CLIENT["id"],
+            "CXONE_CLIENT_SECRET": CLIENT["secret"],
+        }
+
+    def control(self, method: str, path: str, body: object = None) -> dict[str, object]:
+        """Call a ``/_sandbox`` control endpoint."""
+        import urllib.request
+
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.base}{path}", data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=600) as answer:
+            text = answer.read()
+        return json.loads(text) if text else {}
+
+    def faults(self, **changes: object) -> None:
+        """Replace the fault settings (counters restart)."""
+        self.control("PUT", "/_sandbox/faults", changes)
+
+    def reset(self) -> None:
+        """Forget every item: the next run starts from the seed."""
+        self.control("POST", "/_sandbox/reset")
+
+    def close(self) -> None:
+        """Stop the server."""
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+# ----- inputs ----------------------------------------------------------------------------
+
+
+def write_seed(path: Path, lists: Sequence[str], suppressions: Path | None = None) -> None:
+    """A seed with the benchmark's client, one roomy campaign, ``lists`` and suppressions
+    (phones from a parquet file's ``phone`` column, read in a child to keep this process
+    small)."""
+    phones: list[str] = []
+    if suppressions is not None:
+        code = (
+            "import json, sys, polars as pl\n"
+            f"print(json.dumps(pl.read_parquet({str(suppressions)!r})['phone'].to_list()))"
+        )
+        phones = json.loads(subprocess.check_output([PYTHON, "-c", code], text=True))
+    seed = {
+        "clients": [CLIENT],
+        "campaigns": [{"id": "C-100", "name": "Benchmark", "maxListSize": 50_000_000}],
+        "lists": [
+            {"id": name, "campaignId": "C-100", "duplicatePolicy": "REJECT"} for name in lists
+        ],
+        "suppressions": [
+            {"id": f"S-{i}", "phoneNumber": p, "source": "BENCH"} for i, p in enumerate(phones)
+        ],
+    }
+    path.write_text(json.dumps(seed), encoding="utf-8")
+
+
+def write_clean_contacts(path: Path, rows: int) -> None:
+    """``rows`` distinct, valid contacts (nothing for the pipeline to drop)."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write("phone,first_name,last_contact_days,engagement_rating\n")
+        for i in range(rows):
+            rating = ("HIGH", "LOW", "MEDIUM")[i % 3]
+            out.write(f"(201) {200 + i // 10000:03d}-{i % 10000:04d},N{i},{i % 120},{rating}\n")
+
+
+PLAN_CONFIG = """\
+[dedupe]
+recency_field = "updated"
+
+[capacity]
+policy = "trim"
+
+[[lists]]
+id = "L-1"
+campaign = "C-100"
+default = true
+"""
+
+RUN_CONFIG = """\
+[upload]
+concurrency = 8
+
+[[lists]]
+id = "{list_id}"
+campaign = "C-100"
+default = true
+"""
+
+
+# ----- start-up --------------------------------------------------------------------------
+
+
+def heavy_imports(code: str) -> list[str]:
+    """The heavy modules ``code`` imports, read from ``python -X importtime``."""
+    done = subprocess.run(
+        [PYTHON, "-X", "importtime", "-c", code], capture_output=True, text=True, check=True
+    )
+    names = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    return sorted(name for name in names if name in HEAVY)
+
+
+def bench_startup(args: argparse.Namespace, folder: Path) -> None:
+    """``--help``, ``runs list`` and the first line of other commands, against ``python``."""
+    print("\n== start-up (whole processes) ==")
+    for code in ("import cxlist", "import cxlist.cli"):
+        print(f"  heavy modules after {code!r}: {heavy_imports(code) or 'none'}")
+    ws = folder / "ws-startup"
+    commands = {
+        "cxlist --help": [CXLIST, "--help"],
+        "cxlist runs list": [CXLIST, "runs", "list", "-w", str(ws)],
+        "cxlist plan --help": [CXLIST, "plan", "--help"],
+        "cxlist audit verify (empty log)": [CXLIST, "audit", "verify", str(folder / "none.log")],
+        "cxlist sandbox serve (first line)": [CXLIST, "sandbox", "serve", "--port", "0"],
+    }
+    baseline: list[float] = []
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
+    firsts: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(args.repeat):
+        baseline.append(timed([PYTHON, "-c", "pass"]).wall)
+        for name, cmd in commands.items():
+            if "serve" in name:
+                firsts[name].append(first_line_then_stop(cmd))
+                continue
+            result = timed(cmd)
+            walls[name].append(result.wall)
+            cpus[name].append(result.cpu)
+            if result.first_output is not None:
+                firsts[name].append(result.first_output)
+    show("python -c pass (the floor)", baseline, " s")
+    for name in commands:
+        if walls[name]:
+            show(f"{name}: wall", walls[name], " s")
+            show(f"{name}: CPU (user + system)", cpus[name], " s")
+        show(f"{name}: first line", firsts[name], " s")
+
+
+def first_line_then_stop(cmd: Sequence[str]) -> float:
+    """Seconds until a long-running command prints its first line; then stop it."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    seconds = time.perf_counter() - started
+    proc.terminate()
+    proc.wait(timeout=30)
+    return seconds
+
+
+# ----- plan ------------------------------------------------------------------------------
+
+
+def bench_plan(args: argparse.Namespace, folder: Path) -> None:
+    """``cxlist plan`` on the messy file against benchmarks/pipeline.py on the same file."""
+    data = folder / f"plan-data-{args.plan_rows}-{args.suppressions}"
+    data.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    generate = (
+        "import sys; from pathlib import Path\n"
+        f"sys.path.insert(0, {str(HERE)!r})\n"
+        "from pipeline import generate\n"
+        f"generate({args.plan_rows}, Path({str(data)!r}), suppressions={args.suppressions})"
+    )
+    if not (data / "contacts.csv").exists():  # kept from an earlier run with --folder
+        subprocess.run([PYTHON, "-c", generate], check=True)
+    seed = folder / "plan-seed.json"
+    write_seed(seed, ["L-1"], data / "suppressions.parquet")
+    print(
+        f"\n== plan: {args.plan_rows:,} messy rows, {args.suppressions:,} suppressions served in"
+        f" pages of 1,000 (inputs made in {time.perf_counter() - started:.0f} s) =="
+    )
+    (folder / "plan-sandbox").mkdir(exist_ok=True)
+    sandbox = Sandbox(seed, folder / "plan-sandbox")
+    config = folder / "plan.toml"
+    config.write_text(PLAN_CONFIG, encoding="utf-8")
+    reference = [PYTHON, str(HERE / "pipeline.py"), "--folder", str(data), "--json"]
+    walls, peaks, refs, ratios, ref_peaks = [], [], [], [], []
+    try:
+        for i in range(args.repeat):
+            cmd = [CXLIST, "plan", str(data / "contacts.csv"), "-c", str(config), "-q"]
+            cmd += ["-w", str(folder / f"ws-plan-{i}")]
+            result = timed(cmd, env=sandbox.env())
+            if result.code != 0:
+                raise SystemExit(f"cxlist plan failed:\n{result.output}")
+            walls.append(result.wall)
+            peaks.append(result.peak_mb)
+            if args.no_reference:
+                continue
+            ref = timed(reference)
+            report = json.loads(ref.output[ref.output.index("{") :])
+            refs.append(float(report["seconds"]))
+            ref_peaks.append(float(report["peak_rss_mb"]))
+            ratios.append(result.wall / float(report["seconds"]))
+    finally:
+        sandbox.close()
+    show("cxlist plan: wall", walls, " s")
+    show("cxlist plan: peak RSS", peaks, " MB")
+    show("benchmarks/pipeline.py: pipeline + plan written", refs, " s")
+    show("benchmarks/pipeline.py: peak RSS", ref_peaks, " MB")
+    show("ratio cxlist plan / pipeline.py (goal <= 1.3)", ratios)
+
+
+# ----- run -------------------------------------------------------------------------------
+
+
+def bench_run(args: argparse.Namespace, folder: Path) -> None:
+    """``cxlist run`` against the minimal client, without and with latency."""
+    contacts = folder / "run-contacts.csv"
+    write_clean_contacts(contacts, args.run_rows)
+    names = [f"L-{i}" for i in range(4 * args.repeat)]
+    seed = folder / "run-seed.json"
+    write_seed(seed, names)
+    (folder / "run-sandbox").mkdir(exist_ok=True)
+    sandbox = Sandbox(seed, folder / "run-sandbox")
+    client = HERE / "minimal_client.py"
+    lists = iter(names)
+    try:
+        for latency in (0, args.latency_ms):
+            print(f"\n== run: {args.run_rows:,} clean rows, {latency} ms latency per call ==")
+            sandbox.faults(latency_ms=latency)
+            figures: dict[str, list[float]] = {}
+            cli_rates, cli_walls, peaks, min_rates, min_post, ratios, post_ratios, cpus = (
+                figures.setdefault(name, []) for name in "abcdefgh"
+            )
+            for _ in range(args.repeat):
+                cli = run_cli(sandbox, folder, contacts, next(lists))
+                mini = timed(
+                    [
+                        PYTHON,
+                        str(client),
+                        sandbox.base,
+                        f"{sandbox.base}/as/token.oauth2",
+                        next(lists),
+                        str(args.run_rows),
+                        "8",
+                    ]
+                )
+                posted = json.loads(mini.output.strip().splitlines()[-1])
+                cli_walls.append(cli.wall)
+                cpus.append(cli.cpu / mini.cpu)
+                peaks.append(cli.peak_mb)
+                cli_rates.append(args.run_rows / cli.wall)
+                min_rates.append(args.run_rows / mini.wall)
+                min_post.append(args.run_rows / posted["seconds"])
+                ratios.append(cli_rates[-1] / min_rates[-1])
+                post_ratios.append(cli_rates[-1] / min_post[-1])
+            show("cxlist run: wall", cli_walls, " s")
+            show("cxlist run: rows/s over the whole process", cli_rates)
+            show("cxlist run: peak RSS", peaks, " MB")
+            show("CPU seconds, cxlist run / minimal client", cpus)
+            show("minimal client: rows/s over its whole process", min_rates)
+            show("minimal client: rows/s over its POSTs alone", min_post)
+            show("ratio cxlist / minimal client, whole processes (goal >= 0.8)", ratios)
+            show("ratio cxlist whole / minimal client's POSTs alone", post_ratios)
+    finally:
+        sandbox.close()
+
+
+def run_cli(
+    sandbox: Sandbox, folder: Path, contacts: Path, list_id: str, extra: Sequence[str] = ()
+) -> Timed:
+    """``cxlist run`` of ``contacts`` into ``list_id``; exits on failure."""
+    config = folder / f"run-{list_id}.toml"
+    config.write_text(RUN_CONFIG.format(list_id=list_id), encoding="utf-8")
+    cmd = [
+        CXLIST,
+        "run",
+        str(contacts),
+        "-c",
+        str(config),
+        "-q",
+        "-w",
+        str(folder / f"ws-{list_id}"),
+    ]
+    result = timed([*cmd, *extra], env=sandbox.env())
+    if result.code != 0:
+        raise SystemExit(f"cxlist run failed ({result.code}):\n{result.output}")
+    return result
+
+
+def bench_ratelimit(args: argparse.Namespace, folder: Path) -> None:
+    """``cxlist run`` against a server that allows ``--rate`` requests a second."""
+    contacts = folder / "rl-contacts.csv"
+    write_clean_contacts(contacts, args.run_rows)
+    names = [f"R-{i}" for i in range(args.repeat)]
+    seed = folder / "rl-seed.json"
+    write_seed(seed, names)
+    (folder / "rl-sandbox").mkdir(exist_ok=True)
+    sandbox = Sandbox(seed, folder / "rl-sandbox")
+    chunk = args.rate_chunk
+    requests = math.ceil(args.run_rows / chunk)
+    print(
+        f"\n== rate limit: {args.rate:g} requests/s, {args.run_rows:,} rows in {requests}"
+        f" requests of {chunk} =="
+    )
+    shares, refused = [], []
+    try:
+        for list_id in names:
+            sandbox.faults(rate_limit=args.rate)
+            cli = run_cli(sandbox, folder, contacts, list_id, ["--chunk-size", str(chunk)])
+            state = sandbox.control("GET", "/_sandbox/faults")
+            calls = state["calls"]
+            assert isinstance(calls, dict)
+            sent = int(calls.get("add_items", 0))
+            throttled = int(state.get("throttled", 0))  # type: ignore[call-overload]
+            upload = upload_seconds(folder / f"ws-{list_id}")
+            shares.append(requests / upload / args.rate)
+            refused.append(throttled / max(1, sum(int(v) for v in calls.values())))
+            _ = cli, sent
+    finally:
+        sandbox.close()
+    show("sustained add-items rate / R (goal >= 0.9)", shares)
+    show("share of requests answered 429 (goal <= 0.05)", refused)
+
+
+def upload_seconds(workspace: Path) -> float:
+    """The upload seconds the workspace's last run journaled."""
+    import sqlite3
+
+    conn = sqlite3.connect(workspace / "cxlist.db")
+    try:
+        (seconds,) = conn.execute(
+            "SELECT upload_seconds FROM runs ORDER BY created_at DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    return float(seconds)
+
+
+BENCHES: dict[str, Callable[[argparse.Namespace, Path], None]] = {
+    "startup": bench_startup,
+    "plan": bench_plan,
+    "run": bench_run,
+    "ratelimit": bench_ratelimit,
+}
+
+
+def main() -> None:
+    """Parse the options, run the chosen benchmarks in a scratch folder, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only", default=",".join(BENCHES), help="comma-separated: " + ",".join(BENCHES)
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each pair; medians shown")
+    parser.add_argument("--plan-rows", type=int, default=1_000_000)
+    parser.add_argument("--suppressions", type=int, default=150_000)
+    parser.add_argument("--run-rows", type=int, default=50_000)
+    parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=40.0, help="requests/s the server allows")
+    parser.add_argument("--rate-chunk", type=int, default=100, help="items per request there")
+    parser.add_argument("--folder", type=Path, help="keep the scratch files here")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="plan: time cxlist alone (e.g. 10M rows)"
+    )
+    args = parser.parse_args()
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(chosen) - set(BENCHES)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {sorted(unknown)}")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.folder or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in chosen:
+            BENCHES[name](args, folder)
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
