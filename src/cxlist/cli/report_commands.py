@@ -125,9 +125,9 @@ def audit_verify(
                 anchors = [(a.lines, a.last_hash) for a in Journal(conn).anchors()]
         result = verify_chain(path, anchors=anchors)
     if result.ok:
-        console.print(f"{path}: {result.message}", markup=False, highlight=False)
+        console.print(f"{path}: {result.message}", markup=False, highlight=False, soft_wrap=True)
         return
-    err_console.print(f"{path}: {result.message}", markup=False, highlight=False)
+    err_console.print(f"{path}: {result.message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_PARTIAL)
 
 

@@ -374,13 +374,15 @@ def runs_repair(
     config: ConfigOpt = None,
 ) -> None:
     """Rebuild a run's results.csv and summary.json from the journal (nothing is sent)."""
+    import asyncio
+
     from cxlist.run import repair_run
 
     with failing_cleanly():
         settings = settings_from(config, workspace=workspace)
         outcome = asyncio.run(repair_run(run_id, settings))
-    console.print(f"results: {outcome.results_path}")
-    console.print(f"summary: {outcome.summary_path}")
+    console.print(f"results: {outcome.results_path}", soft_wrap=True)
+    console.print(f"summary: {outcome.summary_path}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
