@@ -32,6 +32,7 @@ __all__ = [
     "ListInfo",
     "Outcome",
     "PlannedItem",
+    "RequestCounts",
     "RunStatus",
     "Suppression",
 ]
@@ -121,6 +122,17 @@ class RunStatus(StrEnum):
 
 
 DEFAULT_MAX_LIST_SIZE = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCounts:
+    """What one command's client did on the wire: HTTP requests started, retries of them,
+    answers of 429, and pauses the client took to honour a server's rate limit."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    pauses: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -570,7 +570,7 @@ async def _upload(ctx: _Context, mapping: Sequence[tuple[str, str, str]]) -> Run
         report = await engine.upload(targets, reopen=reopen)
     finally:
         journal.add_upload_time(run_id, time.monotonic() - started)
-    ctx.audit.uploaded(report)
+    ctx.audit.uploaded(report, ctx.backend.request_counts())
     crash_point("upload-done")
     status = RunStatus.INTERRUPTED if report.interrupted else RunStatus.COMPLETED
     return await _finish(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from cxlist.report.audit import AuditLog
@@ -12,6 +13,7 @@ from cxlist.upload.journal import AuditAnchor, Journal
 from cxlist.workspace import Workspace
 
 if TYPE_CHECKING:
+    from cxlist.model import RequestCounts
     from cxlist.pipeline import PipelineResult
     from cxlist.report.results import RunMetrics
     from cxlist.report.webhook import DeliveryReport
@@ -88,8 +90,9 @@ class RunAudit:
         """One request's outcome."""
         self.log.event("chunk", list=list_id, campaign=campaign_id, state=state, counts=counts)
 
-    def uploaded(self, report: UploadReport) -> None:
-        """The upload phase ended (completed or interrupted)."""
+    def uploaded(self, report: UploadReport, wire: RequestCounts | None = None) -> None:
+        """The upload phase ended (completed or interrupted); ``wire`` is what the client did
+        on the wire in this command (requests, retries, 429s, throttle pauses)."""
         p = report.progress
         self.log.event(
             "upload_interrupted" if report.interrupted else "upload_finished",
@@ -102,6 +105,7 @@ class RunAudit:
             },
             seconds=round(report.seconds, 3),
             reason="; ".join(report.closed_campaigns.values()) or None,
+            http=asdict(wire) if wire is not None else None,
         )
 
     def finished(self, status: str, metrics: RunMetrics, campaigns: Mapping[str, str]) -> None:

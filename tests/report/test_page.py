@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -15,6 +16,7 @@ from cxlist.demo import DemoTenant, demo_tenant, sample_file
 from cxlist.report.charts import count_ticks
 from cxlist.report.page_data import FunnelStep, funnel_steps, reason_kind
 from cxlist.run import RunEvents, resume_run, start_run
+from cxlist.sandbox import Faults, ScriptedFault
 from cxlist.upload.engine import UploadProgress
 from tests.e2e.helpers import invoke, sandbox_env, write_contacts
 
@@ -107,8 +109,33 @@ def test_an_interrupted_then_resumed_run_shows_each_part(
     done = asyncio.run(resume_run(first.run_id, settings))
     assert done.status == "COMPLETED"
     text = page_text(done.report_path.read_text(encoding="utf-8"))
-    assert re.search(r" run \S+ \S+ [\d.]+ 10 interruption ", text)
-    assert re.search(r" resume 1 \S+ \S+ [\d.]+ \d+ completion ", text)
+    # part, started, ended, seconds, landed, requests, retries, 429s, pauses, ended by
+    assert re.search(r" run \S+ \S+ [\d.]+ 10 \d+ 0 0 0 interruption ", text)
+    assert re.search(r" resume 1 \S+ \S+ [\d.]+ \d+ \d+ 0 0 0 completion ", text)
+
+
+def test_retries_and_429s_of_the_upload_are_on_the_page(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """A 429 (no wait asked) and a 503 on the first two add-items calls: the page counts two
+    retries, one 429 and the pause the 429 caused, in the upload's figures and its part."""
+    faults = Faults(
+        retry_after=None,
+        script=(ScriptedFault("add_items", 1, "429"), ScriptedFault("add_items", 2, "503")),
+    )
+    sandbox = sandbox_factory(faults=faults)
+    contacts = write_contacts(tmp_path / "c.csv", 20)
+    ws = tmp_path / "ws"
+    code, output = invoke(
+        sandbox_env(sandbox), "run", str(contacts), "--campaign", "C-100", "--list", "L-1",
+        "--workspace", str(ws), "--concurrency", "1", "-q",
+    )  # fmt: skip
+    assert code == 0, output
+    (run_dir,) = (ws / "runs").iterdir()
+    text = page_text((run_dir / "report.html").read_text(encoding="utf-8"))
+    assert " retries 2 " in text
+    assert " answers 429 (rate limited) 1 " in text
+    assert re.search(r" run \S+ \S+ [\d.]+ 20 \d+ 2 1 [01] completion ", text)
 
 
 def test_report_command_rewrites_the_page_and_refuses_unknown_runs(

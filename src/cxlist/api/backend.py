@@ -22,6 +22,7 @@ from cxlist.model import (
     ItemStatus,
     ListInfo,
     PlannedItem,
+    RequestCounts,
     Suppression,
 )
 
@@ -50,6 +51,10 @@ class Backend(Protocol):
     @property
     def dialect(self) -> str:
         """``"v2"`` or ``"admin"``."""
+        ...
+
+    def request_counts(self) -> RequestCounts:
+        """Requests, retries, 429s and throttle pauses of this backend's client so far."""
         ...
 
     @property

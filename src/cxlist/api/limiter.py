@@ -88,6 +88,8 @@ class AdaptiveLimiter:
         self.started = 0
         self.succeeded = 0
         self.throttled = 0
+        #: How often a pause was begun (or pushed later) to honour the server's limit.
+        self.pauses = 0
 
     @property
     def limit(self) -> int:
@@ -160,7 +162,10 @@ class AdaptiveLimiter:
 
     def _pause_until(self, when: float) -> None:
         latest = self._clock() + self._max_pause
-        self._paused_until = max(self._paused_until, min(when, latest))
+        until = min(when, latest)
+        if until > self._paused_until:
+            self.pauses += 1
+            self._paused_until = until
 
     async def _acquire(self) -> float:
         while True:

@@ -27,6 +27,7 @@ import httpx
 from cxlist.api.limiter import AdaptiveLimiter
 from cxlist.api.retry import Retrier, RetryPolicy, parse_retry_after
 from cxlist.errors import ApiError, TransportError, error_from_response
+from cxlist.model import RequestCounts
 
 __all__ = [
     "MAX_PAGES",
@@ -153,6 +154,15 @@ class LayeredClient(Generic[AuthT]):
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
+
+    def request_counts(self) -> RequestCounts:
+        """What this client has done on the wire so far."""
+        return RequestCounts(
+            requests=self.limiter.started,
+            retries=self.retrier.retries,
+            throttled=self.limiter.throttled,
+            pauses=self.limiter.pauses,
+        )
 
     async def _retrying(
         self, request: httpx.Request, *, auth: bool = True, has_idempotency_key: bool = False

@@ -23,6 +23,7 @@ from cxlist.api.client import V2Client, V2Settings
 from cxlist.api.models import CampaignModel, ListModel
 from cxlist.api.retry import RetryPolicy
 from cxlist.errors import ApiError, ConfigError
+from cxlist.model import RequestCounts
 from cxlist.settings import Settings
 
 if TYPE_CHECKING:
@@ -214,6 +215,10 @@ class V2Backend:
     def dialect(self) -> str:
         """Always ``"v2"``."""
         return "v2"
+
+    def request_counts(self) -> RequestCounts:
+        """Requests, retries, 429s and throttle pauses of the client so far."""
+        return self.client.request_counts()
 
     @property
     def limits(self) -> ChunkLimits:

@@ -29,6 +29,12 @@ REPORT_FILE = "report.html"
 _STYLE_FILE = Path(__file__).with_name("page.css")
 #: A throughput line needs a few buckets to say anything; a tiny upload gets the table alone.
 MIN_THROUGHPUT_POINTS = 3
+_WIRE_LABELS = {
+    "requests": "HTTP requests sent",
+    "retries": "retries",
+    "throttled": "answers 429 (rate limited)",
+    "pauses": "throttle pauses",
+}
 
 
 def write_report(
@@ -304,7 +310,7 @@ def _upload(data: ReportData) -> str:
         )
     facts: list[tuple[str, float]] = [("requests journaled", up.requests)]
     facts += [(f"requests {state.lower()}", n) for state, n in sorted(up.states.items())]
-    facts += [(key, value) for key, value in up.http.items() if isinstance(value, (int, float))]
+    facts += [(_WIRE_LABELS.get(key, key), n) for key, n in up.http.items()]
     parts = [_table(("", ""), facts, numeric=frozenset({1}))]
     if len(up.throughput) >= MIN_THROUGHPUT_POINTS:
         parts.append(
@@ -325,7 +331,18 @@ def _upload(data: ReportData) -> str:
     if up.parts:
         table = "<h3>Each command's part</h3>" + (
             _table(
-                ("part", "started", "ended", "upload seconds", "landed", "ended by"),
+                (
+                    "part",
+                    "started",
+                    "ended",
+                    "upload seconds",
+                    "landed",
+                    "requests",
+                    "retries",
+                    "429s",
+                    "pauses",
+                    "ended by",
+                ),
                 (
                     (
                         p.label,
@@ -333,11 +350,15 @@ def _upload(data: ReportData) -> str:
                         p.ended,
                         p.seconds,
                         p.landed,
+                        p.http.get("requests"),
+                        p.http.get("retries"),
+                        p.http.get("throttled"),
+                        p.http.get("pauses"),
                         "interruption" if p.interrupted else "completion",
                     )
                     for p in up.parts
                 ),
-                numeric=frozenset({3, 4}),
+                numeric=frozenset({3, 4, 5, 6, 7, 8}),
             )
         )
     return _section("upload", "Upload", "<div class='pair'>", *parts, "</div>", table)

@@ -96,6 +96,8 @@ class UploadPart:
     seconds: float
     landed: int
     interrupted: bool
+    #: What the client did on the wire in this part (requests, retries, throttled, pauses).
+    http: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,8 @@ class UploadView:
     #: Admin dialect: ``(job id, seconds from submission to answer)``.
     jobs: tuple[tuple[str, float], ...]
     parts: tuple[UploadPart, ...]
-    #: Request-level counters when the run recorded them (``summary.json`` ``upload``).
-    http: dict[str, Any] = field(default_factory=dict)
+    #: What the client did on the wire, summed over the parts (requests, retries, 429s...).
+    http: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -403,14 +405,18 @@ def _upload(
         for _, job, start, end, rows in attempts
         if start and end
     ]
-    http = summary.get("upload")
+    parts = upload_parts(audit_path, run_id)
+    http: dict[str, int] = {}
+    for part in parts:
+        for name, n in part.http.items():
+            http[name] = http.get(name, 0) + n
     return UploadView(
         requests=len(attempts),
         states=states,
         throughput=throughput_series([(end, n) for _, end, n, _ in timed], timed),
         jobs=tuple((str(job), round(end - start, 3)) for start, end, _, job in timed if job),
-        parts=upload_parts(audit_path, run_id),
-        http=dict(http) if isinstance(http, dict) else {},
+        parts=parts,
+        http=http,
     )
 
 
@@ -455,10 +461,18 @@ def upload_parts(audit_path: Path, run_id: str) -> tuple[UploadPart, ...]:
                     float(record.get("seconds") or 0.0),
                     int(counts.get("landed", 0)),
                     event == "upload_interrupted",
+                    _wire_counts(record.get("http")),
                 )
             )
             started = None
     return tuple(parts)
+
+
+def _wire_counts(value: Any) -> dict[str, int]:
+    """The ``http`` counters of an upload event (absent in runs recorded before them)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): int(v) for k, v in value.items() if isinstance(v, int)}
 
 
 def _run_lines(audit_path: Path, run_id: str) -> list[tuple[int, bytes]]:

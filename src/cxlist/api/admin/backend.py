@@ -50,6 +50,7 @@ from cxlist.api.backend import (
 )
 from cxlist.errors import ApiError, NotFoundError, ServerError, TransportError
 from cxlist.logs import get_logger
+from cxlist.model import RequestCounts
 
 __all__ = ["ADMIN_LIMITS", "AdminBackend", "AdminBackendConfig", "JobTiming", "to_e164"]
 
@@ -150,6 +151,10 @@ class AdminBackend:
     def dialect(self) -> str:
         """Always ``"admin"``."""
         return "admin"
+
+    def request_counts(self) -> RequestCounts:
+        """Requests, retries, 429s and throttle pauses of the client so far."""
+        return self.client.request_counts()
 
     @property
     def limits(self) -> ChunkLimits:
