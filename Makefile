@@ -27,7 +27,7 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 4  # most tests wait on loopback servers and child processes
 
 test: lint typecheck unit
 
