@@ -120,7 +120,7 @@ class RunFiles:
     ) -> None:
         """Write results.csv (UTF-8 with a byte order mark, so that Excel shows accented names
         as they are), then summary.json (with ``status``), each whole or not at all."""
-        from cxlist.pipeline import results_frame
+        from cxlist.report.results import results_frame
 
         table = results_frame(snapshot.frame)
         write_private(self.results, lambda tmp: table.write_csv(tmp, include_bom=True))

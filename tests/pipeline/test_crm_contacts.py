@@ -8,8 +8,9 @@ import polars as pl
 import pytest
 
 from cxlist.api.backend import Suppression
-from cxlist.pipeline import load_config, results_frame, run_pipeline
+from cxlist.pipeline import load_config, run_pipeline
 from cxlist.pipeline.mapping import map_columns
+from cxlist.report.results import results_frame
 
 DATA = Path(__file__).parent.parent / "data" / "pipeline"
 DNC = [Suppression(phone_number="+12015550107", source="INTERNAL_DNC")]

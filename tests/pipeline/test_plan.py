@@ -9,7 +9,8 @@ import polars as pl
 
 import cxlist.pipeline
 from cxlist.api.backend import Suppression
-from cxlist.pipeline import PipelineConfig, load_config, results_frame, run_pipeline
+from cxlist.pipeline import PipelineConfig, load_config, run_pipeline
+from cxlist.report.results import results_frame
 
 API_NAME = r"^[A-Za-z0-9_]{1,64}$"
 
@@ -26,7 +27,6 @@ def test_public_names_are_pinned() -> None:
         "load_config",
         "read_dnc_file",
         "read_table",
-        "results_frame",
         "run_pipeline",
     }
 

@@ -17,7 +17,7 @@ from cxlist.lazy import lazy_exports
 if TYPE_CHECKING:
     from cxlist.pipeline.config import PipelineConfig, load_config
     from cxlist.pipeline.mapping import ColumnMapping
-    from cxlist.pipeline.plan import PLAN_FILE, PipelineResult, StageStat, results_frame
+    from cxlist.pipeline.plan import PLAN_FILE, PipelineResult, StageStat
     from cxlist.pipeline.read import read_table
     from cxlist.pipeline.run import run_pipeline
     from cxlist.pipeline.suppress import SuppressionIndex, read_dnc_file
@@ -31,7 +31,6 @@ __getattr__, __dir__ = lazy_exports(
         "PLAN_FILE": "cxlist.pipeline.plan",
         "PipelineResult": "cxlist.pipeline.plan",
         "StageStat": "cxlist.pipeline.plan",
-        "results_frame": "cxlist.pipeline.plan",
         "read_table": "cxlist.pipeline.read",
         "run_pipeline": "cxlist.pipeline.run",
         "SuppressionIndex": "cxlist.pipeline.suppress",
@@ -49,6 +48,5 @@ __all__ = [
     "load_config",
     "read_dnc_file",
     "read_table",
-    "results_frame",
     "run_pipeline",
 ]

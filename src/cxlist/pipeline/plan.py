@@ -1,4 +1,4 @@
-"""The pipeline's result: the per-row frame, the plan to send, and the results.csv frame."""
+"""The pipeline's result: the per-row frame and the plan to send."""
 
 from __future__ import annotations
 
@@ -12,38 +12,22 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from cxlist.model import PIPELINE_DISPOSITIONS, Disposition
-from cxlist.pipeline.mapping import PHONE_FIELDS, ColumnMapping
+from cxlist.pipeline.mapping import ColumnMapping
 
 if TYPE_CHECKING:
     from cxlist.pipeline.scrub import ScrubReport
 
 __all__ = [
     "PLAN_FILE",
-    "RESULTS_FIRST_COLUMNS",
     "PipelineResult",
     "StageStat",
     "build_plan",
     "plan_query",
-    "results_frame",
 ]
 
 PLAN_FILE = "plan.parquet"
 PLAN_BATCH_ROWS = 1_000_000  # rows of the frame per batch the plan is written in
-RESULTS_FIRST_COLUMNS = (
-    "row",
-    "disposition",
-    "reason",
-    "list_id",
-    "key",
-    "score",
-    "priority",
-    "duplicate_of",
-)
 PLAN_KEY_COLUMNS = ("row", "list_id", "campaign_id", "key_name", "key", "priority")
-# A cell a spreadsheet would run: a leading =, +, -, @, tab or carriage return. A cell that is
-# only a number or an E.164 phone cannot hold a formula and is left as it is.
-_FORMULA = r"^[=+\-@\t\r]"
-_HARMLESS = r"^(?:\+[1-9][0-9]{7,14}|[+-]?[0-9]+(?:\.[0-9]+)?)$"
 
 
 @dataclass(frozen=True)
@@ -207,33 +191,3 @@ def count_dispositions(frame: pl.DataFrame) -> dict[str, int]:
     for disposition, rows in frame["disposition"].value_counts().iter_rows():
         counts[str(disposition)] = int(rows)
     return counts
-
-
-def neutralize(column: pl.Expr) -> pl.Expr:
-    """Text a spreadsheet will show, not run: formula-like cells get a leading apostrophe."""
-    risky = column.str.contains(_FORMULA) & ~column.str.contains(_HARMLESS)
-    return pl.when(risky).then(pl.lit("'") + column).otherwise(column)
-
-
-def results_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """The results.csv table: the design's first columns, the dialable numbers in dialing
-    order (``phone_number``, ``phone_number_2``...), ``dropped_phones`` and ``warnings``, then
-    the rest, formulas neutralized.
-
-    Cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR get a leading ``'``, except cells
-    that are only a number (``-15``) or an E.164 phone (``+12015550123``), which cannot run.
-    """
-    leading = (*RESULTS_FIRST_COLUMNS, *PHONE_FIELDS, "dropped_phones", "warnings")
-    first = [c for c in leading if c in frame.columns]
-    rest = [c for c in frame.columns if c not in first and not c.startswith("_")]
-    ordered = frame.select(*first, *rest)
-    text = [name for name, dtype in ordered.schema.items() if dtype == pl.String]
-    if not text:
-        return ordered
-    # one cheap scan per column first: most columns have no cell that starts like a formula
-    risky = ordered.select(pl.col(name).str.contains(_FORMULA).any() for name in text).row(0)
-    return ordered.with_columns(
-        neutralize(pl.col(name)).alias(name)
-        for name, found in zip(text, risky, strict=True)
-        if found
-    )

@@ -16,13 +16,32 @@ from typing import Any
 import polars as pl
 
 from cxlist.model import DISPOSITIONS, LANDED, Disposition, Outcome
+from cxlist.pipeline.mapping import PHONE_FIELDS
 
 __all__ = [
+    "RESULTS_FIRST_COLUMNS",
     "RunMetrics",
     "apply_outcomes",
     "compute_metrics",
+    "neutralize",
+    "results_frame",
     "write_summary",
 ]
+
+RESULTS_FIRST_COLUMNS = (
+    "row",
+    "disposition",
+    "reason",
+    "list_id",
+    "key",
+    "score",
+    "priority",
+    "duplicate_of",
+)
+# A cell a spreadsheet would run: a leading =, +, -, @, tab or carriage return. A cell that is
+# only a number or an E.164 phone cannot hold a formula and is left as it is.
+_FORMULA = r"^[=+\-@\t\r]"
+_HARMLESS = r"^(?:\+[1-9][0-9]{7,14}|[+-]?[0-9]+(?:\.[0-9]+)?)$"
 
 
 def apply_outcomes(frame: pl.DataFrame, outcomes: Mapping[int, Outcome]) -> pl.DataFrame:
@@ -143,3 +162,33 @@ def write_summary(path: Path, run: Mapping[str, Any], metrics: RunMetrics) -> No
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def neutralize(column: pl.Expr) -> pl.Expr:
+    """Text a spreadsheet will show, not run: formula-like cells get a leading apostrophe."""
+    risky = column.str.contains(_FORMULA) & ~column.str.contains(_HARMLESS)
+    return pl.when(risky).then(pl.lit("'") + column).otherwise(column)
+
+
+def results_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """The results.csv table: the design's first columns, the dialable numbers in dialing
+    order (``phone_number``, ``phone_number_2``...), ``dropped_phones`` and ``warnings``, then
+    the rest, formulas neutralized.
+
+    Cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR get a leading ``'``, except cells
+    that are only a number (``-15``) or an E.164 phone (``+12015550123``), which cannot run.
+    """
+    leading = (*RESULTS_FIRST_COLUMNS, *PHONE_FIELDS, "dropped_phones", "warnings")
+    first = [c for c in leading if c in frame.columns]
+    rest = [c for c in frame.columns if c not in first and not c.startswith("_")]
+    ordered = frame.select(*first, *rest)
+    text = [name for name, dtype in ordered.schema.items() if dtype == pl.String]
+    if not text:
+        return ordered
+    # one cheap scan per column first: most columns have no cell that starts like a formula
+    risky = ordered.select(pl.col(name).str.contains(_FORMULA).any() for name in text).row(0)
+    return ordered.with_columns(
+        neutralize(pl.col(name)).alias(name)
+        for name, found in zip(text, risky, strict=True)
+        if found
+    )
