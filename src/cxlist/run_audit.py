@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from cxlist.model import LANDED
 from cxlist.report.audit import AuditLog
 from cxlist.settings import Settings
 from cxlist.upload.journal import AuditAnchor, Journal
@@ -29,7 +30,6 @@ _DECIDED_BY = {
     "calling": "NOT_CALLABLE",
     "capacity": "OVER_CAPACITY",
 }
-_LANDED = ("CREATED", "UPDATED", "SKIPPED")
 
 
 def known_secrets(settings: Settings) -> list[str]:
@@ -118,7 +118,7 @@ class RunAudit:
                 campaign_id=campaigns.get(list_id, ""),
                 records_processed=sum(counts.values()),
                 deduplication_rate=f"{metrics.deduplication_rate * 100:.2f}",
-                success_count=sum(counts.get(d, 0) for d in _LANDED),
+                success_count=sum(counts.get(d, 0) for d in LANDED),
                 conflict_count=counts.get("CONFLICT", 0),
             )
 

@@ -23,7 +23,7 @@ from cxlist.api.client import V2Client, V2Settings
 from cxlist.api.models import CampaignModel, ListModel
 from cxlist.api.retry import RetryPolicy
 from cxlist.errors import ApiError, ConfigError
-from cxlist.model import RequestCounts
+from cxlist.model import LANDED, RequestCounts
 from cxlist.settings import Settings
 
 if TYPE_CHECKING:
@@ -101,7 +101,6 @@ def encode_body(items: Sequence[PlannedItem]) -> bytes:
     return ('{"items":[' + ",".join(texts) + "]}").encode()
 
 
-_STATUSES: frozenset[str] = frozenset(("CREATED", "UPDATED", "SKIPPED"))
 _COUNTS = ("listId", "received", "created", "updated", "skipped")
 
 
@@ -128,12 +127,12 @@ def add_items_result(response: httpx.Response) -> AddItemsResult:
 
 def _item_outcome(entry: Any) -> ItemOutcome:
     index, status, item_id = entry["index"], entry["status"], entry.get("itemId")
-    if type(index) is int and status in _STATUSES and (item_id is None or type(item_id) is str):
+    if type(index) is int and status in LANDED and (item_id is None or type(item_id) is str):
         return ItemOutcome(index, status, item_id)
     if type(index) is not int:
         raise ValueError(f"item index {index!r} is not an integer")
-    if status not in _STATUSES:
-        raise ValueError(f"item status {status!r} is not one of {sorted(_STATUSES)}")
+    if status not in LANDED:
+        raise ValueError(f"item status {status!r} is not one of {sorted(map(str, LANDED))}")
     raise ValueError(f"itemId {item_id!r} is not a string")
 
 
