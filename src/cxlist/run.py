@@ -58,6 +58,7 @@ from cxlist.run_notes import (
     add_notes,
     forget_failed,
     merge_warnings,
+    note_job_timing,
     plan_warnings,
     summary_notes,
     webhook_warnings,
@@ -571,6 +572,7 @@ async def _upload(ctx: _Context, mapping: Sequence[tuple[str, str, str]]) -> Run
     finally:
         journal.add_upload_time(run_id, time.monotonic() - started)
     ctx.audit.uploaded(report, ctx.backend.request_counts())
+    note_job_timing(ctx.files.run_dir, getattr(ctx.backend, "timing", None))
     crash_point("upload-done")
     status = RunStatus.INTERRUPTED if report.interrupted else RunStatus.COMPLETED
     return await _finish(

@@ -26,6 +26,7 @@ __all__ = [
     "NOTES_FILE",
     "add_notes",
     "forget_failed",
+    "note_job_timing",
     "plan_warnings",
     "read_notes",
     "summary_notes",
@@ -75,6 +76,22 @@ def add_notes(run_dir: Path, *, warnings: Iterable[str] = (), **values: Any) -> 
     write_private(private_dir(run_dir) / NOTES_FILE, lambda tmp: tmp.write_text(text, "utf-8"))
 
 
+def note_job_timing(run_dir: Path, timing: object) -> None:
+    """Add an Admin upload's job timing (``AdminBackend.timing``: jobs, and seconds spent
+    building files, sending them and waiting on the jobs) to the run's notes, summed over the
+    run's parts; a backend without job timing (v2) notes nothing."""
+    names = ("jobs", "build_seconds", "upload_seconds", "wait_seconds")
+    if not all(hasattr(timing, name) for name in names):
+        return
+    keys = ("jobs", "buildSeconds", "uploadSeconds", "waitSeconds")
+    kept = read_notes(run_dir).get("adminJobs") or {}
+    summed = {
+        key: kept.get(key, 0) + getattr(timing, name) for key, name in zip(keys, names, strict=True)
+    }
+    summed = {key: value if key == "jobs" else round(value, 3) for key, value in summed.items()}
+    add_notes(run_dir, adminJobs=summed)
+
+
 def forget_failed(journal: Journal, run_id: str, run_dir: Path) -> str:
     """Drop the run's FAILED outcomes, so that a resume sends those rows again; returns the
     idempotency key scope of this retry round (new keys: the server keeps its answer to the
@@ -117,11 +134,14 @@ def top_reasons(frame: pl.DataFrame, limit: int = TOP_REASONS) -> dict[str, list
 
 
 def summary_notes(frame: pl.DataFrame, run_dir: Path) -> dict[str, Any]:
-    """The summary's extra keys: ``offline``, ``fromPlan``, ``warnings`` and ``topReasons``."""
+    """The summary's extra keys: ``offline``, ``fromPlan``, ``adminJobs`` (an Admin run's
+    jobs and their build, upload and wait seconds), ``warnings`` and ``topReasons``."""
     notes = read_notes(run_dir)
     extra: dict[str, Any] = {"offline": bool(notes.get("offline", False))}
     if notes.get("fromPlan"):
         extra["fromPlan"] = notes["fromPlan"]
+    if notes.get("adminJobs"):
+        extra["adminJobs"] = notes["adminJobs"]
     extra["warnings"] = list(notes.get("warnings", []))
     extra["topReasons"] = top_reasons(frame)
     return extra

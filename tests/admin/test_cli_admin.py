@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
@@ -68,7 +69,8 @@ def test_run_loads_the_call_list_in_several_jobs_with_dnc_and_refused_rows(
     tmp_path: Path, sandbox: RunningSandbox
 ) -> None:
     """A run creates the list, uploads one job per chunk, suppresses the DNC group's number,
-    and marks the record CXone refused FAILED with its reason; results match the list."""
+    and marks the record CXone refused FAILED with its reason; results match the list; the
+    summary (file and screen) counts the jobs and their build, upload and wait seconds."""
     contacts = contacts_with_extras(tmp_path / "contacts.csv", 150)
     config = write_config(tmp_path / "cxlist.toml", sandbox)
     ws = tmp_path / "ws"
@@ -94,6 +96,11 @@ def test_run_loads_the_call_list_in_several_jobs_with_dnc_and_refused_rows(
     assert not [p for p in ws.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
     assert admin_state(sandbox).store.job_count() == 4
     assert_agrees_row_by_row(results, sandbox)
+    (summary,) = (ws / "runs").glob("*/summary.json")
+    timing = json.loads(summary.read_text(encoding="utf-8"))["adminJobs"]
+    assert timing["jobs"] == 4
+    assert {"buildSeconds", "uploadSeconds", "waitSeconds"} <= timing.keys()
+    assert "admin jobs: 4; building files " in done.stdout.decode()
 
 
 def test_run_survives_faults_on_every_admin_call(tmp_path: Path, sandbox: RunningSandbox) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "console",
     "err_console",
     "examples_table",
+    "job_timing_line",
     "lists_table",
     "mapping_table",
     "print_error",
@@ -141,6 +142,15 @@ def summary_table(outcome: RunOutcome) -> Table:
     if metrics.upload_seconds > 0:
         table.add_row("throughput", f"{metrics.throughput_per_minute:,.0f} rows/min")
     return table
+
+
+def job_timing_line(timing: Mapping[str, Any]) -> str:
+    """An Admin run's jobs, and where their time went (summary.json's ``adminJobs``)."""
+    return (
+        f"admin jobs: {timing.get('jobs', 0)}; building files {timing.get('buildSeconds', 0):.2f} s,"
+        f" uploading them {timing.get('uploadSeconds', 0):.2f} s,"
+        f" waiting on the jobs {timing.get('waitSeconds', 0):.2f} s (summed over the jobs)"
+    )
 
 
 def lists_table(per_list: dict[str, dict[str, int]]) -> Table:

@@ -27,6 +27,7 @@ from cxlist.cli.render import (
     callable_tables,
     console,
     err_console,
+    job_timing_line,
     lists_table,
     mapping_table,
     print_notice,
@@ -114,6 +115,8 @@ def show_outcome(outcome: RunOutcome, *, as_json: bool = False) -> None:
             console.print(lists_table(outcome.metrics.per_list))
         if summary.get("topReasons"):
             console.print(reasons_table(summary["topReasons"]))
+        if summary.get("adminJobs"):
+            console.print(job_timing_line(summary["adminJobs"]), soft_wrap=True)
         console.print(f"run id:  {outcome.run_id}", soft_wrap=True)
         console.print(f"results: {outcome.results_path}", soft_wrap=True)
         console.print(f"summary: {outcome.summary_path}", soft_wrap=True)
