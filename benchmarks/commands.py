@@ -265,9 +265,10 @@ def bench_startup(args: argparse.Namespace, folder: Path) -> None:
 
 
 def first_line_then_stop(cmd: Sequence[str]) -> float:
-    """Seconds until a long-running command prints its first line; then stop it."""
+    """Seconds until a long-running command prints its first line (on stdout or stderr);
+    then stop it."""
     started = time.perf_counter()
-    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert proc.stdout is not None
     proc.stdout.readline()
     seconds = time.perf_counter() - started

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 HEAVY = ("polars", "httpx", "starlette", "uvicorn", "cxlist.sandbox.server", "cxlist.run")
+#: What the help and the first line do not wait for either: rich (tables, progress bars),
+#: structlog (the -v formatter) and the pipeline's settings.
+DISPLAY = ("rich", "structlog", "cxlist.pipeline.config")
 
 
-def _loaded_after(code: str) -> set[str]:
-    """The heavy modules present in ``sys.modules`` after running ``code`` in a fresh child."""
-    probe = f"{code}\nimport sys\nprint('LOADED:', *(m for m in {HEAVY!r} if m in sys.modules))"
+def _loaded_after(code: str, watched: tuple[str, ...] = HEAVY) -> set[str]:
+    """The ``watched`` modules present in ``sys.modules`` after running ``code`` in a fresh
+    child."""
+    probe = f"{code}\nimport sys\nprint('LOADED:', *(m for m in {watched!r} if m in sys.modules))"
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
@@ -44,7 +49,51 @@ def test_help_loads_nothing_heavy() -> None:
         "    except SystemExit:\n"
         "        pass"
     )
-    assert _loaded_after(code) == set()
+    assert _loaded_after(code, HEAVY + DISPLAY) == set()
+
+
+def test_runs_list_loads_no_table_library(tmp_path: Path) -> None:
+    """``cxlist runs list`` (no pipeline section to check) reads the journal without polars,
+    httpx, rich or the pipeline's settings."""
+    code = (
+        "from cxlist.cli import app\n"
+        "try:\n"
+        f"    app(['runs', 'list', '-w', {str(tmp_path / 'ws')!r}], prog_name='cxlist')\n"
+        "except SystemExit:\n"
+        "    pass"
+    )
+    assert _loaded_after(code, HEAVY + DISPLAY) == set()
+
+
+@pytest.mark.parametrize("command", ["plan", "run"])
+def test_the_first_line_comes_before_the_heavy_imports(tmp_path: Path, command: str) -> None:
+    """``plan`` and ``run`` say what they are reading before polars, httpx or the run
+    module is imported (the command itself then fails: there is no target)."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("phone\n2015550100\n", encoding="utf-8")
+    argv = [command, str(contacts), "-w", str(tmp_path / "ws")]
+    code = (
+        "import sys\n"
+        "seen = []\n"
+        "class Watch:\n"
+        "    def __init__(self, inner): self.inner = inner\n"
+        "    def write(self, text):\n"
+        f"        seen.append(seen or [m for m in {HEAVY + DISPLAY!r} if m in sys.modules])\n"
+        "        return self.inner.write(text)\n"
+        "    def __getattr__(self, name): return getattr(self.inner, name)\n"
+        "sys.stderr = Watch(sys.stderr)\n"
+        "from cxlist.cli import app\n"
+        "try:\n"
+        f"    app({argv!r}, prog_name='cxlist')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('LOADED:', *seen[0])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stderr.startswith(f"reading {contacts}\n"), done.stderr
+    assert done.stdout.splitlines()[-1].split()[1:] == []
 
 
 def test_public_names_resolve_on_first_use() -> None:

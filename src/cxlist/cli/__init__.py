@@ -9,7 +9,10 @@ from cxlist.cli.dnc_commands import dnc_app
 from cxlist.cli.logs import global_options
 from cxlist.cli.sandbox import sandbox_app
 
+# Help is plain text (rich_markup_mode=None, on every group): typer's rich help would import
+# rich and markdown-it first, most of the time ``cxlist --help`` takes.
 app = typer.Typer(
+    rich_markup_mode=None,
     name="cxlist",
     help="Load outbound calling lists into NICE CXone.",
     no_args_is_help=True,

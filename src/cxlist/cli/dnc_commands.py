@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from cxlist.cli.options import ConfigOpt, WorkspaceOpt, failing_cleanly, settings_from
 from cxlist.cli.render import console
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["dnc_app"]
 
 dnc_app = typer.Typer(
+    rich_markup_mode=None,
     help="Do-not-call registries (the National DNC Registry, state and internal lists).",
     no_args_is_help=True,
 )
@@ -134,6 +134,8 @@ def status_command(
     config: ConfigOpt = None,
 ) -> None:
     """List each registry's area codes with their counts, the date of their data and age."""
+    from rich.table import Table
+
     from cxlist.registry import RegistryStore
 
     with failing_cleanly():

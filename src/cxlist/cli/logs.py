@@ -5,6 +5,9 @@ Every event passes the audit log's own guards on its way out: phone numbers and 
 masked (:class:`~cxlist.report.masking.ContactMasker`) and secrets redacted, both by key name
 and by value (:class:`~cxlist.report.masking.SecretRedactor`, given the secrets found in the
 environment).
+
+structlog is imported when the first event is written, not when the options are read: a command
+that logs nothing (most, without ``-v``) never pays for it.
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ import logging
 import os
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import structlog
 import typer
 
-from cxlist.report.masking import ContactMasker, SecretRedactor
+if TYPE_CHECKING:
+    import structlog
 
 __all__ = ["LogFormat", "configure_logging", "global_options"]
 
@@ -53,6 +56,10 @@ class LogFormat(StrEnum):
 
 
 def _formatter(fmt: LogFormat) -> logging.Formatter:
+    import structlog
+
+    from cxlist.report.masking import ContactMasker, SecretRedactor
+
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if fmt is LogFormat.JSON
@@ -71,13 +78,28 @@ def _formatter(fmt: LogFormat) -> logging.Formatter:
     )
 
 
+class _FormatterOnFirstUse(logging.Formatter):
+    """Builds the structlog formatter for ``fmt`` when the first record is formatted."""
+
+    def __init__(self, fmt: LogFormat) -> None:
+        super().__init__()
+        self._kind = fmt
+        self._made: logging.Formatter | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as the structlog formatter writes it."""
+        if self._made is None:
+            self._made = _formatter(self._kind)
+        return self._made.format(record)
+
+
 def configure_logging(*, verbose: bool, fmt: LogFormat = LogFormat.TEXT) -> None:
     """Send ``cxlist`` events to stderr: ``info`` and up with ``verbose``, else warnings only.
 
     Replaces any handler an earlier call installed, so it may be called once per command.
     """
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_formatter(fmt))
+    handler.setFormatter(_FormatterOnFirstUse(fmt))
     root = logging.getLogger("cxlist")
     root.handlers = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)

@@ -113,9 +113,10 @@ def settings_from(
         "upload": {"concurrency": concurrency, "chunk_size": chunk_size},
     }
     settings = load_settings(config, base=base, overrides=overrides)
-    from cxlist.pipeline.config import load_config
+    if settings.pipeline:  # no pipeline section given: nothing to check (nor to import)
+        from cxlist.pipeline.config import load_config
 
-    load_config(settings.pipeline, source=str(config) if config is not None else None)
+        load_config(settings.pipeline, source=str(config) if config is not None else None)
     if webhook:
         from cxlist.settings import WebhookSettings
 

@@ -1,4 +1,8 @@
-"""How the CLI shows things: progress bars while a run works, tables when it is done."""
+"""How the CLI shows things: progress bars while a run works, tables when it is done.
+
+rich is imported when something is first shown, not with this module: ``--help`` and the
+first line of a command do not wait for it.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from cxlist.model import LANDED, Disposition
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import TaskID
+    from rich.table import Table
 
     from cxlist.report.results import RunMetrics
     from cxlist.run import RunEvents, RunOutcome
@@ -38,19 +40,47 @@ __all__ = [
     "summary_table",
 ]
 
-# Markup off: what cxlist prints (reasons, paths, error messages) is shown as it is; brackets
-# in it are text, never styles. Styles are given as rich Text/Style objects instead.
-console = Console(markup=False, highlight=False)
-err_console = Console(stderr=True, markup=False, highlight=False)
+
+class LazyConsole:
+    """A rich console made the first time something is printed on it.
+
+    Markup off: what cxlist prints (reasons, paths, error messages) is shown as it is; brackets
+    in it are text, never styles. Styles are given as rich Text/Style objects instead.
+    """
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def rich(self) -> Console:
+        """The rich console itself (made now if it is not yet)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, markup=False, highlight=False)
+        return self._console
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """``rich.console.Console.print``."""
+        self.rich.print(*objects, **options)
+
+
+console = LazyConsole()
+err_console = LazyConsole(stderr=True)
 
 
 def print_error(message: str) -> None:
     """``error: MESSAGE`` on stderr, on one line, the message printed literally."""
+    from rich.text import Text
+
     err_console.print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
 
 
 def print_notice(head: str, message: str = "") -> None:
     """A yellow ``head`` and a plain ``message`` on stderr, on one line."""
+    from rich.text import Text
+
     err_console.print(Text.assemble((head, "yellow"), message), soft_wrap=True)
 
 
@@ -93,7 +123,7 @@ def progress_events(events: RunEvents, *, quiet: bool = False) -> Iterator[RunEv
         MofNCompleteColumn(),
         TextColumn("{task.fields[detail]}"),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console.rich,
         transient=False,
     )
     tasks: dict[str, TaskID] = {}
@@ -129,6 +159,8 @@ def progress_events(events: RunEvents, *, quiet: bool = False) -> Iterator[RunEv
 
 def summary_table(outcome: RunOutcome) -> Table:
     """The counts of every disposition, and the metrics, as one table."""
+    from rich.table import Table
+
     metrics: RunMetrics = outcome.metrics
     table = Table(title=f"run {outcome.run_id}: {outcome.status}", show_footer=True)
     table.add_column("disposition", footer="rows read")
@@ -147,7 +179,8 @@ def summary_table(outcome: RunOutcome) -> Table:
 def job_timing_line(timing: Mapping[str, Any]) -> str:
     """An Admin run's jobs, and where their time went (summary.json's ``adminJobs``)."""
     return (
-        f"admin jobs: {timing.get('jobs', 0)}; building files {timing.get('buildSeconds', 0):.2f} s,"
+        f"admin jobs: {timing.get('jobs', 0)};"
+        f" building files {timing.get('buildSeconds', 0):.2f} s,"
         f" uploading them {timing.get('uploadSeconds', 0):.2f} s,"
         f" waiting on the jobs {timing.get('waitSeconds', 0):.2f} s (summed over the jobs)"
     )
@@ -155,6 +188,8 @@ def job_timing_line(timing: Mapping[str, Any]) -> str:
 
 def lists_table(per_list: dict[str, dict[str, int]]) -> Table:
     """Rows per target list and disposition."""
+    from rich.table import Table
+
     shown = [d for d in _ORDER if any(counts.get(d) for counts in per_list.values())]
     table = Table(title="per list")
     table.add_column("list")
@@ -167,6 +202,8 @@ def lists_table(per_list: dict[str, dict[str, int]]) -> Table:
 
 def reasons_table(reasons: dict[str, list[dict[str, object]]]) -> Table:
     """The commonest reasons of each disposition (from summary.json's ``topReasons``)."""
+    from rich.table import Table
+
     table = Table(title="top reasons")
     for name in ("disposition", "rows", "reason"):
         table.add_column(name, justify="right" if name == "rows" else "left")
@@ -183,6 +220,8 @@ def reasons_table(reasons: dict[str, list[dict[str, object]]]) -> Table:
 
 def mapping_table(mapping: Sequence[tuple[str, str, str]]) -> Table:
     """How each input column was read: header, field, and whether by config, auto or custom."""
+    from rich.table import Table
+
     table = Table(title="columns")
     for name in ("input column", "field", "mapped by"):
         table.add_column(name)
@@ -194,6 +233,7 @@ def mapping_table(mapping: Sequence[tuple[str, str, str]]) -> Table:
 def examples_table(results: Path, per_disposition: int = 2) -> Table:
     """A few rows of results.csv for each disposition that is not a plain success."""
     import polars as pl
+    from rich.table import Table
 
     frame = pl.read_csv(results, infer_schema=False)
     shown = frame.filter(~pl.col("disposition").is_in(sorted(d.value for d in LANDED)))
@@ -262,6 +302,8 @@ def callable_tables(calling: Mapping[str, Any]) -> list[Table]:
 def _hourly(
     title: str, times: list[datetime], total: Mapping[str, Any], parts: Mapping[str, Any]
 ) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     table.add_column("time")
     scopes = [("all", total), *parts.items()]

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cxlist.cli.options import (
     EXIT_PARTIAL,
@@ -24,10 +23,13 @@ from cxlist.workspace import Workspace
 __all__ = ["register"]
 
 webhooks_app = typer.Typer(
+    rich_markup_mode=None,
     help="The metrics webhook outbox: list it, or redeliver what is pending.",
     invoke_without_command=True,
 )
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+audit_app = typer.Typer(
+    rich_markup_mode=None, help="The hash-chained audit log.", no_args_is_help=True
+)
 
 
 def _audit_path(config: Path | None, workspace: Path | None) -> Path:
@@ -47,6 +49,8 @@ def webhooks_list(
     """List every webhook event in the outbox with its state, attempts and last error."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.table import Table
+
     from cxlist.report.outbox import list_outbox
     from cxlist.report.webhook_endpoints import display_url
 

@@ -82,6 +82,13 @@ def _moment(text: str | None) -> datetime | None:
     return moment
 
 
+def say_starting(what: str, *, quiet: bool) -> None:
+    """The command's first line, on stderr, before anything heavy is imported (unless
+    ``quiet``): a long command shows at once that it has started."""
+    if not quiet:
+        typer.echo(what, err=True)
+
+
 def _target(campaign: str | None, list_id: str | None) -> Target | None:
     from cxlist.run import Target
 
@@ -214,6 +221,8 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """Read, clean, score, dedupe and upload FILE; write results.csv and summary.json."""
+    if plan_id is not None or file is not None:
+        say_starting(f"sending plan {plan_id}" if plan_id else f"reading {file}", quiet=quiet)
     from cxlist.run import start_run
 
     with failing_cleanly():
@@ -265,6 +274,7 @@ def plan(
 ) -> None:
     """Everything but the upload: write the plan and results.csv (planned rows PENDING), and
     count the planned contacts callable at --at and in each of the next 24 hours."""
+    say_starting(f"reading {file}", quiet=quiet)
     from cxlist.run import start_run
     from cxlist.run_context import missing_credentials
 
@@ -310,6 +320,7 @@ def resume(
     Without --config, the run's own settings (as stored when it started, secrets excepted)
     are the base; the environment and these flags still override them.
     """
+    say_starting(f"resuming run {run_id}", quiet=quiet)
     from cxlist.run import resume_run
 
     with failing_cleanly():
@@ -326,7 +337,9 @@ def resume(
         )
 
 
-runs_app = typer.Typer(help="Runs kept in the workspace.", no_args_is_help=True)
+runs_app = typer.Typer(
+    rich_markup_mode=None, help="Runs kept in the workspace.", no_args_is_help=True
+)
 
 
 @runs_app.command("list")

@@ -26,7 +26,9 @@ def require_sandbox_extra() -> None:
         raise typer.Exit(2) from None
 
 
-sandbox_app = typer.Typer(help="The local CXone emulator.", no_args_is_help=True)
+sandbox_app = typer.Typer(
+    rich_markup_mode=None, help="The local CXone emulator.", no_args_is_help=True
+)
 
 
 @sandbox_app.callback()

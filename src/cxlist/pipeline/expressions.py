@@ -17,6 +17,9 @@ Text columns compared with a number are read as numbers; text that is not a numb
 missing. A comparison with a missing value is false, so ``x ?? 30 < 14`` reads a missing
 ``x`` as 30. Errors raise :class:`~cxlist.errors.ConfigError` naming the rule and the
 1-based character position.
+
+polars is imported when an expression is compiled, not to parse one: checking a config's rules
+(every command does, as it loads the settings) does not load it.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, Literal
 
 from cxlist.errors import ConfigError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["Expression", "compile_expression", "parse_expression"]
 
@@ -243,6 +247,8 @@ class _Compiler:
         return self.compare(str(tree[1]), tree[2], tree[3], int(tree[4]))
 
     def column(self, name: str, pos: int) -> _Typed:
+        import polars as pl
+
         dtype = self.schema.get(name)
         if dtype is None:
             known = ", ".join(sorted(self.schema)) or "none"
@@ -260,6 +266,8 @@ class _Compiler:
         return typed.expr
 
     def default(self, left: Node, right: Node) -> _Typed:
+        import polars as pl
+
         a, b = self.node(left), self.node(right)
         if "num" in (a.kind, b.kind):
             return _Typed(pl.coalesce(_as_number(a), _as_number(b)), "num")
@@ -286,6 +294,8 @@ class _Compiler:
         return _Typed(result, "bool")
 
     def member(self, left: Node, items: tuple[Literal_, ...], pos: int) -> _Typed:
+        import polars as pl
+
         value = self.node(left)
         if not items:
             raise self.fail(pos, "`in` needs a non-empty list")
@@ -298,6 +308,8 @@ class _Compiler:
 
 
 def _literal(value: Literal_) -> _Typed:
+    import polars as pl
+
     if value is None:
         return _Typed(pl.lit(None), "null")
     if isinstance(value, bool):
@@ -308,6 +320,8 @@ def _literal(value: Literal_) -> _Typed:
 
 
 def _as_number(typed: _Typed) -> pl.Expr:
+    import polars as pl
+
     if typed.kind == "text":
         return typed.expr.str.strip_chars().cast(pl.Float64, strict=False)
     return typed.expr.cast(pl.Float64)

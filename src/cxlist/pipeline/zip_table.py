@@ -24,9 +24,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+if TYPE_CHECKING:  # imported where the tables are built or read: naming the cache folder
+    import polars as pl  # (calling settings do) does not load polars
 
 __all__ = ["ZipTables", "cache_folder", "zip_tables"]
 
@@ -72,6 +73,8 @@ def _records() -> Iterable[dict[str, Any]]:
 
 def build_tables(records: Iterable[dict[str, Any]]) -> dict[str, pl.DataFrame]:
     """The lookup tables from ``zipcodes``-shaped records (zones not known to zoneinfo dropped)."""
+    import polars as pl
+
     known = zoneinfo.available_timezones()
     zip5: dict[str, tuple[str, str]] = {}
     zip3: dict[str, Counter[str]] = defaultdict(Counter)
@@ -143,6 +146,8 @@ def _cache_path() -> Path:
 
 
 def _load(path: Path) -> dict[str, pl.DataFrame] | None:
+    import polars as pl
+
     try:
         stacked = pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError):
@@ -156,6 +161,8 @@ def _load(path: Path) -> dict[str, pl.DataFrame] | None:
 
 
 def _save(path: Path, tables: dict[str, pl.DataFrame]) -> None:
+    import polars as pl
+
     stacked = pl.concat(
         [t.with_columns(pl.lit(name).alias("table")) for name, t in tables.items()],
         how="diagonal",
