@@ -56,12 +56,12 @@ def items_digest(items: Sequence[PlannedItem]) -> str:
     """A digest of everything a request carries for ``items`` (rows, keys, priorities, fields
     in a canonical order): journaled with an attempt, so a resend can prove it sends the very
     body the key was first used with."""
-    digest = hashlib.sha256()
+    # One update of the joined text: the same digest as an update per part, at less cost.
+    parts = []
     for item in items:
-        digest.update(f"\x1e{item.row}\x1f{item.key_name}\x1f{item.key_value}".encode())
-        digest.update(f"\x1f{item.priority}".encode())
+        parts.append(f"\x1e{item.row}\x1f{item.key_name}\x1f{item.key_value}\x1f{item.priority}")
         if item.wire is not None:  # a v2 item encoded with its batch: the text is the body
-            digest.update(f"\x1c{item.wire}".encode())
-        for name in sorted(item.fields):
-            digest.update(f"\x1d{name}\x1f{item.fields[name]}".encode())
-    return digest.hexdigest()
+            parts.append(f"\x1c{item.wire}")
+        if item.fields:
+            parts.extend(f"\x1d{name}\x1f{item.fields[name]}" for name in sorted(item.fields))
+    return hashlib.sha256("".join(parts).encode()).hexdigest()

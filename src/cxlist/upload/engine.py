@@ -120,6 +120,11 @@ _Queued = tuple[tuple[int, int], int, _Chunk]
 ChunkListener = Callable[[str, str, str, dict[str, int]], None]
 
 
+def _tally(outcomes: list[Outcome]) -> dict[str, int]:
+    """Rows per disposition (as plain strings, the way listeners are told them)."""
+    return {str(d): n for d, n in Counter(o.disposition for o in outcomes).items()}
+
+
 class UploadEngine:
     """Sends a run's items through a :class:`Backend` and journals every outcome."""
 
@@ -282,24 +287,24 @@ class UploadEngine:
         note: str = "",
     ) -> None:
         self._journal.finish_attempt(self._run_id, attempt_id, state, outcomes, note)
-        self._count(outcomes)
-        self._tell(chunk, state, outcomes)
+        tally = _tally(outcomes)
+        self._count(tally)
+        self._tell(chunk, state, tally)
 
-    def _tell(self, chunk: _Chunk, state: AttemptState, outcomes: list[Outcome]) -> None:
+    def _tell(self, chunk: _Chunk, state: AttemptState, tally: Mapping[str, int]) -> None:
         if self._on_chunk is not None:
-            tally = Counter(str(o.disposition) for o in outcomes)
             self._on_chunk(chunk.list_id, chunk.campaign_id, state, dict(tally))
 
-    def _count(self, outcomes: list[Outcome]) -> None:
-        for outcome in outcomes:
-            if outcome.disposition in LANDED:
-                self._progress.landed += 1
-            elif outcome.disposition == Disposition.CONFLICT:
-                self._progress.conflicts += 1
-            elif outcome.disposition == Disposition.OVER_CAPACITY:
-                self._progress.over_capacity += 1
+    def _count(self, tally: Mapping[str, int]) -> None:
+        for disposition, rows in tally.items():
+            if disposition in LANDED:
+                self._progress.landed += rows
+            elif disposition == Disposition.CONFLICT:
+                self._progress.conflicts += rows
+            elif disposition == Disposition.OVER_CAPACITY:
+                self._progress.over_capacity += rows
             else:
-                self._progress.failed += 1
+                self._progress.failed += rows
 
     @staticmethod
     def _all(chunk: _Chunk, disposition: Disposition, reason: str) -> list[Outcome]:
@@ -403,5 +408,6 @@ class UploadEngine:
     def _settle_unsent(self, chunk: _Chunk, reason: str) -> None:
         outcomes = self._all(chunk, Disposition.OVER_CAPACITY, reason)
         self._journal.record_outcomes(self._run_id, outcomes)
-        self._count(outcomes)
-        self._tell(chunk, AttemptState.NOT_SENT, outcomes)
+        tally = _tally(outcomes)
+        self._count(tally)
+        self._tell(chunk, AttemptState.NOT_SENT, tally)

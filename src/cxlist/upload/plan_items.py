@@ -53,19 +53,17 @@ def items_for_rows(
 
 def _items(frame: pl.DataFrame, *, wire: bool = False) -> Iterator[PlannedItem]:
     send = [c for c in frame.columns if c not in ROUTING]
+    if wire:  # the wire text holds the fields: no dict per item, no field column read out
+        yield from _wire_items(frame, send)
+        return
     texts = frame.select(
         "row",
         "key_name",
         "key",
         "priority",
         *(pl.col(c).cast(pl.String) for c in send),
-        *([wire_json(send).alias("_wire")] if wire else []),
     )
     for batch in texts.iter_slices(_BATCH):
-        if wire:  # the wire text holds the fields: no dict per item
-            for row, key_name, key, priority, *values in batch.iter_rows():
-                yield PlannedItem(int(row), str(key_name), str(key), {}, int(priority), values[-1])
-            continue
         for row, key_name, key, priority, *values in batch.iter_rows():
             yield PlannedItem(
                 row=int(row),
@@ -74,6 +72,22 @@ def _items(frame: pl.DataFrame, *, wire: bool = False) -> Iterator[PlannedItem]:
                 fields={name: v for name, v in zip(send, values, strict=True) if v},
                 priority=int(priority),
             )
+
+
+def _wire_items(frame: pl.DataFrame, send: Sequence[str]) -> Iterator[PlannedItem]:
+    """The items with their wire JSON, a batch of rows at a time, read out column by column
+    (polars makes the Python values of a whole column at once; a tuple per row costs more)."""
+    texts = frame.select(
+        pl.col("row").cast(pl.Int64),
+        pl.col("key_name").cast(pl.String),
+        pl.col("key").cast(pl.String),
+        pl.col("priority").cast(pl.Int64),
+        wire_json(send).alias("_wire"),
+    )
+    for batch in texts.iter_slices(_BATCH):
+        columns = [column.to_list() for column in batch.get_columns()]
+        for row, key_name, key, priority, text in zip(*columns, strict=True):
+            yield PlannedItem(row, key_name, key, {}, priority, text)
 
 
 def _json_string(column: pl.Expr) -> pl.Expr:
