@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cxlist.api.backend import (
     DEFAULT_MAX_LIST_SIZE,
@@ -92,6 +92,9 @@ def _plain(text: str) -> bool:
 
 def encode_body(items: Sequence[PlannedItem]) -> bytes:
     """The add-items body ``{"items":[...]}``: each item's wire JSON, or its encoding."""
+    wires = [item.wire for item in items]
+    if None not in wires:  # the usual case: every item came encoded with its plan batch
+        return ('{"items":[' + ",".join(cast("list[str]", wires)) + "]}").encode()
     texts = [
         item.wire
         if item.wire is not None
@@ -114,7 +117,7 @@ def add_items_result(response: httpx.Response) -> AddItemsResult:
         body = response.json()
         if not isinstance(body, dict):
             raise ValueError("expected a JSON object")
-        outcomes = tuple(_item_outcome(entry) for entry in body.get("items") or ())
+        outcomes = _item_outcomes(body.get("items") or ())
     except (ValueError, TypeError, KeyError) as exc:
         raise _malformed_reply(response, exc) from None
     return AddItemsResult(
@@ -123,6 +126,22 @@ def add_items_result(response: httpx.Response) -> AddItemsResult:
         request_id=response.headers.get("X-Request-Id"),
         extra={name: body.get(name, "" if name == "listId" else 0) for name in _COUNTS},
     )
+
+
+def _item_outcomes(entries: Any) -> tuple[ItemOutcome, ...]:
+    """Each entry as an outcome: all at once while they are well formed (the usual answer),
+    else one by one to say which is not."""
+    try:
+        outcomes = tuple([ItemOutcome(e["index"], e["status"], e.get("itemId")) for e in entries])
+    except (TypeError, KeyError, AttributeError):
+        outcomes = ()
+    else:
+        if all(
+            type(o.index) is int and o.status in LANDED and type(o.item_id) in (str, type(None))
+            for o in outcomes
+        ):
+            return outcomes
+    return tuple(_item_outcome(entry) for entry in entries)
 
 
 def _item_outcome(entry: Any) -> ItemOutcome:

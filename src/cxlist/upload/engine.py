@@ -42,7 +42,15 @@ from cxlist.errors import (
     PayloadTooLargeError,
     ValidationFailedError,
 )
-from cxlist.model import LANDED, AddItemsResult, AttemptState, Disposition, Outcome, PlannedItem
+from cxlist.model import (
+    LANDED,
+    AddItemsResult,
+    AttemptState,
+    Disposition,
+    ItemOutcome,
+    Outcome,
+    PlannedItem,
+)
 from cxlist.upload.chunking import chunk_items, idempotency_key, items_digest
 from cxlist.upload.journal import Attempt, Journal
 
@@ -314,12 +322,7 @@ class UploadEngine:
         note = "replayed" if result.replayed else ""
         answers = result.outcomes
         if not result.failures and [o.index for o in answers] == list(range(len(chunk.items))):
-            # the usual answer: one outcome per item, in order
-            landed = [
-                Outcome(item.row, _LANDED_AS[answer.status], None, answer.item_id)
-                for item, answer in zip(chunk.items, answers, strict=True)
-            ]
-            self._finish(chunk, attempt_id, AttemptState.DONE, landed, note)
+            self._on_all_landed(chunk, attempt_id, answers, note)
             return
         said = {o.index: o for o in answers if 0 <= o.index < len(chunk.items)}
         outcomes = []
@@ -335,6 +338,24 @@ class UploadEngine:
             else:
                 outcomes.append(Outcome(item.row, _LANDED_AS[answer.status], None, answer.item_id))
         self._finish(chunk, attempt_id, AttemptState.DONE, outcomes, note)
+
+    def _on_all_landed(
+        self, chunk: _Chunk, attempt_id: int, answers: Sequence[ItemOutcome], note: str
+    ) -> None:
+        """The usual answer, one landed outcome per item in order: journaled column-wise,
+        without an outcome object per row."""
+        statuses = [_LANDED_AS[answer.status] for answer in answers]
+        self._journal.finish_landed(
+            self._run_id,
+            attempt_id,
+            [item.row for item in chunk.items],
+            statuses,
+            [answer.item_id for answer in answers],
+            note,
+        )
+        tally = {str(d): n for d, n in Counter(statuses).items()}
+        self._count(tally)
+        self._tell(chunk, AttemptState.DONE, tally)
 
     def _split_off(
         self,

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -428,6 +429,36 @@ class Journal:
                 "UPDATE attempts SET state = ?, finished_at = ?, note = ?"
                 " WHERE run_id = ? AND attempt_id = ?",
                 (state, _now(), note, run_id, attempt_id),
+            )
+
+    def finish_landed(
+        self,
+        run_id: str,
+        attempt_id: int,
+        rows: Sequence[int],
+        dispositions: Sequence[Disposition],
+        item_ids: Sequence[str | None],
+        note: str = "",
+    ) -> None:
+        """:meth:`finish_attempt` (state DONE) for an attempt whose every row landed: row
+        ``rows[i]`` as ``dispositions[i]`` with ``item_ids[i]``, given column by column."""
+        with self._tx() as tx:
+            tx.executemany(
+                _SET_OUTCOME,
+                zip(
+                    repeat(run_id),
+                    rows,
+                    dispositions,
+                    repeat(None),
+                    item_ids,
+                    repeat(attempt_id),
+                    strict=False,  # the repeats are endless; the columns are equally long
+                ),
+            )
+            tx.execute(
+                "UPDATE attempts SET state = ?, finished_at = ?, note = ?"
+                " WHERE run_id = ? AND attempt_id = ?",
+                (AttemptState.DONE, _now(), note, run_id, attempt_id),
             )
 
     def record_outcomes(self, run_id: str, outcomes: Iterable[Outcome]) -> None:
