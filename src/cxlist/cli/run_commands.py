@@ -56,7 +56,10 @@ JsonOpt = Annotated[
 ]
 CampaignOpt = Annotated[str | None, typer.Option("--campaign", help="Campaign id (with --list).")]
 ListOpt = Annotated[str | None, typer.Option("--list", help="Target list id (with --campaign).")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress bars, nor the first line saying what starts."),
+]
 AtOpt = Annotated[
     str | None,
     typer.Option(
