@@ -1,10 +1,16 @@
 """The least a client can do: POST pre-encoded 1,000-item bodies, ``concurrency`` at a time.
 
-    python benchmarks/minimal_client.py BASE_URL TOKEN_URL LIST_ID ROWS [CONCURRENCY]
+    python benchmarks/minimal_client.py BASE_URL TOKEN_URL LIST_ID ROWS [CONCURRENCY] [lean]
 
 The reference for ``benchmarks/commands.py``: what the server allows, with no planning, no
 journal and no reports. Bodies are encoded before the clock starts; prints one JSON line with
 the seconds the POSTs took and the answers by status.
+
+Each item carries the fields ``cxlist run`` sends for the benchmark's contacts (the file's
+columns, the score, and the time zone and calling hours the plan adds), with values of the
+same length, so that the server does the same work per item for both. With ``lean``, items
+carry three fields only (phone, first name, score): the server then does less per item, which
+is not the reference's merit.
 """
 
 from __future__ import annotations
@@ -19,7 +25,28 @@ import httpx
 CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"  # the benchmark seed's client
 
 
-def bodies(rows: int, per_body: int = 1000) -> list[bytes]:
+def fields(i: int, phone: str, *, lean: bool) -> list[dict[str, str]]:
+    """Item ``i``'s fields: as ``cxlist run`` sends them for the benchmark file, or three."""
+    if lean:
+        return [
+            {"name": "phone_number", "value": phone},
+            {"name": "first_name", "value": f"N{i}"},
+            {"name": "score", "value": "50"},
+        ]
+    return [
+        {"name": "phone_number", "value": phone},
+        {"name": "first_name", "value": f"N{i}"},
+        {"name": "timezone", "value": "America/New_York"},
+        {"name": "last_contact_days", "value": str(i % 120)},
+        {"name": "engagement_rating", "value": ("HIGH", "LOW", "MEDIUM")[i % 3]},
+        {"name": "score", "value": "95"},
+        {"name": "timezone_source", "value": "area_code"},
+        {"name": "call_hours", "value": "Mon-Sun 08:00-21:00"},
+        {"name": "call_rule", "value": "federal"},
+    ]
+
+
+def bodies(rows: int, per_body: int = 1000, *, lean: bool = False) -> list[bytes]:
     """``rows`` distinct items in the v2 wire shape, ``per_body`` to a body, as bytes."""
     items = []
     for i in range(rows):
@@ -27,11 +54,7 @@ def bodies(rows: int, per_body: int = 1000) -> list[bytes]:
         items.append(
             {
                 "deduplicationKeys": [{"name": "phone_number", "value": phone}],
-                "fields": [
-                    {"name": "phone_number", "value": phone},
-                    {"name": "first_name", "value": f"N{i}"},
-                    {"name": "score", "value": "50"},
-                ],
+                "fields": fields(i, phone, lean=lean),
                 "priority": 5,
             }
         )
@@ -74,7 +97,7 @@ def main() -> None:
     """Encode, then time the POSTs; print the result as one JSON line."""
     base, token_url, list_id, rows = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     concurrency = int(sys.argv[5]) if len(sys.argv) > 5 else 8
-    encoded = bodies(rows)
+    encoded = bodies(rows, lean=sys.argv[6:7] == ["lean"])
     print(json.dumps(asyncio.run(post_all(base, token_url, list_id, encoded, concurrency))))
 
 
