@@ -122,3 +122,25 @@ def test_sandbox_without_its_extra_says_how_to_install_it() -> None:
     assert done.returncode == 2
     assert "pip install 'cxlist[sandbox]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_process_ends_at_once_with_its_output_and_code(tmp_path: Path) -> None:
+    """The console entry ends the process without tearing the interpreter down, yet every
+    line is written and the exit code is the command's."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cxlist", "runs", "show", "nope", "-w", str(tmp_path / "ws")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 6
+    assert done.stderr == "error: no run 'nope' in this workspace\n"
+    helped = subprocess.run(
+        [sys.executable, "-m", "cxlist", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert helped.stdout.rstrip().splitlines()[-1].split()[0] == "dnc"

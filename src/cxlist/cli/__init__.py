@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import sys
+import threading
+
 import typer
 
 from cxlist.cli import demo_commands, page_commands, report_commands, run_commands
@@ -28,5 +34,46 @@ app.add_typer(dnc_app, name="dnc")
 
 
 def main() -> None:
-    """Entry point of the ``cxlist`` console script."""
-    app()
+    """Entry point of the ``cxlist`` console script (and of ``python -m cxlist``).
+
+    Once the command is done and its output flushed, the process ends at once
+    (:func:`os._exit`) instead of tearing the interpreter down: freeing every module and
+    polars' memory pools took longer than many commands' work (about a second on a busy
+    2-core machine after a 50,000-row run). Everything a command writes is committed, closed
+    or flushed before it returns; when a thread of its own is still running, the interpreter
+    ends as usual so that it is waited for.
+    """
+    try:
+        app()
+    except SystemExit as done:
+        code = _exit_code(done)
+        if _nothing_left_running():
+            _flush()
+            os._exit(code)
+        raise
+
+
+def _exit_code(done: SystemExit) -> int:
+    """The status ``sys.exit`` would give: ``None`` is 0, a message is printed and is 1."""
+    if done.code is None:
+        return 0
+    if isinstance(done.code, int):
+        return done.code
+    print(done.code, file=sys.stderr)
+    return 1
+
+
+def _nothing_left_running() -> bool:
+    """True when no thread but this one would be waited for at exit."""
+    main_thread = threading.main_thread()
+    return not any(
+        t.is_alive() and not t.daemon and t is not main_thread for t in threading.enumerate()
+    )
+
+
+def _flush() -> None:
+    """Flush the log handlers and the standard streams (a closed pipe is no error here)."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
