@@ -32,7 +32,7 @@ PHASES = [
     ("cxlist.run", "_plan", "plan: fetch + read + pipeline"),
     ("cxlist.run", "fetch_context", "fetch targets + suppressions"),
     ("cxlist.run", "read_input", "read the input (thread)"),
-    ("cxlist.run", "read_and_prepare", "read + normalize the input (thread)"),
+    ("cxlist.run", "prepare_input", "read, normalize, validate (thread)"),
     ("cxlist.run", "run_pipeline", "pipeline"),
     ("cxlist.run", "_save_plan", "write plan.parquet + rows.parquet"),
     ("cxlist.run_files", "RunFiles.save_plan", "write plan.parquet + rows.parquet"),

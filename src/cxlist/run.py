@@ -49,7 +49,7 @@ from cxlist.errors import (
 )
 from cxlist.model import Disposition, RunStatus
 from cxlist.pipeline import PipelineConfig, PipelineResult, load_config, run_pipeline
-from cxlist.pipeline.run import read_input
+from cxlist.pipeline.run import prepare_input
 from cxlist.report.results import RunMetrics
 from cxlist.report.webhook import DeliveryReport
 from cxlist.run_audit import RunAudit
@@ -326,9 +326,9 @@ async def _plan(
     at: datetime | None = None,
 ) -> PipelineResult:
     """Check the targets and fetch the campaigns' capacity and suppressions (none offline)
-    while the input is read (in a thread: polars leaves the interpreter free), then run the
-    pipeline."""
-    reading = asyncio.ensure_future(asyncio.to_thread(read_input, source, config))
+    while the input is read, normalized and validated (in a thread: polars leaves the
+    interpreter free), then run the rest of the pipeline."""
+    reading = asyncio.ensure_future(asyncio.to_thread(prepare_input, source, config))
     try:
         campaigns, suppressions = await fetch_context(
             backend, config, settings, notify=events.on_wait

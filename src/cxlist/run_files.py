@@ -63,9 +63,11 @@ class Snapshot:
     def campaigns(self) -> dict[str, str]:
         """The campaign of each list that rows were planned for."""
         return dict(
-            self.frame.filter(pl.col("list_id").is_not_null())
+            self.frame.lazy()  # lazy: the two columns are filtered, not every column
+            .filter(pl.col("list_id").is_not_null())
             .select("list_id", "campaign_id")
             .unique()
+            .collect()
             .iter_rows()
         )
 

@@ -140,7 +140,13 @@ def compute_metrics(frame: pl.DataFrame, upload_seconds: float) -> RunMetrics:
     reached_dedupe = unique + counts[Disposition.DUPLICATE]
     landed = sum(counts[d] for d in LANDED)
     per_list: dict[str, dict[str, int]] = {}
-    listed = frame.filter(pl.col("list_id").is_not_null()).group_by("list_id", "disposition").len()
+    listed = (
+        frame.lazy()  # lazy: the two columns are filtered, not every column
+        .filter(pl.col("list_id").is_not_null())
+        .group_by("list_id", "disposition")
+        .len()
+        .collect()
+    )
     for list_id, disposition, n in listed.sort("list_id", "disposition").iter_rows():
         per_list.setdefault(str(list_id), {})[str(disposition)] = int(n)
     return RunMetrics(
