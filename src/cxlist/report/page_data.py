@@ -59,6 +59,7 @@ THROUGHPUT_POINTS = 60
 # Reasons name values (a phone, an email, a row number); these patterns fold them away so that
 # reasons of one kind count together: "duplicate of row 33 (phone_number +1512...)" becomes
 # "duplicate of row n (phone_number <phone>)".
+NO_REASON = "(no reason given)"
 _FOLDS = (
     (r"'[^']*'", "'…'"),
     (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", "<email>"),
@@ -204,10 +205,21 @@ def aggregate(results: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
     # a contact left without a dialable number shows its first dropped one (masked)
     dropped = pl.col("dropped_phones").str.extract(r"^(.+?) (?:invalid|suppressed)\b", 1)
     phone = pl.coalesce(pl.col("phone_number"), dropped).alias("phone_number")
-    lost = rows.filter(~pl.col("disposition").is_in(_LANDED)).select(
-        "disposition", reason_kind(pl.col("reason")).alias("_kind"), "row", phone,
-        "email",
-    )  # fmt: skip
+    # the reasons are folded where there is one: a PENDING row has none, and folding a
+    # missing reason costs as much as a real one (a plan's rows are nearly all PENDING)
+    not_landed = rows.filter(~pl.col("disposition").is_in(_LANDED))
+    has_reason = pl.col("reason").is_not_null()
+    columns = ("disposition", "_kind", "row", phone, "email")
+    lost = pl.concat(
+        [
+            not_landed.filter(has_reason)
+            .with_columns(reason_kind(pl.col("reason")).alias("_kind"))
+            .select(columns),
+            not_landed.filter(~has_reason)
+            .with_columns(pl.lit(NO_REASON, dtype=pl.String).alias("_kind"))
+            .select(columns),
+        ]
+    )
     done = pl.collect_all([tallies, scored, lost])
     return done[0], done[1], done[2]
 
@@ -282,7 +294,7 @@ def reason_kind(reason: pl.Expr) -> pl.Expr:
     """A reason with the values it names folded away, so that reasons of one kind group."""
     for pattern, replacement in _FOLDS:
         reason = reason.str.replace_all(pattern, replacement)
-    return reason.fill_null("(no reason given)")
+    return reason.fill_null(NO_REASON)
 
 
 def loss_groups(lost: pl.DataFrame, kinds: pl.DataFrame) -> tuple[LossGroup, ...]:
