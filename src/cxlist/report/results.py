@@ -191,8 +191,11 @@ def results_frame(frame: pl.DataFrame) -> pl.DataFrame:
     text = [name for name, dtype in ordered.schema.items() if dtype == pl.String]
     if not text:
         return ordered
-    # one cheap scan per column first: most columns have no cell that starts like a formula
-    risky = ordered.select(pl.col(name).str.contains(_FORMULA).any() for name in text).row(0)
+    # one cheap scan per column first (of its cells that are set): most columns have no cell
+    # that starts like a formula
+    risky = ordered.select(
+        pl.col(name).drop_nulls().str.contains(_FORMULA).any() for name in text
+    ).row(0)
     return ordered.with_columns(
         neutralize(pl.col(name)).alias(name)
         for name, found in zip(text, risky, strict=True)
