@@ -6,7 +6,8 @@ process with its phases timed.
 Every argument goes to ``cxlist`` as it is (point it at a server with the ``CXONE_*``
 environment, as for the command itself). On stderr, when the command ends: each phase's start
 and end (seconds since this process started, imports included), its wall seconds and the
-process's CPU seconds (user + system, every thread) spent meanwhile, then the peak RSS. Phases
+process's CPU seconds (user + system, every thread) spent meanwhile and the process's peak
+RSS so far when it ended, then the peak RSS of the whole command. Phases
 nest and overlap (the input is read in a thread while the suppressions are fetched), so the
 lines do not add up to the total; the total line is the whole process.
 
@@ -48,7 +49,7 @@ PHASES = [
     ("cxlist.cli.run_commands", "show_outcome", "print the outcome"),
 ]
 
-_records: list[tuple[str, float, float, float, float]] = []
+_records: list[tuple[str, float, float, float, float, float]] = []
 
 
 def _cpu() -> float:
@@ -65,7 +66,7 @@ def _timed(label: str, func: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 return await func(*args, **kwargs)
             finally:
-                _records.append((label, start, time.perf_counter(), cpu, _cpu()))
+                _records.append((label, start, time.perf_counter(), cpu, _cpu(), _peak_mb()))
 
         return async_wrapper
 
@@ -75,7 +76,7 @@ def _timed(label: str, func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         finally:
-            _records.append((label, start, time.perf_counter(), cpu, _cpu()))
+            _records.append((label, start, time.perf_counter(), cpu, _cpu(), _peak_mb()))
 
     return wrapper
 
@@ -102,11 +103,11 @@ def _peak_mb() -> float:
 
 def _report(code: object) -> None:
     out = sys.stderr
-    out.write(f"\n{'phase':<44}{'from':>8}{'to':>8}{'wall s':>8}{'CPU s':>8}\n")
-    for label, start, end, cpu0, cpu1 in sorted(_records, key=lambda r: r[1]):
+    out.write(f"\n{'phase':<44}{'from':>8}{'to':>8}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}\n")
+    for label, start, end, cpu0, cpu1, peak in sorted(_records, key=lambda r: r[1]):
         out.write(
             f"{label:<44}{start - STARTED:>8.2f}{end - STARTED:>8.2f}{end - start:>8.2f}"
-            f"{cpu1 - cpu0:>8.2f}\n"
+            f"{cpu1 - cpu0:>8.2f}{peak:>9.0f}\n"
         )
     out.write(
         f"{'TOTAL (whole process, exit ' + str(code) + ')':<44}{0:>8.2f}"
@@ -122,9 +123,8 @@ def main() -> None:
     from cxlist.cli import app
 
     _install()
-    _records.append(
-        ("import the CLI and the run's modules", start, time.perf_counter(), cpu, _cpu())
-    )
+    imported = "import the CLI and the run's modules"
+    _records.append((imported, start, time.perf_counter(), cpu, _cpu(), _peak_mb()))
     code: object = 0
     try:
         app(args=sys.argv[1:], prog_name="cxlist")

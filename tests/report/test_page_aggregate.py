@@ -39,15 +39,21 @@ def _results() -> pl.DataFrame:
 
 def test_losses_equal_folding_every_row() -> None:
     """Rows per (disposition, kind) and the examples shown are those of folding each row's
-    reason, a missing one included."""
+    reason, a missing one included; of the rows without a reason only the examples are kept."""
     results = _results()
-    _, _, lost = aggregate(results)
-    expected = results.filter(pl.col("disposition") != "CREATED").select(
-        "disposition", reason_kind(pl.col("reason")).alias("_kind"), "row"
-    )
-    assert lost.select("disposition", "_kind", "row").sort("row").equals(expected.sort("row"))
-    kinds = lost.group_by("disposition", "_kind").len()
+    _, _, lost, kinds = aggregate(results)
+    folded = results.filter(pl.col("disposition") != "CREATED").select(
+        "disposition", reason_kind(pl.col("reason")).alias("_kind"), "row", "phone_number",
+        "email",
+    )  # fmt: skip
+    expected = folded.group_by("disposition", "_kind").len()
+    order = ["disposition", "_kind"]
+    assert kinds.sort(order).equals(expected.sort(order), null_equal=True)
+    assert lost.filter(pl.col("disposition") == "PENDING")["row"].to_list() == [1, 5, 7]
     groups = loss_groups(lost, kinds)
+    assert groups == loss_groups(folded, expected)
     pending = next(g for g in groups if g.disposition == "PENDING")
     assert pending.count == 10
     assert [example[0] for example in pending.examples] == [1, 5, 7]
+    rejected = next(g for g in groups if g.disposition == "REJECTED")
+    assert [example[0] for example in rejected.examples] == [2, 8, 14]
