@@ -7,7 +7,9 @@ This is the library's front door (the CLI only wires flags to it)::
 
 A run's folder holds ``rows.parquet`` (every input row with its pipeline disposition),
 ``plan.parquet``, ``results.csv`` and ``summary.json``; the workspace database holds the
-journal, so a resume needs nothing but the run id (and the credentials).
+journal, so a resume needs nothing but the run id (and the credentials). The command that
+plans a run hands the frames it wrote to its own upload and finish in memory
+(:class:`cxlist.run_files.Held`); only a resume or a repair reads them back.
 
 Every step is journaled before its files are trusted, so a run that dies anywhere can be
 finished by :func:`resume_run`: PLANNING (died before its plan was journaled) plans again from
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import secrets
 import sqlite3
@@ -48,12 +49,12 @@ from cxlist.errors import (
 )
 from cxlist.model import Disposition, RunStatus
 from cxlist.pipeline import PipelineConfig, PipelineResult, load_config, run_pipeline
-from cxlist.pipeline.run import read_input
+from cxlist.pipeline.run import prepare_input
 from cxlist.report.results import RunMetrics
 from cxlist.report.webhook import DeliveryReport
 from cxlist.run_audit import RunAudit
 from cxlist.run_context import fetch_context, reach
-from cxlist.run_files import RunFiles, Snapshot, file_sha256
+from cxlist.run_files import Held, RunFiles, Snapshot, file_sha256
 from cxlist.run_notes import (
     add_notes,
     forget_failed,
@@ -69,7 +70,7 @@ from cxlist.upload.chunking import items_digest
 from cxlist.upload.engine import UploadEngine, UploadProgress
 from cxlist.upload.journal import Journal, RunLock, RunRecord
 from cxlist.upload.plan_items import items_for_rows, plan_targets
-from cxlist.workspace import Workspace, write_private
+from cxlist.workspace import Workspace
 
 if TYPE_CHECKING:
     from cxlist.registry import Scrubber
@@ -90,7 +91,6 @@ __all__ = [
 ]
 
 BackendFactory = Callable[[Settings], Backend]
-REGISTRY_RECORD = "registry.json"  # in the run folder: the registries used, unscrubbed counts
 
 
 @dataclass(frozen=True)
@@ -181,6 +181,8 @@ class _Context:
     backend: Backend | None = None
     #: The idempotency key scope of a --retry-failed round (new keys for the retried rows).
     key_scope: str | None = None
+    #: The frames this command planned and wrote (None when it planned nothing: a resume).
+    held: Held | None = None
 
     @property
     def files(self) -> RunFiles:
@@ -264,7 +266,9 @@ async def start_run(
             ctx.journal.update_run(run_id, locked_by=f"pid {os.getpid()}")
             crash_point("run-created")
             result = await _plan_into(ctx, config, source, offline=offline, at=at)
-            return await _carry_on(ctx, mapping=result.mapping.describe())
+            mapping = result.mapping.describe()
+            del result  # the frames go on in ctx.held
+            return await _carry_on(ctx, mapping=mapping)
     finally:
         if backend is not None:
             await backend.aclose()
@@ -289,7 +293,8 @@ async def _plan_into(
         ctx.audit.failed(str(err))
         raise
     files = ctx.files
-    _save_plan(result, files.run_dir)
+    uploads = ctx.journal.run(ctx.run_id).command == "run" and ctx.backend is not None
+    ctx.held = files.save_plan(result, keep_plan=uploads)
     add_notes(files.run_dir, offline=offline, warnings=plan_warnings(result, config))
     crash_point("plan-written")
     ctx.journal.update_run(
@@ -322,9 +327,9 @@ async def _plan(
     at: datetime | None = None,
 ) -> PipelineResult:
     """Check the targets and fetch the campaigns' capacity and suppressions (none offline)
-    while the input is read (in a thread: polars leaves the interpreter free), then run the
-    pipeline."""
-    reading = asyncio.ensure_future(asyncio.to_thread(read_input, source, config))
+    while the input is read, normalized and validated (in a thread: polars leaves the
+    interpreter free), then run the rest of the pipeline."""
+    reading = asyncio.ensure_future(asyncio.to_thread(prepare_input, source, config))
     try:
         campaigns, suppressions = await fetch_context(
             backend, config, settings, notify=events.on_wait
@@ -506,30 +511,6 @@ def open_backend(settings: Settings) -> Backend:
     raise ConfigError(f"dialect {settings.cxone.dialect!r} is not supported yet")
 
 
-_CALLABLE_FILE = "callable.json"
-
-
-def _save_plan(result: PipelineResult, run_dir: Path) -> None:
-    """The plan, every row's pipeline disposition, and the registry and calling records: each
-    written whole and owner-only (they describe contacts)."""
-    result.write(run_dir)
-    write_private(run_dir / "rows.parquet", result.frame.write_parquet)
-    if result.scrub is not None:
-        record = json.dumps(result.scrub.to_json(), indent=1) + "\n"
-        write_private(run_dir / REGISTRY_RECORD, lambda tmp: tmp.write_text(record, "utf-8"))
-    calling = json.dumps(result.callable) + "\n"
-    write_private(run_dir / _CALLABLE_FILE, lambda tmp: tmp.write_text(calling, "utf-8"))
-
-
-def _callable(run_dir: Path) -> dict[str, Any]:
-    """The callable counts saved with the plan (empty when the plan has none)."""
-    path = run_dir / _CALLABLE_FILE
-    if not path.exists():
-        return {}
-    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
-
-
 def _reopened(plan: pl.DataFrame, ctx: _Context) -> list[tuple[Any, list[Any]]]:
     """The open attempts with their items, each proven to be the body it was first sent as."""
     reopen = []
@@ -548,7 +529,10 @@ def _reopened(plan: pl.DataFrame, ctx: _Context) -> list[tuple[Any, list[Any]]]:
 async def _upload(ctx: _Context, mapping: Sequence[tuple[str, str, str]]) -> RunOutcome:
     assert ctx.backend is not None
     journal, run_id, settings, events = ctx.journal, ctx.run_id, ctx.settings, ctx.events
-    plan = pl.read_parquet(ctx.files.plan)
+    held = ctx.held
+    plan = held.plan if held is not None and held.plan is not None else ctx.files.read_plan()
+    if held is not None:
+        held.plan = None  # the engine's targets hold what is left to send
     done = journal.outcomes(run_id)
     reopen = _reopened(plan, ctx)
     in_flight = {row for attempt, _ in reopen for row in attempt.rows}
@@ -593,21 +577,21 @@ async def _finish(
     closed: Mapping[str, str] | None = None,
 ) -> RunOutcome:
     """Write the files, then commit the final status with the webhook event, then deliver."""
-    journal, files = ctx.journal, ctx.files
+    journal, files, held = ctx.journal, ctx.files, ctx.held
     record = journal.run(ctx.run_id)
-    snapshot = files.snapshot(journal, record)
+    snapshot = files.snapshot(journal, record, rows=held.rows if held is not None else None)
     counts = snapshot.metrics.counts
     if status == RunStatus.COMPLETED and (
         counts[Disposition.PENDING] or counts[Disposition.FAILED]
     ):
         status = RunStatus.INCOMPLETE
     notes = summary_notes(snapshot.frame, files.run_dir)
-    calling = _callable(files.run_dir)
+    calling = held.callable if held is not None else files.saved_callable()
     if calling:
         notes["callable"] = calling
-    scrubbed = files.run_dir / REGISTRY_RECORD
-    if scrubbed.exists():
-        notes["unscrubbed"] = json.loads(scrubbed.read_text(encoding="utf-8"))["unscrubbed"]
+    unscrubbed = held.unscrubbed if held is not None else files.saved_unscrubbed()
+    if unscrubbed is not None:
+        notes["unscrubbed"] = unscrubbed
     files.write(snapshot, record, status, extra=notes)
     crash_point("results-written")
     campaigns = snapshot.campaigns()

@@ -31,6 +31,7 @@ from cxlist.run import (
     new_run_id,
 )
 from cxlist.run_context import fetch_context
+from cxlist.run_files import Held
 from cxlist.run_notes import add_notes, read_notes
 from cxlist.settings import Settings
 from cxlist.upload.journal import Journal
@@ -126,8 +127,10 @@ async def start_from_plan(
             )
             kept = rows.filter(pl.col("disposition") == Disposition.PENDING)["row"]
             plan = pl.read_parquet(source / PLAN_FILE)
-            plan.filter(pl.col("row").is_in(kept.implode())).write_parquet(run_dir / PLAN_FILE)
+            plan = plan.filter(pl.col("row").is_in(kept.implode()))
+            plan.write_parquet(run_dir / PLAN_FILE)
             rows.write_parquet(run_dir / ROWS_FILE)
+            ctx.held = Held(rows, plan)  # the upload and finish need not read them back
             reviewed = read_notes(source)
             warnings = list(reviewed.get("warnings", []))
             if reviewed.get("offline"):

@@ -123,9 +123,9 @@ def test_progress_reports_every_stage() -> None:
     assert heard == [
         "read",
         "map",
-        "suppression_index",
         "normalize",
         "validate",
+        "suppression_index",
         "suppress",
         "score",
         "dedupe",

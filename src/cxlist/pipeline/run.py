@@ -3,6 +3,11 @@
 The stages run in the design's order (normalize, validate, suppress, score, dedupe, assign,
 capacity) over one polars table; each is timed for ``stage_stats`` and reported through
 ``on_progress``. Nothing here touches the network: suppressions and campaigns come in as data.
+
+The stages before suppression need nothing from the server: :func:`prepare_input` runs them
+alone (reading, mapping, normalizing, validating), so that a caller can run it in a thread while
+it fetches the suppressions (polars leaves the interpreter free meanwhile), then hand its result
+to :func:`run_pipeline` as the ``source``.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from cxlist.pipeline.suppress import SuppressionIndex, SuppressStage
 from cxlist.pipeline.validate import NormalizeStage, ValidateStage
 from cxlist.registry import Scrubber
 
-__all__ = ["InputRows", "read_input", "run_pipeline"]
+__all__ = ["InputRows", "PreparedInput", "prepare_input", "read_input", "run_pipeline"]
 
 Progress = Callable[[str, int], None]
 BATCH_ROWS = 1_000_000  # rows per slice for the row-by-row stages (bounds their scratch memory)
@@ -140,26 +145,91 @@ def _index(
     return index.with_dnc_files(files, default_region=region) if files else index
 
 
+def _slices(frame: pl.DataFrame) -> list[pl.DataFrame]:
+    """``frame`` in slices of ``BATCH_ROWS`` rows (one, empty, for an empty frame)."""
+    return [frame.slice(at, BATCH_ROWS) for at in range(0, max(frame.height, 1), BATCH_ROWS)]
+
+
 def _run_in_batches(
-    frame: pl.DataFrame, stages: Sequence[Stage], stats: list[StageStat], report: Progress
-) -> pl.DataFrame:
+    parts: Sequence[pl.DataFrame],
+    stages: Sequence[Stage],
+    stats: list[StageStat],
+    report: Progress,
+    *,
+    last: bool = True,
+) -> list[pl.DataFrame]:
     """Run row-by-row stages over slices of ``BATCH_ROWS`` rows, so that their scratch
-    columns exist for one slice at a time; the stats add up over the slices."""
+    columns exist for one slice at a time; the stats add up over the slices. ``last``: these
+    are the last such stages (the parts are then made ready to be put together)."""
     seconds = dict.fromkeys((stage.name for stage in stages), 0.0)
-    parts: list[pl.DataFrame] = []
-    for offset in range(0, max(frame.height, 1), BATCH_ROWS):
-        part = frame.slice(offset, BATCH_ROWS)
+    done: list[pl.DataFrame] = []
+    for given in parts:
+        part = given
         for stage in stages:
             started = perf_counter()
             part = stage(part)
             seconds[stage.name] += perf_counter() - started
         # one chunk per column and part, so that the concatenated columns are cut alike (an
         # eager expression over columns cut differently would copy the whole frame first)
-        parts.append(part.rechunk() if frame.height > BATCH_ROWS else part)
+        done.append(part.rechunk() if last and len(parts) > 1 else part)
+    rows = sum(part.height for part in done)
     for stage in stages:
-        stats.append(StageStat(stage.name, frame.height, seconds[stage.name]))
-        report(stage.name, frame.height)
-    return pl.concat(parts, how="vertical") if len(parts) > 1 else parts[0]
+        stats.append(StageStat(stage.name, rows, seconds[stage.name]))
+        report(stage.name, rows)
+    return done
+
+
+@dataclass
+class PreparedInput:
+    """An input read, mapped, normalized and validated (:func:`prepare_input`), in slices of
+    ``BATCH_ROWS`` rows, for :func:`run_pipeline`; with the stats of those stages.
+
+    :func:`run_pipeline` takes the slices over (``parts`` is empty after it), so that no
+    caller keeps the intermediate frames alive; it can be used once."""
+
+    parts: list[pl.DataFrame]
+    mapping: ColumnMapping
+    stats: list[StageStat]
+    #: whether these stages were reported as they ran (else run_pipeline reports them)
+    reported: bool = False
+
+
+def prepare_input(
+    source: Path | str | pl.DataFrame | InputRows,
+    config: PipelineConfig | None = None,
+    *,
+    on_progress: Progress | None = None,
+) -> PreparedInput:
+    """Read ``source`` and run the stages that need nothing from the server (map, normalize,
+    validate); :func:`run_pipeline` does the rest when given the result as its ``source``.
+
+    Without ``on_progress`` (as when this runs in a thread) :func:`run_pipeline` reports
+    these stages when it starts."""
+    settings = config or PipelineConfig()
+    report = on_progress or (lambda stage, rows: None)
+    stats: list[StageStat] = []
+    started = perf_counter()
+    raw, problems = _load(source, settings)
+    stats.append(StageStat("read", raw.height, perf_counter() - started))
+    report("read", raw.height)
+    started = perf_counter()
+    mapped, mapping = map_columns(raw, settings.columns)
+    del raw  # the mapped frame shares its columns; keep one reference only
+    frame = _reject_unreadable(_prepare(mapped, settings.input.missing_values), problems)
+    del mapped
+    stats.append(StageStat("map", frame.height, perf_counter() - started))
+    report("map", frame.height)
+    require_phone = settings.validate_.require_phone
+    row_local: list[Stage] = [
+        NormalizeStage(settings.normalize, mapping),
+        ValidateStage(
+            mapping, _send_fields(mapping), settings.validate_.rules, require_phone=require_phone
+        ),
+    ]
+    parts = _slices(frame)
+    del frame
+    parts = _run_in_batches(parts, row_local, stats, report, last=False)
+    return PreparedInput(parts, mapping, stats, reported=on_progress is not None)
 
 
 def _finish(frame: pl.DataFrame, send_fields: Sequence[str]) -> pl.DataFrame:
@@ -169,7 +239,7 @@ def _finish(frame: pl.DataFrame, send_fields: Sequence[str]) -> pl.DataFrame:
 
 
 def run_pipeline(
-    source: Path | str | pl.DataFrame | InputRows,
+    source: Path | str | pl.DataFrame | InputRows | PreparedInput,
     config: PipelineConfig | None = None,
     *,
     suppressions: Sequence[Suppression] | SuppressionIndex | None = None,
@@ -194,19 +264,18 @@ def run_pipeline(
     settings = config or PipelineConfig()
     moment = at or now or datetime.now(UTC)
     report = on_progress or (lambda stage, rows: None)
-    stats: list[StageStat] = []
     assign = AssignStage(settings.lists)
-    started = perf_counter()
-    raw, problems = _load(source, settings)
-    stats.append(StageStat("read", raw.height, perf_counter() - started))
-    report("read", raw.height)
-    started = perf_counter()
-    mapped, mapping = map_columns(raw, settings.columns)
-    del raw  # the mapped frame shares its columns; keep one reference only
-    frame = _reject_unreadable(_prepare(mapped, settings.input.missing_values), problems)
-    del mapped
-    stats.append(StageStat("map", frame.height, perf_counter() - started))
-    report("map", frame.height)
+    if isinstance(source, PreparedInput):
+        prepared = source
+    else:
+        prepared = prepare_input(source, settings, on_progress=report)
+    del source
+    if not prepared.parts:
+        raise ValueError("this PreparedInput was used already: prepare the input again")
+    stats = list(prepared.stats)
+    for stat in stats if not prepared.reported else ():
+        report(stat.stage, stat.rows)
+    mapping, parts, prepared.parts = prepared.mapping, prepared.parts, []
     send_fields = _send_fields(mapping)
     started = perf_counter()
     index = _index(suppressions, settings, dnc_files, now)
@@ -215,8 +284,6 @@ def run_pipeline(
     require_phone = settings.validate_.require_phone
     scoring = ScoreStage(settings.scoring)
     row_local: list[Stage] = [
-        NormalizeStage(settings.normalize, mapping),
-        ValidateStage(mapping, send_fields, settings.validate_.rules, require_phone=require_phone),
         SuppressStage(
             index,
             settings.suppress.by,
@@ -233,8 +300,10 @@ def run_pipeline(
         else None
     )
     if scrub is not None:
-        row_local.insert(3, scrub)
-    frame = _run_in_batches(frame, row_local, stats, report)
+        row_local.insert(1, scrub)
+    parts = _run_in_batches(parts, row_local, stats, report)
+    frame = pl.concat(parts, how="vertical") if len(parts) > 1 else parts[0]
+    del parts
     if scrub is not None:
         scrub.report.raise_if_stale()
     calling_stage = CallingStage(settings.calling, moment)

@@ -59,6 +59,7 @@ THROUGHPUT_POINTS = 60
 # Reasons name values (a phone, an email, a row number); these patterns fold them away so that
 # reasons of one kind count together: "duplicate of row 33 (phone_number +1512...)" becomes
 # "duplicate of row n (phone_number <phone>)".
+NO_REASON = "(no reason given)"
 _FOLDS = (
     (r"'[^']*'", "'…'"),
     (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", "<email>"),
@@ -170,9 +171,8 @@ def gather_report(
     given, else ``results.csv``), the journal in ``conn`` and the audit log at ``audit_path``."""
     summary = _read_json(run_dir / "summary.json")
     run_id = str(summary.get("runId") or run_dir.name)
-    tallies, scored, lost = aggregate(_results(run_dir, frame))
+    tallies, scored, lost, kinds = aggregate(_results(run_dir, frame))
     counts = _counts(tallies)
-    kinds = lost.group_by("disposition", "_kind").len()
     return ReportData(
         run=_identity(conn, run_id, summary),
         counts=counts,
@@ -191,9 +191,12 @@ def gather_report(
     )
 
 
-def aggregate(results: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Three passes over the rows, run together: rows per (disposition, list, campaign, zone);
-    scored rows per (score bin, priority); and the rows not landed with their reason's kind."""
+def aggregate(
+    results: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The passes over the rows, run together: rows per (disposition, list, campaign, zone);
+    scored rows per (score bin, priority); the rows not landed with their reason's kind (those
+    with no reason only as many as examples show); and rows per (disposition, kind)."""
     rows = results.lazy()
     tallies = rows.group_by("disposition", "list_id", "campaign_id", "timezone").len()
     scored = (
@@ -204,12 +207,34 @@ def aggregate(results: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
     # a contact left without a dialable number shows its first dropped one (masked)
     dropped = pl.col("dropped_phones").str.extract(r"^(.+?) (?:invalid|suppressed)\b", 1)
     phone = pl.coalesce(pl.col("phone_number"), dropped).alias("phone_number")
-    lost = rows.filter(~pl.col("disposition").is_in(_LANDED)).select(
-        "disposition", reason_kind(pl.col("reason")).alias("_kind"), "row", phone,
-        "email",
-    )  # fmt: skip
-    done = pl.collect_all([tallies, scored, lost])
-    return done[0], done[1], done[2]
+    # the reasons are folded where there is one: a PENDING row has none, and folding a
+    # missing reason costs as much as a real one (a plan's rows are nearly all PENDING); and
+    # of the rows without a reason only the first few per disposition are kept (the examples)
+    not_landed = rows.filter(~pl.col("disposition").is_in(_LANDED))
+    has_reason = pl.col("reason").is_not_null()
+    columns = ("disposition", "_kind", "row", phone, "email")
+    no_reason = pl.lit(NO_REASON, dtype=pl.String).alias("_kind")
+    reasoned = (
+        not_landed.filter(has_reason)
+        .with_columns(reason_kind(pl.col("reason")).alias("_kind"))
+        .select(columns)
+    )
+    unreasoned = not_landed.filter(~has_reason)
+    examples = (
+        unreasoned.with_columns(no_reason)
+        .select(columns)
+        .group_by("disposition", maintain_order=True)
+        .head(EXAMPLES_PER_REASON)
+    )
+    unexplained = unreasoned.group_by("disposition").len().select("disposition", no_reason, "len")
+    done = pl.collect_all([tallies, scored, reasoned, examples, unexplained])
+    tallies_done, scored_done, reasoned_done, examples_done, unexplained_done = done
+    kinds = pl.concat(
+        [reasoned_done.group_by("disposition", "_kind").len(), unexplained_done],
+        how="vertical_relaxed",
+    )
+    lost = pl.concat([reasoned_done, examples_done])
+    return tallies_done, scored_done, lost, kinds
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -282,7 +307,7 @@ def reason_kind(reason: pl.Expr) -> pl.Expr:
     """A reason with the values it names folded away, so that reasons of one kind group."""
     for pattern, replacement in _FOLDS:
         reason = reason.str.replace_all(pattern, replacement)
-    return reason.fill_null("(no reason given)")
+    return reason.fill_null(NO_REASON)
 
 
 def loss_groups(lost: pl.DataFrame, kinds: pl.DataFrame) -> tuple[LossGroup, ...]:

@@ -140,7 +140,13 @@ def compute_metrics(frame: pl.DataFrame, upload_seconds: float) -> RunMetrics:
     reached_dedupe = unique + counts[Disposition.DUPLICATE]
     landed = sum(counts[d] for d in LANDED)
     per_list: dict[str, dict[str, int]] = {}
-    listed = frame.filter(pl.col("list_id").is_not_null()).group_by("list_id", "disposition").len()
+    listed = (
+        frame.lazy()  # lazy: the two columns are filtered, not every column
+        .filter(pl.col("list_id").is_not_null())
+        .group_by("list_id", "disposition")
+        .len()
+        .collect()
+    )
     for list_id, disposition, n in listed.sort("list_id", "disposition").iter_rows():
         per_list.setdefault(str(list_id), {})[str(disposition)] = int(n)
     return RunMetrics(
@@ -185,8 +191,11 @@ def results_frame(frame: pl.DataFrame) -> pl.DataFrame:
     text = [name for name, dtype in ordered.schema.items() if dtype == pl.String]
     if not text:
         return ordered
-    # one cheap scan per column first: most columns have no cell that starts like a formula
-    risky = ordered.select(pl.col(name).str.contains(_FORMULA).any() for name in text).row(0)
+    # one cheap scan per column first (of its cells that are set): most columns have no cell
+    # that starts like a formula
+    risky = ordered.select(
+        pl.col(name).drop_nulls().str.contains(_FORMULA).any() for name in text
+    ).row(0)
     return ordered.with_columns(
         neutralize(pl.col(name)).alias(name)
         for name, found in zip(text, risky, strict=True)
