@@ -170,9 +170,7 @@ def registry_reason(slots: int) -> pl.Expr:
     """A contact's reason when every number dropped from it was dropped by a registry
     alone: the registries' labels, each once (``national DNC registry (2026-11-20)``)."""
     labels = [pl.col(registry_columns(i)[0]) for i in range(slots)]
-    return (
-        pl.concat_list(labels).list.drop_nulls().list.unique(maintain_order=True).list.join("; ")
-    )
+    return pl.concat_list(labels).list.drop_nulls().list.unique(maintain_order=True).list.join("; ")
 
 
 def not_covered_reason(slots: int) -> pl.Expr:
@@ -183,7 +181,7 @@ def not_covered_reason(slots: int) -> pl.Expr:
     return (
         pl.when(listed.list.len() == 1)
         .then(pl.format(f"area code {{}} {NOT_COVERED}", text))
-        .otherwise(pl.format(f"area codes {{}} are not covered by a DNC registry in use", text))
+        .otherwise(pl.format(f"area codes {{}} are {NOT_COVERED[3:]}", text))
     )
 
 

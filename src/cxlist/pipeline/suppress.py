@@ -329,7 +329,7 @@ class SuppressStage:
         flags = np.zeros(size, dtype=bool)
         uncovered_out = np.zeros(size, dtype=bool)
         unscrubbed = np.zeros(size, dtype=np.int16)
-        for slot, name in enumerate(self.phones):
+        for slot in range(len(self.phones)):
             source = sources.slice(slot * size, size) if sources is not None else None
             taken = _taken(source, size)
             found_here = scrubbed[slot] if scrubbed else None

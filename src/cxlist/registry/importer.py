@@ -2,10 +2,10 @@
 
 Every area code being built lives in one bitmap arena of 1,000 area codes (1.25 GB of
 address space, of which only the touched area codes take memory). Each import writes a whole
-new version (the area codes it did not touch are copied from the current one). A full file replaces the
-area codes it holds (their numbers are the file's, their date the file's); a change file
-sets and clears bits of the area codes it touches, starting from the stored data, and gives
-them its date. Files are applied in the order given.
+new version (the area codes it did not touch are copied from the current one). A full file
+replaces the area codes it holds (their numbers are the file's, their date the file's); a
+change file sets and clears bits of the area codes it touches, starting from the stored data,
+and gives them its date. Files are applied in the order given.
 """
 
 from __future__ import annotations
@@ -201,9 +201,7 @@ def _write(store: RegistryStore, current: Manifest | None, arena: _Arena) -> Man
                     held = current.areas[code]
                     areas[code] = writer.add(code, held.date, store.bits(current, code))
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        manifest = Manifest(
-            store.name, version, stamp, areas, writer.bits_file, writer.keys_file
-        )
+        manifest = Manifest(store.name, version, stamp, areas, writer.bits_file, writer.keys_file)
         store.commit(manifest)
     except BaseException:
         store.sweep(current)

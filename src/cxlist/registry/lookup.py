@@ -15,8 +15,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -70,7 +72,8 @@ class Registry:
         search over the sorted keys.
         """
         bit = keys + self._shift[area]
-        listed = ((self._bits[bit >> 3] >> (bit & 7).astype(np.uint8)) & 1).view(bool)
+        byte: npt.NDArray[np.uint8] = self._bits[bit >> 3]
+        listed = ((byte >> (bit & 7).astype(np.uint8)) & 1).view(np.bool_)
         if sparse and self._keys.size:
             at = np.flatnonzero(self.sparse[area])
             if at.size:
@@ -167,8 +170,8 @@ class Scrubber:
             labels = self._look_up(registry, touched, result)
             if labels is None:
                 continue
-            sparse = bool(registry.sparse[touched].any())
-            listed = _in_halves(lambda k, a: registry.contains(k, a, sparse=sparse), key, area)
+            look = partial(registry.contains, sparse=bool(registry.sparse[touched].any()))
+            listed = _in_halves(look, key, area)
             fresh = np.flatnonzero(listed & (found < 0))
             found[fresh] = labels[area[fresh]]
         return result

@@ -230,7 +230,7 @@ class VersionWriter:
         """Write area code ``code``'s bitmap (as keys when sparse); returns where it went."""
         count = int(np.bitwise_count(bitmap).sum(dtype=np.int64))
         if count >= SPARSE_LIMIT:
-            self._bits.write(memoryview(np.ascontiguousarray(bitmap)))
+            self._bits.write(np.ascontiguousarray(bitmap).data)
             self.slots += 1
             return AreaData(count, on, slot=self.slots - 1)
         self._keys.write((_set_bits(bitmap) + code * AREA_NUMBERS).astype("<u8").tobytes())
