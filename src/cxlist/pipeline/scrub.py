@@ -17,6 +17,7 @@ than allowed.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -26,6 +27,8 @@ import numpy.typing as npt
 import polars as pl
 
 from cxlist.errors import PlanError
+from cxlist.model import Disposition
+from cxlist.pipeline.stages import nulls
 from cxlist.registry import Scrubber, ScrubResult
 
 __all__ = [
@@ -33,10 +36,12 @@ __all__ = [
     "RegistryCheck",
     "ScrubReport",
     "SlotScrub",
+    "check_scrubbed_with",
     "not_covered_reason",
     "registry_columns",
     "registry_only",
     "registry_reason",
+    "scrub_again",
     "stale_message",
 ]
 
@@ -95,16 +100,65 @@ class ScrubReport:
         raise PlanError(stale_message(self.stale, self.max_age_days))
 
 
-def stale_message(stale: dict[tuple[str, int], date], max_age_days: int) -> str:
-    """The refusal naming each stale (registry, area code) with the date of its data."""
+_IMPORT_FRESH = "import a fresh copy with `cxlist dnc import`"
+
+
+def stale_message(
+    stale: Mapping[tuple[str, int], date], max_age_days: int, then: str = _IMPORT_FRESH
+) -> str:
+    """The refusal naming each stale (registry, area code) with the date of its data, then
+    what to do (``then``)."""
     listed = ", ".join(
         f"{code} ({name}, {on.isoformat()})" for (name, code), on in sorted(stale.items())
     )
     return (
         f"DNC registry data older than {max_age_days} days for area codes this run's"
-        f" contacts touch: {listed}; import a fresh copy with `cxlist dnc import` (nothing"
-        " was sent)"
+        f" contacts touch: {listed}; {then} (nothing was sent)"
     )
+
+
+def check_scrubbed_with(record: Mapping[str, Any], max_age_days: int, today: date) -> None:
+    """Refuse (``PlanError``) to send rows scrubbed with data now too old: ``record`` is a
+    run's registry record (:meth:`ScrubReport.to_json`), naming the data each area code its
+    contacts touch was scrubbed with. The rows cannot be scrubbed again in place, so the
+    way out is a new run on fresh data."""
+    stale = {
+        (used["registry"], int(code)): on
+        for used in record.get("registries", [])
+        for code, text in used.get("areaCodes", {}).items()
+        if (today - (on := date.fromisoformat(text))).days > max_age_days
+    }
+    if stale:
+        then = f"{_IMPORT_FRESH}, then start a new run or plan"
+        raise PlanError(stale_message(stale, max_age_days, then))
+
+
+def scrub_again(
+    rows: pl.DataFrame, check: RegistryCheck, phones: Sequence[str]
+) -> tuple[pl.DataFrame, int]:
+    """The PENDING ``rows`` of a reviewed plan looked up again in the registries in use:
+    a contact with a number listed now is made SUPPRESSED (a sent plan's contact is not
+    re-packed: it goes whole; the reason names the registry, "since the plan was
+    reviewed"). Returns the rows and how many changed; ``check.report`` gets the area codes
+    looked up, so :meth:`ScrubReport.raise_if_stale` can refuse stale data after."""
+    present = [p for p in phones if p in rows.columns]
+    pending = (rows["disposition"] == Disposition.PENDING.value).fill_null(False).to_numpy()
+    if not present or not pending.any():
+        return rows, 0
+    stacked = pl.concat([rows[p].cast(pl.String) for p in present], rechunk=True)
+    slots = check.look_up(stacked, pending, len(present))
+    listed = np.zeros(rows.height, dtype=bool)
+    label = nulls("r", rows.height, pl.String)
+    for slot in reversed(slots):  # the first listed number names the registry
+        at = np.flatnonzero(slot.listed)
+        label = label.scatter(at, slot.labels_at(at))
+        listed |= slot.listed
+    at = np.flatnonzero(listed)
+    if at.size == 0:
+        return rows, 0
+    why = label.gather(at) + " (since the plan was reviewed)"
+    dispositions = rows["disposition"].clone().scatter(at, Disposition.SUPPRESSED.value)
+    return rows.with_columns(dispositions, rows["reason"].clone().scatter(at, why)), int(at.size)
 
 
 @dataclass
