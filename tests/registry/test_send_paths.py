@@ -14,7 +14,6 @@ import polars as pl
 from typer.testing import CliRunner
 
 from cxlist.cli import app
-
 from cxlist.sandbox import Faults, RunningSandbox
 from tests.conftest import SandboxFactory
 from tests.e2e.helpers import invoke, sandbox_env

@@ -197,3 +197,13 @@ def test_named_registries_are_checked_in_order_and_cover_their_area_codes(tmp_pa
     assert found.stale == {("tx", 512): date(2026, 10, 1)}
     only = Scrubber.open(root, ["national"], today=date(2026, 11, 30))
     assert only.scrub(pl.Series(["+15125550100"])).uncovered.tolist() == [512]
+
+
+def test_a_store_of_the_older_format_is_refused_with_a_way_out(tmp_path: Path) -> None:
+    """A manifest written by the one-file-per-area-code store: a clear error, not a crash."""
+    folder = tmp_path / "reg" / "national"
+    folder.mkdir(parents=True)
+    old = '{"name": "national", "version": 1, "importedAt": "x", "areaCodes": {}}'
+    (folder / "manifest.json").write_text(old, encoding="utf-8")
+    with pytest.raises(InputError, match="older format: import its files again"):
+        Scrubber.open(tmp_path / "reg")

@@ -466,12 +466,13 @@ def match_registries(
 ) -> ScrubResult:
     """Every E.164 number of ``numbers`` looked up in the DNC registries in use, at once.
 
-    The result: ``hits``, the positions of listed numbers, and ``labels`` (aligned), the
-    first registry listing each with the date of its data (``national DNC registry
-    (2026-11-20)``; ``reason`` gives the same per position, null where none does);
-    ``uncovered`` holds the area code of a NANP number that no registry in use covers. Call
-    it once per phone column; nulls, numbers outside the NANP and positions where ``where``
-    is False (contacts already disposed of) are skipped. One vectorized lookup, never a loop
-    over the numbers (see :mod:`cxlist.registry.lookup`).
+    The result: ``found``, per position the first registry listing the number as an index
+    into ``labels`` (each naming the registry and the date of its data, ``national DNC
+    registry (2026-11-20)``; ``hits`` gives the positions, ``reason`` the label per position,
+    null where none lists it); ``uncovered`` holds the area code of a NANP number that no
+    registry in use covers. Give it every phone slot stacked (as :class:`SuppressStage`
+    does); nulls, numbers outside the NANP and positions where ``where`` is False (contacts
+    already disposed of) are skipped. One vectorized lookup, never a loop over the numbers
+    (see :mod:`cxlist.registry.lookup`).
     """
     return scrubber.scrub(numbers, where)
