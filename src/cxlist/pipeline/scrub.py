@@ -49,8 +49,9 @@ NOT_COVERED = "is not covered by a DNC registry in use"
 
 
 def registry_columns(index: int) -> tuple[str, str]:
-    """Scratch columns of phone slot ``index``: the registry label of a number only a
-    registry listed, and the area code of a number dropped as not covered."""
+    """Scratch columns of phone slot ``index``: the registry label (its index in the batch's
+    labels) of a number only a registry listed, and the area code of a number dropped as not
+    covered (with ``require_coverage`` only)."""
     return f"_reg_{index}", f"_unc_{index}"
 
 
@@ -175,6 +176,12 @@ class SlotScrub:
         """The registry labels of the slot's rows ``at`` (null where none lists the number)."""
         return self.result.reasons_at(at + self.offset)
 
+    def label_index(self, at: npt.NDArray[np.int64]) -> pl.Series:
+        """The index (in ``result.labels``) of the registry label of the slot's rows ``at``
+        (null where none lists the number)."""
+        found = pl.Series(self.result.found[at + self.offset], dtype=pl.Int32)
+        return found.set(found < 0, None)
+
 
 class RegistryCheck:
     """The DNC registries in use, asked about every phone slot of a batch at once."""
@@ -209,6 +216,8 @@ class RegistryCheck:
     ) -> None:
         """Count the contacts sent with (or, with ``require_coverage``, made ``unscrubbed``
         for) a number no registry covers, by the first such number's area code."""
+        if not uncovered.any():
+            return
         if self.require_coverage:
             counted = (disposition == unscrubbed).fill_null(False).to_numpy()
         else:
@@ -220,11 +229,20 @@ class RegistryCheck:
         )
 
 
-def registry_reason(slots: int) -> pl.Expr:
+def registry_reason(slots: int, labels: Sequence[str]) -> pl.Expr:
     """A contact's reason when every number dropped from it was dropped by a registry
-    alone: the registries' labels, each once (``national DNC registry (2026-11-20)``)."""
-    labels = [pl.col(registry_columns(i)[0]) for i in range(slots)]
-    return pl.concat_list(labels).list.drop_nulls().list.unique(maintain_order=True).list.join("; ")
+    alone: the registries' ``labels``, each once (``national DNC registry (2026-11-20)``)."""
+    found = [pl.col(registry_columns(i)[0]) for i in range(slots)]
+    # (column comparisons, not list operations: this runs on every suppressed contact)
+    firsts = [
+        pl.when(pl.all_horizontal([(f != e).fill_null(True) for e in found[:i]])).then(f)
+        if i
+        else f
+        for i, f in enumerate(found)
+    ]
+    names = dict(enumerate(labels))
+    shown = [f.replace_strict(names, default=None, return_dtype=pl.String) for f in firsts]
+    return pl.concat_str(shown, separator="; ", ignore_nulls=True)
 
 
 def not_covered_reason(slots: int) -> pl.Expr:

@@ -308,8 +308,9 @@ class SuppressStage:
         self.sources: tuple[PhoneSource, ...] = (index, *sources)
         self.registry = registry
 
-    def _drop_suppressed(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Suppressed numbers removed from their slots, their fate in the slot's scratch.
+    def _drop_suppressed(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+        """Suppressed numbers removed from their slots, their fate in the slot's scratch;
+        and the labels of the registries (as the registry scratch columns index them).
 
         The slots are stacked into one column, looked up once, and sliced back.
         """
@@ -347,7 +348,8 @@ class SuppressStage:
         extra = [pl.Series("_any_suppressed", flags), pl.Series("_any_uncovered", uncovered_out)]
         if self.registry is not None:
             extra.append(pl.Series("_unscrubbed", unscrubbed))
-        return frame.with_columns(*columns, *extra)
+        labels = scrubbed[0].result.labels if scrubbed else []
+        return frame.with_columns(*columns, *extra), labels
 
     @property
     def _requires_coverage(self) -> bool:
@@ -384,11 +386,13 @@ class SuppressStage:
         out: list[pl.Series] = []
         if scrubbed is not None:
             label, code = registry_columns(slot)
-            out.append(nulls(label, frame.height, pl.String).scatter(at, said["only"]))
+            alone = scrubbed.label_index(at).set(said["only"].is_null(), None)
+            out.append(nulls(label, frame.height, pl.Int32).scatter(at, alone))
             lost_here = ~taken & (scrubbed.uncovered != 0) & self._requires_coverage
             gone = np.flatnonzero(lost_here)
             codes = pl.Series(scrubbed.uncovered[gone].astype(np.int16))
-            out.append(nulls(code, frame.height, pl.Int16).scatter(gone, codes))
+            if self._requires_coverage:
+                out.append(nulls(code, frame.height, pl.Int16).scatter(gone, codes))
             if gone.size:
                 lost = pl.DataFrame({"n": frame[name].gather(gone), "c": codes}).select(
                     pl.format(f"{name} {{}}: area code {{}} {NOT_COVERED}", "n", "c").alias("w"),
@@ -409,13 +413,17 @@ class SuppressStage:
         # the contact's first valid number, kept to name a contact left without one (its key)
         frame = frame.with_columns(pl.coalesce(self.phones).alias(FIRST_NUMBER))
         slots = len(self.phones)
+        scratch = [c for i in range(slots) for c in slot_columns(i)]
         if self.registry is not None:  # every slot's registry scratch, filled where it applies
-            frame = frame.with_columns(
-                nulls(c, frame.height, dtype)
+            kinds = [(0, pl.Int32), (1, pl.Int16)][: 2 if self.registry.require_coverage else 1]
+            extra = [
+                nulls(registry_columns(i)[k], frame.height, dtype)
                 for i in range(slots)
-                for c, dtype in zip(registry_columns(i), (pl.String, pl.Int16), strict=True)
-            )
-        frame = self._drop_suppressed(frame)
+                for k, dtype in kinds
+            ]
+            frame = frame.with_columns(extra)
+            scratch += [s.name for s in extra]
+        frame, labels = self._drop_suppressed(frame)
         none = nulls("", frame.height, pl.String)
         emails = frame["email"] if "email" in self.by and "email" in frame.columns else none
         by_email = self.index.match(none, emails)
@@ -428,7 +436,7 @@ class SuppressStage:
         if self.registry is not None:
             why = [slot_columns(i)[1] for i in range(slots)]
             alone = phone_out & registry_only(slots, why)
-            reason = pl.when(alone).then(registry_reason(slots)).otherwise(reason)
+            reason = pl.when(alone).then(registry_reason(slots, labels)).otherwise(reason)
         marked = frame.with_columns(by_email.alias("_by_email"))
         hit = pl.col("_by_email").is_not_null() | phone_out
         marked = dispose(marked, Disposition.SUPPRESSED, hit, reason)
@@ -437,9 +445,6 @@ class SuppressStage:
         packed = marked.lazy().with_columns(
             *dialable_order(self.phones), dropped_text(self.phones, 2).alias("dropped_phones")
         )
-        scratch = [c for i in range(slots) for c in slot_columns(i)]
-        if self.registry is not None:
-            scratch += [c for i in range(slots) for c in registry_columns(i)]
         return packed.drop(*scratch, "_by_email", "_any_suppressed", "_any_uncovered").collect()
 
     def _unscrubbed(
@@ -447,8 +452,10 @@ class SuppressStage:
     ) -> pl.DataFrame:
         """Contacts left without a number because theirs are not covered made UNSCRUBBED,
         then the contacts not scrubbed counted (the report's ``unscrubbed``)."""
-        out = pl.col("_any_uncovered") & ~keeps
-        frame = dispose(frame, Disposition.UNSCRUBBED, out, not_covered_reason(len(self.phones)))
+        if registry.require_coverage:
+            out = pl.col("_any_uncovered") & ~keeps
+            reason = not_covered_reason(len(self.phones))
+            frame = dispose(frame, Disposition.UNSCRUBBED, out, reason)
         uncovered = frame["_unscrubbed"].to_numpy()
         registry.count_unscrubbed(uncovered, frame["disposition"], Disposition.UNSCRUBBED)
         return frame.drop("_unscrubbed")
