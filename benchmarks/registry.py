@@ -13,10 +13,15 @@ is that command's alone:
 2. ``cxlist dnc import`` of the change file;
 3. the store's size on disk;
 4. the pipeline on ``--contacts`` contacts (``benchmarks/pipeline.py``'s generator) without
-   and with the registry: the registry stage's seconds, and both runs' total seconds and peak
-   RSS (the difference is what scrubbing adds to ``cxlist plan``).
+   and with the registry, ``--repeat`` times side by side: what scrubbing adds to ``cxlist
+   plan`` (the medians of the differences in CPU seconds, wall seconds and peak RSS) is the
+   last line but one; the load average the last.
 
-The generated files are deleted at the end (the full-size text file is about 3 GB).
+The generated files are deleted at the end (the full-size text file is about 3 GB), unless
+``--folder DIR --reuse``: then they are kept, and a later run with the same options reuses the
+store and the contacts (building the full-size store takes minutes):
+
+    .venv/bin/python benchmarks/registry.py --folder /tmp/dnc --reuse
 """
 
 from __future__ import annotations
@@ -25,12 +30,14 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -124,6 +131,7 @@ def scrub_run(folder: Path, registry: Path | None) -> None:
     from cxlist.registry import Scrubber
     from pipeline import measure
 
+    spent = _time_scrubbing_stages()
     if registry is not None:
         original = pipeline_run.run_pipeline
 
@@ -135,19 +143,44 @@ def scrub_run(folder: Path, registry: Path | None) -> None:
 
         package.run_pipeline = with_registry  # type: ignore[assignment]
     report = measure(folder, None)
-    stages = {s["stage"]: s for s in report["stages"]}  # type: ignore[attr-defined]
     print(
         "SCRUB "
         + json.dumps(
             {
                 "seconds": report["seconds"],
+                "cpu_seconds": report["cpu_seconds"],
                 "peak_rss_mb": report["peak_rss_mb"],
-                "registry_stage_seconds": stages.get("registry", {}).get("seconds", 0.0),
+                "suppress_stage_cpu_seconds": round(spent["cpu"], 3),
+                "suppress_stage_seconds": round(spent["wall"], 3),
                 "suppressed": report["counts"]["SUPPRESSED"],  # type: ignore[index]
             }
         ),
         flush=True,
     )
+
+
+def _time_scrubbing_stages() -> dict[str, float]:
+    """Count the CPU and wall seconds spent in the stages scrubbing adds work to (the
+    suppression stage, which looks every phone up in the registries; a separate registry
+    stage where there is one), over every batch."""
+    import cxlist.pipeline.scrub as scrub
+    import cxlist.pipeline.suppress as suppress
+
+    spent = {"cpu": 0.0, "wall": 0.0}
+    stages = [suppress.SuppressStage, getattr(scrub, "ScrubStage", None)]
+    for stage in (s for s in stages if s is not None):
+        original = stage.__call__
+
+        def timed(self: object, frame: object, original: Any = original) -> object:
+            cpu, wall = time.process_time(), time.perf_counter()
+            try:
+                return original(self, frame)
+            finally:
+                spent["cpu"] += time.process_time() - cpu
+                spent["wall"] += time.perf_counter() - wall
+
+        stage.__call__ = timed
+    return spent
 
 
 def _scrub_child(folder: Path, registry: Path | None) -> dict[str, float]:
@@ -166,20 +199,28 @@ def main() -> None:
     parser.add_argument("--numbers", type=int, default=250_000_000)
     parser.add_argument("--areas", type=int, default=400)
     parser.add_argument("--contacts", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="pipeline runs with and without")
     parser.add_argument("--folder", type=Path, help="Work here (kept) instead of a temp folder.")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="With --folder: reuse the store and contacts already there (no import timing).",
+    )
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="cxlist-registry-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
         _run(folder, args)
     finally:
-        for name in ("national.txt", "changes.txt", "contacts.csv", "suppressions.parquet"):
-            (folder / name).unlink(missing_ok=True)
+        if not args.reuse:
+            for name in ("national.txt", "changes.txt", "contacts.csv", "suppressions.parquet"):
+                (folder / name).unlink(missing_ok=True)
         if args.folder is None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(folder: Path, args: argparse.Namespace) -> None:
+def _import(folder: Path, args: argparse.Namespace) -> Path:
+    """Generate the registry files and import them (timed); the store's folder."""
     started = time.perf_counter()
     full, changes = generate_registry(folder, args.numbers, args.areas)
     size = full.stat().st_size / 1e6
@@ -195,21 +236,47 @@ def _run(folder: Path, args: argparse.Namespace) -> None:
     _show("import change file", changed)
     store = workspace / "registry"
     print(f"store on disk:      {_du_mb(store):8.1f} MB ({args.areas} area codes)")
-    full.unlink()
-    if args.contacts:
+    if not args.reuse:
+        full.unlink()
+    return store
+
+
+def _run(folder: Path, args: argparse.Namespace) -> None:
+    store = folder / "ws" / "registry"
+    if args.reuse and (store / "national" / "manifest.json").exists():
+        print(f"reusing the store in {store} ({_du_mb(store):.1f} MB on disk)")
+    else:
+        store = _import(folder, args)
+    if not args.contacts:
+        return
+    if not (args.reuse and (folder / "contacts.csv").exists()):
         from pipeline import generate
 
         generate(args.contacts, folder)
-        without = _scrub_child(folder, None)
-        with_registry = _scrub_child(folder, store)
-        added_s = with_registry["seconds"] - without["seconds"]
-        added_mb = with_registry["peak_rss_mb"] - without["peak_rss_mb"]
-        print(f"pipeline, {args.contacts:,} contacts, without registry: {without}")
-        print(f"pipeline, {args.contacts:,} contacts, with registry:    {with_registry}")
-        print(
-            f"scrubbing adds: registry stage {with_registry['registry_stage_seconds']:.3f} s;"
-            f" whole pipeline {added_s:+.2f} s, peak RSS {added_mb:+.1f} MB"
+    runs: list[tuple[dict[str, float], dict[str, float]]] = []
+    for _ in range(args.repeat):  # side by side, so that both see the same machine load
+        runs.append((_scrub_child(folder, None), _scrub_child(folder, store)))
+    for without, with_registry in runs:
+        print(f"without registry: {without}")
+        print(f"with registry:    {with_registry}")
+    added = {
+        key: statistics.median(w[key] - wo[key] for wo, w in runs)
+        for key in (
+            "cpu_seconds",
+            "seconds",
+            "peak_rss_mb",
+            "suppress_stage_cpu_seconds",
+            "suppress_stage_seconds",
         )
+    }
+    print(
+        f"scrubbing {args.contacts:,} contacts adds (median of {args.repeat}), in the stages"
+        f" that scrub: {added['suppress_stage_cpu_seconds']:+.2f} CPU s,"
+        f" {added['suppress_stage_seconds']:+.2f} s wall; to the whole pipeline:"
+        f" {added['cpu_seconds']:+.2f} CPU s, {added['seconds']:+.2f} s wall,"
+        f" {added['peak_rss_mb']:+.1f} MB peak RSS"
+    )
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

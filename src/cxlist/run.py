@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import sqlite3
@@ -54,7 +55,7 @@ from cxlist.report.results import RunMetrics
 from cxlist.report.webhook import DeliveryReport
 from cxlist.run_audit import RunAudit
 from cxlist.run_context import fetch_context, reach
-from cxlist.run_files import Held, RunFiles, Snapshot, file_sha256
+from cxlist.run_files import REGISTRY_RECORD, Held, RunFiles, Snapshot, file_sha256
 from cxlist.run_notes import (
     add_notes,
     forget_failed,
@@ -80,6 +81,7 @@ __all__ = [
     "RunEvents",
     "RunOutcome",
     "Target",
+    "check_registry_age",
     "client_identity",
     "open_backend",
     "open_registry",
@@ -363,6 +365,17 @@ def open_registry(settings: Settings) -> Scrubber:
     return Scrubber.open(registry_root(settings), chosen.names, max_age_days=chosen.max_age_days)
 
 
+def check_registry_age(settings: Settings, run_dir: Path) -> None:
+    """Refuse (``PlanError``, nothing sent) to send a plan whose contacts were scrubbed with
+    DNC registry data that is now older than ``[registry] max_age_days``."""
+    from cxlist.pipeline.scrub import check_scrubbed_with
+
+    record = run_dir / REGISTRY_RECORD
+    if record.exists():
+        used = json.loads(record.read_text(encoding="utf-8"))
+        check_scrubbed_with(used, settings.registry.max_age_days, datetime.now(UTC).date())
+
+
 def _audit_registries(audit: AuditLog, result: PipelineResult) -> None:
     """One audit event per DNC registry the run used: its version and the area codes."""
     if result.scrub is None:
@@ -415,6 +428,7 @@ async def _resume(ctx: _Context, record: RunRecord, *, retry_failed: bool) -> Ru
         await _plan_into(ctx, pipeline_config(settings, None), source)
     else:
         ctx.files.check_plan(record)
+        check_registry_age(settings, ctx.files.run_dir)
         await _reach_for_upload(ctx.backend, settings, ctx.files.run_dir, ctx.events)
     if retry_failed:
         ctx.key_scope = forget_failed(ctx.journal, run_id, ctx.files.run_dir)

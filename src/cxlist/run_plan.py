@@ -3,7 +3,9 @@
 ``cxlist plan`` writes a dry run's plan; ``cxlist run --plan RUN_ID`` sends exactly that plan
 as a new run (its own id, journal and results, its summary naming the plan it sent), whatever
 has happened to the input file since. Suppressions are read again first: a contact suppressed
-since the review is not sent and ends SUPPRESSED with the new source.
+since the review is not sent and ends SUPPRESSED with the new source. So are the DNC
+registries: the plan's contacts are looked up again, and stale data in an area code they touch
+refuses the send (exit 4), as ``plan`` and ``run`` do.
 
 (``cxlist resume RUN_ID --retry-failed``, which sends a run's FAILED rows again, is
 :func:`cxlist.run.resume_run` with :func:`cxlist.run_notes.forget_failed`.)
@@ -11,6 +13,8 @@ since the review is not sent and ends SUPPRESSED with the new source.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -19,6 +23,8 @@ from cxlist.api.backend import Backend
 from cxlist.errors import RunError
 from cxlist.model import Disposition, RunStatus
 from cxlist.pipeline import PLAN_FILE, SuppressionIndex, load_config
+from cxlist.pipeline.scrub import RegistryCheck, scrub_again
+from cxlist.report.audit import AuditLog
 from cxlist.run import (
     BackendFactory,
     RunEvents,
@@ -29,13 +35,14 @@ from cxlist.run import (
     _upload,
     client_identity,
     new_run_id,
+    open_registry,
 )
 from cxlist.run_context import fetch_context
-from cxlist.run_files import Held
+from cxlist.run_files import REGISTRY_RECORD, Held
 from cxlist.run_notes import add_notes, read_notes
 from cxlist.settings import Settings
 from cxlist.upload.journal import Journal
-from cxlist.workspace import Workspace
+from cxlist.workspace import Workspace, write_private
 
 __all__ = ["start_from_plan"]
 
@@ -80,6 +87,29 @@ def _suppress_again(
     return rows.with_columns(dispositions, reasons), hit.height
 
 
+def _registry_again(
+    settings: Settings, plan_dir: Path, run_dir: Path, audit: AuditLog
+) -> tuple[pl.DataFrame, int]:
+    """The plan's rows scrubbed again against the DNC registries in use now: refuses
+    (``PlanError``) when the data of an area code they touch is too old; carries the plan's
+    ``unscrubbed`` counts into this run's registry record. Returns the rows and how many
+    were suppressed since the review."""
+    check = RegistryCheck(open_registry(settings))
+    rows = pl.read_parquet(plan_dir / ROWS_FILE)
+    phones = [c for c in rows.columns if re.fullmatch(r"phone_number(_\d+)?", c)]
+    rows, relisted = scrub_again(rows, check, phones)
+    check.report.raise_if_stale()
+    for used in check.report.registries():
+        audit.event("registry_used", **used)
+    planned = plan_dir / REGISTRY_RECORD
+    if planned.exists():
+        record = json.loads(planned.read_text(encoding="utf-8"))
+        record["registries"] = check.report.registries() or record.get("registries", [])
+        text = json.dumps(record, indent=1) + "\n"
+        write_private(run_dir / REGISTRY_RECORD, lambda tmp: tmp.write_text(text, "utf-8"))
+    return rows, relisted
+
+
 async def start_from_plan(
     plan_id: str,
     settings: Settings,
@@ -113,6 +143,7 @@ async def start_from_plan(
                 _, fetched = await fetch_context(
                     backend, config, settings, notify=ctx.events.on_wait
                 )
+                rows, relisted = _registry_again(settings, source, run_dir, ctx.audit.log)
             except BaseException as err:
                 journal.update_run(
                     run_id, status=RunStatus.FAILED, message=str(err), finished_at=_now()
@@ -122,9 +153,8 @@ async def start_from_plan(
             region = config.normalize.default_region
             index = SuppressionIndex.from_entries(fetched, default_region=region)
             index = index.with_dnc_files(config.suppress.dnc_files, default_region=region)
-            rows, newly = _suppress_again(
-                pl.read_parquet(source / ROWS_FILE), index, config.suppress.by
-            )
+            rows, newly = _suppress_again(rows, index, config.suppress.by)
+            newly += relisted
             kept = rows.filter(pl.col("disposition") == Disposition.PENDING)["row"]
             plan = pl.read_parquet(source / PLAN_FILE)
             plan = plan.filter(pl.col("row").is_in(kept.implode()))

@@ -140,3 +140,29 @@ def test_require_coverage_makes_uncovered_contacts_unscrubbed(
     assert "UNSCRUBBED" not in set(results["disposition"])
     reasons = results.filter(pl.col("disposition") == "SUPPRESSED")["reason"].to_list()
     assert f"fl DNC registry ({TODAY.isoformat()})" in reasons
+
+
+def test_a_listed_number_is_dropped_and_the_contact_keeps_its_others(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """A contact with a listed and an unlisted number is planned with the unlisted one;
+    results.csv names the dropped number with the registry and date."""
+    env, ws = sandbox_env(sandbox), tmp_path / "ws"
+    assert _import(env, ws, "201,3000001\n201,3000002\n", "--date", TODAY.isoformat())[0] == 0
+    contacts = tmp_path / "c.csv"
+    contacts.write_text(
+        "Mobile Phone,Home Phone\n2013000001,2013000003\n2013000001,2013000002\n",
+        encoding="utf-8",
+    )
+    code, output = _plan(env, ws, contacts)
+    assert code == 0, output
+    results = _results(ws, output).sort(pl.col("row").cast(pl.Int64))
+    label = f"national DNC registry ({TODAY.isoformat()})"
+    kept, gone = results.row(0, named=True), results.row(1, named=True)
+    assert (kept["disposition"], kept["phone_number"]) == ("PENDING", "+12013000003")
+    # (results.csv neutralizes a cell starting with "+" against spreadsheet formulas)
+    assert kept["dropped_phones"] == f"'+12013000001 suppressed ({label})"
+    assert (gone["disposition"], gone["reason"]) == ("SUPPRESSED", label)
+    assert gone["dropped_phones"] == (
+        f"'+12013000001 suppressed ({label}); +12013000002 suppressed ({label})"
+    )

@@ -138,24 +138,41 @@ def test_a_truncated_zip_keeps_the_lines_before_the_cut(tmp_path: Path) -> None:
     assert "truncated" in file.bad.first[0][1]
 
 
-def test_dense_area_codes_are_bitmaps_and_sparse_ones_sorted_lists(tmp_path: Path) -> None:
-    """An area code with many numbers is a 1.25 MB bitmap; both kinds answer alike."""
-    numbers = np.arange(2_000_000, 9_999_999, 20)  # 400,000 numbers in area code 415
-    text = "".join(f"415,{n}\n" for n in numbers.tolist()) + "202,5550100\n"
-    import_files(tmp_path / "reg", "national", [_file(tmp_path / "f.txt", text)], on_date=DAY)
-    manifest = RegistryStore(tmp_path / "reg", "national").manifest()
+def test_dense_area_codes_are_bitmaps_and_sparse_ones_sorted_keys(tmp_path: Path) -> None:
+    """Area codes with many numbers are slots of one bitmap file, the rest sorted keys of one
+    key file; both answer alike, and a change to one area code keeps the others whole."""
+    numbers = np.arange(2_000_000, 9_999_999, 20)  # 400,000 numbers in 415 and 212 each
+    text = "".join(f"{a},{n}\n" for a in (415, 212) for n in numbers.tolist())
+    root = tmp_path / "reg"
+    import_files(root, "national", [_file(tmp_path / "f.txt", text + "202,5550100\n")], on_date=DAY)
+    manifest = RegistryStore(root, "national").manifest()
     assert manifest is not None
-    assert manifest.areas[415].file.endswith(".bits")
+    assert (manifest.areas[212].slot, manifest.areas[415].slot) == (0, 1)
     assert manifest.areas[415].count == numbers.size
-    assert manifest.areas[202].file.endswith(".u32")
-    probe = ["+14152000000", "+14152000001", "+14159999980", "+12025550100", "+12025550101"]
-    assert [r is not None for r in _reasons(tmp_path / "reg", probe)] == [
-        True,
-        False,
-        True,
-        True,
-        False,
+    assert manifest.areas[202].sparse
+    probe = [
+        "+14152000000",
+        "+14152000001",
+        "+14159999980",
+        "+12122000020",
+        "+12122000021",
+        "+12025550100",
+        "+12025550101",
     ]
+    listed = [True, False, True, True, False, True, False]
+    assert [r is not None for r in _reasons(root, probe)] == listed
+    changes = _file(tmp_path / "c.txt", "415,2000001,A\n202,5550101,A\n")
+    import_files(root, "national", [changes], on_date=date(2026, 11, 28))
+    assert [r is not None for r in _reasons(root, probe)] == [
+        True,
+        True,
+        True,
+        True,
+        False,
+        True,
+        True,
+    ]
+    assert sorted(p.name for p in (root / "national").glob("*-*")) == ["bits-2.bin", "keys-2.u64"]
 
 
 def test_named_registries_are_checked_in_order_and_cover_their_area_codes(tmp_path: Path) -> None:
@@ -180,3 +197,13 @@ def test_named_registries_are_checked_in_order_and_cover_their_area_codes(tmp_pa
     assert found.stale == {("tx", 512): date(2026, 10, 1)}
     only = Scrubber.open(root, ["national"], today=date(2026, 11, 30))
     assert only.scrub(pl.Series(["+15125550100"])).uncovered.tolist() == [512]
+
+
+def test_a_store_of_the_older_format_is_refused_with_a_way_out(tmp_path: Path) -> None:
+    """A manifest written by the one-file-per-area-code store: a clear error, not a crash."""
+    folder = tmp_path / "reg" / "national"
+    folder.mkdir(parents=True)
+    old = '{"name": "national", "version": 1, "importedAt": "x", "areaCodes": {}}'
+    (folder / "manifest.json").write_text(old, encoding="utf-8")
+    with pytest.raises(InputError, match="older format: import its files again"):
+        Scrubber.open(tmp_path / "reg")

@@ -29,7 +29,7 @@ from cxlist.pipeline.mapping import CANONICAL_FIELDS, ColumnMapping, map_columns
 from cxlist.pipeline.plan import PipelineResult, StageStat, count_dispositions
 from cxlist.pipeline.read import RowProblems, blank_cells, read_rows
 from cxlist.pipeline.score import ScoreStage
-from cxlist.pipeline.scrub import ScrubStage
+from cxlist.pipeline.scrub import RegistryCheck
 from cxlist.pipeline.stages import Stage, dispose
 from cxlist.pipeline.suppress import SuppressionIndex, SuppressStage
 from cxlist.pipeline.validate import NormalizeStage, ValidateStage
@@ -283,24 +283,18 @@ def run_pipeline(
     report("suppression_index", len(index))
     require_phone = settings.validate_.require_phone
     scoring = ScoreStage(settings.scoring)
+    # every phone of a contact is scrubbed: a listed number in any position is dropped
+    scrub = RegistryCheck(registry, require_coverage=require_coverage) if registry else None
     row_local: list[Stage] = [
         SuppressStage(
             index,
             settings.suppress.by,
             phones=mapping.phones or ("phone_number",),
             require_phone=require_phone,
+            registry=scrub,
         ),
         scoring,
     ]
-    # every phone of a contact is scrubbed: a listed number in any position suppresses it
-    phones = mapping.phones or ("phone_number",)
-    scrub = (
-        ScrubStage(registry, require_coverage=require_coverage, phone_columns=phones)
-        if registry
-        else None
-    )
-    if scrub is not None:
-        row_local.insert(1, scrub)
     parts = _run_in_batches(parts, row_local, stats, report)
     frame = pl.concat(parts, how="vertical") if len(parts) > 1 else parts[0]
     del parts

@@ -25,9 +25,17 @@ from cxlist.pipeline.emails import normalize_emails
 from cxlist.pipeline.mapping import map_columns
 from cxlist.pipeline.phones import E164, normalize_phones
 from cxlist.pipeline.read import read_table
+from cxlist.pipeline.scrub import (
+    NOT_COVERED,
+    not_covered_reason,
+    registry_columns,
+    registry_only,
+    registry_reason,
+)
 from cxlist.pipeline.stages import FIRST_NUMBER, dispose, nulls
 
 if TYPE_CHECKING:
+    from cxlist.pipeline.scrub import RegistryCheck, SlotScrub
     from cxlist.registry import Scrubber, ScrubResult
 
 __all__ = [
@@ -273,7 +281,13 @@ class SuppressStage:
     suppressed, or when a number was suppressed and nothing dialable is left (with
     ``require_phone = false`` a valid email is enough to keep it). Then the numbers left are
     packed into ``phone_number``, ``phone_number_2``... in dialing order, and ``dropped_phones``
-    says which numbers went and why."""
+    says which numbers went and why.
+
+    With a ``registry`` (:class:`~cxlist.pipeline.scrub.RegistryCheck`), the DNC registries
+    are one more phone source: a listed number is dropped naming the registry and its date,
+    and a contact whose numbers were all dropped by registries has their labels as its reason.
+    With ``require_coverage`` a number no registry covers is dropped too, and a contact left
+    without a number for that alone is UNSCRUBBED."""
 
     name = "suppress"
 
@@ -285,57 +299,131 @@ class SuppressStage:
         phones: Sequence[str] = ("phone_number",),
         require_phone: bool = True,
         sources: Sequence[PhoneSource] = (),
+        registry: RegistryCheck | None = None,
     ):
         self.index = index
         self.by = tuple(by)
         self.phones = tuple(phones)
         self.require_phone = require_phone
         self.sources: tuple[PhoneSource, ...] = (index, *sources)
+        self.registry = registry
 
-    def _drop_suppressed(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Suppressed numbers removed from their slots, their fate in the slot's scratch.
+    def _drop_suppressed(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+        """Suppressed numbers removed from their slots, their fate in the slot's scratch;
+        and the labels of the registries (as the registry scratch columns index them).
 
         The slots are stacked into one column, looked up once, and sliced back.
         """
         size = frame.height
         stacked = pl.concat([frame[p] for p in self.phones], rechunk=True)
-        found = suppressed_numbers(stacked, self.sources)
-        if found.height == 0:
-            return frame.with_columns(pl.lit(False).alias("_any_suppressed"))
-        sources = stacked.replace_strict(
-            found["value"], found["sources"], default=None, return_dtype=pl.String
-        )
+        found = suppressed_numbers(stacked, self.sources if "phone_number" in self.by else ())
+        sources = None
+        if found.height:
+            sources = stacked.replace_strict(
+                found["value"], found["sources"], default=None, return_dtype=pl.String
+            )
+        scrubbed: list[SlotScrub] = []
+        if self.registry is not None:
+            in_play = frame["disposition"].is_null().to_numpy()
+            scrubbed = self.registry.look_up(stacked, in_play, len(self.phones))
         columns: list[pl.Series] = []
-        flags = pl.repeat(False, size, eager=True)
-        for slot, name in enumerate(self.phones):
-            _, why, drop = slot_columns(slot)
-            source = sources.slice(slot * size, size)
-            taken = source.is_not_null()
-            if not bool(taken.any()):
+        flags = np.zeros(size, dtype=bool)
+        uncovered_out = np.zeros(size, dtype=bool)
+        unscrubbed = np.zeros(size, dtype=np.int16)
+        for slot in range(len(self.phones)):
+            source = sources.slice(slot * size, size) if sources is not None else None
+            taken = _taken(source, size)
+            found_here = scrubbed[slot] if scrubbed else None
+            covered_out = np.zeros(size, dtype=bool)
+            if found_here is not None:
+                uncovered = np.where(taken | found_here.listed, 0, found_here.uncovered)
+                unscrubbed = np.where(unscrubbed == 0, uncovered, unscrubbed)
+                covered_out = (uncovered != 0) & self._requires_coverage
+                uncovered_out |= covered_out
+                taken = taken | found_here.listed
+            if not taken.any() and not covered_out.any():
                 continue
-            flags = flags | taken
-            at = taken.arg_true()
-            number = frame[name].gather(at)
-            said = pl.DataFrame({"n": number, "s": source.gather(at)}).select(
+            flags |= taken
+            columns += self._slot_drops(frame, slot, taken, source, found_here)
+        extra = [pl.Series("_any_suppressed", flags), pl.Series("_any_uncovered", uncovered_out)]
+        if self.registry is not None:
+            extra.append(pl.Series("_unscrubbed", unscrubbed))
+        labels = scrubbed[0].result.labels if scrubbed else []
+        return frame.with_columns(*columns, *extra), labels
+
+    @property
+    def _requires_coverage(self) -> bool:
+        return self.registry is not None and self.registry.require_coverage
+
+    def _slot_drops(
+        self,
+        frame: pl.DataFrame,
+        slot: int,
+        taken: np.ndarray[Any, np.dtype[np.bool_]],
+        source: pl.Series | None,
+        scrubbed: SlotScrub | None,
+    ) -> list[pl.Series]:
+        """Slot ``slot`` with its ``taken`` numbers (and with ``require_coverage`` its
+        uncovered ones) dropped, their fates in its scratch columns."""
+        name = self.phones[slot]
+        _, why, drop = slot_columns(slot)
+        at = np.flatnonzero(taken)
+        number = frame[name].gather(at)
+        by_list = source.gather(at) if source is not None else nulls("s", at.size, pl.String)
+        by_registry = (
+            scrubbed.labels_at(at) if scrubbed is not None else nulls("r", at.size, pl.String)
+        )
+        said = (
+            pl.DataFrame({"n": number, "l": by_list, "r": by_registry})
+            .with_columns(pl.concat_str("l", "r", separator=", ", ignore_nulls=True).alias("s"))
+            .select(
                 pl.format(f"{name} {{}} on {{}}", "n", "s").alias("why"),
                 pl.format("{} suppressed ({})", "n", "s").alias("drop"),
+                pl.when(pl.col("l").is_null()).then("r").alias("only"),
             )
-            columns += [
-                frame[name].clone().scatter(at, None),
-                frame[why].clone().scatter(at, said["why"]),
-                frame[drop].clone().scatter(at, said["drop"]),
-            ]
-        return frame.with_columns(*columns, flags.alias("_any_suppressed"))
+        )
+        whys, drops = said["why"], said["drop"]
+        out: list[pl.Series] = []
+        if scrubbed is not None:
+            label, code = registry_columns(slot)
+            alone = scrubbed.label_index(at).set(said["only"].is_null(), None)
+            out.append(nulls(label, frame.height, pl.Int32).scatter(at, alone))
+            lost_here = ~taken & (scrubbed.uncovered != 0) & self._requires_coverage
+            gone = np.flatnonzero(lost_here)
+            codes = pl.Series(scrubbed.uncovered[gone].astype(np.int16))
+            if self._requires_coverage:
+                out.append(nulls(code, frame.height, pl.Int16).scatter(gone, codes))
+            if gone.size:
+                lost = pl.DataFrame({"n": frame[name].gather(gone), "c": codes}).select(
+                    pl.format(f"{name} {{}}: area code {{}} {NOT_COVERED}", "n", "c").alias("w"),
+                    pl.format("{} not scrubbed (area code {} not covered)", "n", "c").alias("d"),
+                )
+                at = np.concatenate([at, gone])
+                whys, drops = whys.append(lost.to_series(0)), drops.append(lost.to_series(1))
+        return [
+            frame[name].clone().scatter(at, None),
+            frame[why].clone().scatter(at, whys),
+            frame[drop].clone().scatter(at, drops),
+            *out,
+        ]
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with suppressed numbers dropped, the rows left without a number (or with a
         suppressed email) SUPPRESSED, the numbers packed, and ``dropped_phones``."""
         # the contact's first valid number, kept to name a contact left without one (its key)
         frame = frame.with_columns(pl.coalesce(self.phones).alias(FIRST_NUMBER))
-        if "phone_number" in self.by:
-            frame = self._drop_suppressed(frame)
-        else:
-            frame = frame.with_columns(pl.lit(False).alias("_any_suppressed"))
+        slots = len(self.phones)
+        scratch = [c for i in range(slots) for c in slot_columns(i)]
+        if self.registry is not None:  # every slot's registry scratch, filled where it applies
+            kinds = [(0, pl.Int32), (1, pl.Int16)][: 2 if self.registry.require_coverage else 1]
+            extra = [
+                nulls(registry_columns(i)[k], frame.height, dtype)
+                for i in range(slots)
+                for k, dtype in kinds
+            ]
+            frame = frame.with_columns(extra)
+            scratch += [s.name for s in extra]
+        frame, labels = self._drop_suppressed(frame)
         none = nulls("", frame.height, pl.String)
         emails = frame["email"] if "email" in self.by and "email" in frame.columns else none
         by_email = self.index.match(none, emails)
@@ -345,14 +433,39 @@ class SuppressStage:
         fates = pl.lit(f"{NO_PHONE}: ") + dropped_text(self.phones, 1)
         phone_out = pl.col("_any_suppressed") & ~keeps
         reason = pl.when(phone_out).then(fates).otherwise(pl.col("_by_email"))
+        if self.registry is not None:
+            why = [slot_columns(i)[1] for i in range(slots)]
+            alone = phone_out & registry_only(slots, why)
+            reason = pl.when(alone).then(registry_reason(slots, labels)).otherwise(reason)
         marked = frame.with_columns(by_email.alias("_by_email"))
         hit = pl.col("_by_email").is_not_null() | phone_out
         marked = dispose(marked, Disposition.SUPPRESSED, hit, reason)
+        if self.registry is not None:
+            marked = self._unscrubbed(marked, keeps, self.registry)
         packed = marked.lazy().with_columns(
             *dialable_order(self.phones), dropped_text(self.phones, 2).alias("dropped_phones")
         )
-        scratch = [c for i in range(len(self.phones)) for c in slot_columns(i)]
-        return packed.drop(*scratch, "_by_email", "_any_suppressed").collect()
+        return packed.drop(*scratch, "_by_email", "_any_suppressed", "_any_uncovered").collect()
+
+    def _unscrubbed(
+        self, frame: pl.DataFrame, keeps: pl.Expr, registry: RegistryCheck
+    ) -> pl.DataFrame:
+        """Contacts left without a number because theirs are not covered made UNSCRUBBED,
+        then the contacts not scrubbed counted (the report's ``unscrubbed``)."""
+        if registry.require_coverage:
+            out = pl.col("_any_uncovered") & ~keeps
+            reason = not_covered_reason(len(self.phones))
+            frame = dispose(frame, Disposition.UNSCRUBBED, out, reason)
+        uncovered = frame["_unscrubbed"].to_numpy()
+        registry.count_unscrubbed(uncovered, frame["disposition"], Disposition.UNSCRUBBED)
+        return frame.drop("_unscrubbed")
+
+
+def _taken(source: pl.Series | None, size: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Where a phone source suppresses the slot's number."""
+    if source is None:
+        return np.zeros(size, dtype=bool)
+    return source.is_not_null().to_numpy()
 
 
 def match_registries(
@@ -360,12 +473,13 @@ def match_registries(
 ) -> ScrubResult:
     """Every E.164 number of ``numbers`` looked up in the DNC registries in use, at once.
 
-    The result: ``hits``, the positions of listed numbers, and ``labels`` (aligned), the
-    first registry listing each with the date of its data (``national DNC registry
-    (2026-11-20)``; ``reason`` gives the same per position, null where none does);
-    ``uncovered`` holds the area code of a NANP number that no registry in use covers. Call
-    it once per phone column; nulls, numbers outside the NANP and positions where ``where``
-    is False (contacts already disposed of) are skipped. One vectorized lookup, never a loop
-    over the numbers (see :mod:`cxlist.registry.lookup`).
+    The result: ``found``, per position the first registry listing the number as an index
+    into ``labels`` (each naming the registry and the date of its data, ``national DNC
+    registry (2026-11-20)``; ``hits`` gives the positions, ``reason`` the label per position,
+    null where none lists it); ``uncovered`` holds the area code of a NANP number that no
+    registry in use covers. Give it every phone slot stacked (as :class:`SuppressStage`
+    does); nulls, numbers outside the NANP and positions where ``where`` is False (contacts
+    already disposed of) are skipped. One vectorized lookup, never a loop over the numbers
+    (see :mod:`cxlist.registry.lookup`).
     """
     return scrubber.scrub(numbers, where)

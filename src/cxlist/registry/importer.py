@@ -1,10 +1,11 @@
 """``import_files``: registry files in, a new version of a named registry out.
 
 Every area code being built lives in one bitmap arena of 1,000 area codes (1.25 GB of
-address space, of which only the touched area codes take memory). A full file replaces the
-area codes it holds (their numbers are the file's, their date the file's); a change file
-sets and clears bits of the area codes it touches, starting from the stored data, and gives
-them its date. Files are applied in the order given.
+address space, of which only the touched area codes take memory). Each import writes a whole
+new version (the area codes it did not touch are copied from the current one). A full file
+replaces the area codes it holds (their numbers are the file's, their date the file's); a
+change file sets and clears bits of the area codes it touches, starting from the stored data,
+and gives them its date. Files are applied in the order given.
 """
 
 from __future__ import annotations
@@ -180,20 +181,27 @@ def _apply_changes(
 
 def _load(store: RegistryStore, current: Manifest | None, arena: _Arena, code: int) -> None:
     """Start a changed area code from its stored data (empty when the store lacks it)."""
-    held = current.areas.get(code) if current else None
-    if held is not None:
-        arena.area(code)[:] = store.bits(held)
+    if current is not None and code in current.areas:
+        arena.area(code)[:] = store.bits(current, code)
 
 
 def _write(store: RegistryStore, current: Manifest | None, arena: _Arena) -> Manifest:
+    """Write the new version: every area code, in order, from the arena when this import
+    touched it, else copied from the current version; then commit it."""
     version = (current.version if current else 0) + 1
-    areas = dict(current.areas) if current else {}
+    codes = sorted(set(current.areas if current else ()) | arena.dates.keys())
+    areas: dict[int, AreaData] = {}
     try:
-        for code in sorted(arena.dates):
-            file, count = store.write_area(code, version, arena.area(code))
-            areas[code] = AreaData(count, arena.dates[code], file)
+        with store.writing(version) as writer:
+            for code in codes:
+                if code in arena.dates:
+                    areas[code] = writer.add(code, arena.dates[code], arena.area(code))
+                else:
+                    assert current is not None  # (a code not in the arena is a stored one)
+                    held = current.areas[code]
+                    areas[code] = writer.add(code, held.date, store.bits(current, code))
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        manifest = Manifest(store.name, version, stamp, areas)
+        manifest = Manifest(store.name, version, stamp, areas, writer.bits_file, writer.keys_file)
         store.commit(manifest)
     except BaseException:
         store.sweep(current)

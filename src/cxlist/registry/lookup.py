@@ -1,17 +1,21 @@
 """Scrubbing: which numbers the registries in use list, which area codes they do not cover,
 and which of the looked-up area codes hold data too old to scrub with.
 
-Numbers are grouped by area code with one radix sort (area codes are small integers), then
-each area code's group is looked up in one gather from its memory-mapped bitmap (or one
-binary search over a sparse area code's sorted numbers): the work is per area code, never
-per number, and only the area codes the numbers touch are read from disk.
+Each E.164 number becomes an integer key once (one vectorized cast). Per registry, every
+number of a dense area code is then looked up in one gather from the registry's memory-mapped
+bitmap file (a 1,000-entry table turns the area code into its slot), and every number of a
+sparse area code in one binary search over its sorted keys: a fixed number of array
+operations per batch, never a loop over numbers or area codes, and only the pages the
+numbers touch are read from disk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +23,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from cxlist.registry.store import AREA_NUMBERS, AreaData, Manifest, RegistryStore
+from cxlist.registry.store import AREA_BYTES, AREA_NUMBERS, AreaData, Manifest, RegistryStore
 
-__all__ = ["Registry", "ScrubResult", "Scrubber", "registry_label"]
+__all__ = ["Registry", "ScrubResult", "Scrubber", "nanp_keys", "registry_label"]
 
 _NANP_BASE = 10_000_000_000  # country code 1 in front of ten digits
 
@@ -32,58 +36,86 @@ def registry_label(name: str, on: date) -> str:
 
 
 class Registry:
-    """One imported registry, opened for lookups: its manifest, area files mapped on use."""
+    """One imported registry, opened for lookups: its data files mapped, read on use.
+
+    Per area code a small table says where its numbers are: ``_shift`` turns a key
+    (``area code * 10**7 + seven digits``) into its bit in the bitmap file: in the area
+    code's slot when it is dense, else in the file's last slot, all zeros (so a number there
+    is never found by the gather). ``sparse`` marks the area codes kept as sorted keys.
+    """
 
     def __init__(self, store: RegistryStore, manifest: Manifest) -> None:
         self.store = store
         self.manifest = manifest
-        self._maps: dict[int, npt.NDArray[Any]] = {}
+        self._bits = store.bitmaps(manifest)
+        self._keys = store.keys(manifest)
+        zeros = self._bits.size // AREA_BYTES - 1
+        self._shift = (zeros - np.arange(1000, dtype=np.int64)) * AREA_NUMBERS
+        self.sparse = np.zeros(1000, dtype=bool)
+        for code, area in manifest.areas.items():
+            self.sparse[code] = area.sparse
+            if area.slot is not None:
+                self._shift[code] = (area.slot - code) * AREA_NUMBERS
 
     @property
     def name(self) -> str:
         """The registry's name (``national``, a state, an internal list)."""
         return self.manifest.name
 
-    def contains(self, code: int, numbers: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
-        """Which seven-digit ``numbers`` of area code ``code`` the registry lists."""
-        area = self.manifest.areas[code]
-        data = self._maps.get(code)
-        if data is None:
-            data = self.store.numbers(area) if area.sparse else self.store.bits(area)
-            self._maps[code] = data
-        if area.sparse:
-            if data.size == 0:
-                return np.zeros(numbers.size, dtype=bool)
-            at = np.minimum(np.searchsorted(data, numbers), data.size - 1)
-            return np.asarray(data[at] == numbers)
-        return np.asarray((data[numbers >> 3] >> (numbers & 7).astype(np.uint8)) & 1).astype(bool)
+    def contains(
+        self, keys: npt.NDArray[np.int64], area: npt.NDArray[np.int16], *, sparse: bool = True
+    ) -> npt.NDArray[np.bool_]:
+        """Which ``keys`` (of area codes ``area``, aligned) the registry lists.
+
+        Every number is looked up in one gather from the bitmap file; the numbers of sparse
+        area codes (unless ``sparse`` is False: none is among ``area``) then in one binary
+        search over the sorted keys.
+        """
+        bit = keys + self._shift[area]
+        byte: npt.NDArray[np.uint8] = self._bits[bit >> 3]
+        listed = ((byte >> (bit & 7).astype(np.uint8)) & 1).view(np.bool_)
+        if sparse and self._keys.size:
+            at = np.flatnonzero(self.sparse[area])
+            if at.size:
+                wanted = keys[at].astype(np.uint64)
+                found = np.minimum(np.searchsorted(self._keys, wanted), self._keys.size - 1)
+                listed[at] = self._keys[found] == wanted
+        return listed
 
 
 @dataclass
 class ScrubResult:
     """The lookup of a Series of numbers.
 
-    ``hits``: the positions of the numbers a registry lists, and ``labels`` (aligned with
-    ``hits``) the first such registry, as :func:`registry_label`; :attr:`reason` gives the
-    same per position. ``uncovered``: per position, the area code of a NANP number no
-    registry in use covers (else 0). ``stale``: (registry, area code) looked up whose data is
-    older than allowed: its date. ``used``: per registry name, the area codes looked up in it
-    and their dates.
+    ``found``: per position, the first registry listing the number, as an index into
+    ``labels`` (each a :func:`registry_label`), or -1; :attr:`reason` gives the label itself.
+    ``uncovered``: per position, the area code of a NANP number no registry in use covers
+    (else 0). ``stale``: (registry, area code) looked up whose data is older than allowed: its
+    date. ``used``: per registry name, the area codes looked up in it and their dates.
     """
 
-    size: int
-    hits: npt.NDArray[np.int64]
-    labels: pl.Series
+    found: npt.NDArray[np.int32]
+    labels: list[str]
     uncovered: npt.NDArray[np.int16]
     stale: dict[tuple[str, int], date] = field(default_factory=dict)
     used: dict[str, dict[int, date]] = field(default_factory=dict)
 
     @property
+    def hits(self) -> npt.NDArray[np.int64]:
+        """The positions of the listed numbers, ascending."""
+        return np.flatnonzero(self.found >= 0)
+
+    def reasons_at(self, at: npt.NDArray[np.int64]) -> pl.Series:
+        """The labels of the numbers at positions ``at`` (null where none lists it)."""
+        labels = pl.Series(self.labels, dtype=pl.String).extend_constant(None, 1)
+        index = self.found[at].astype(np.int64)
+        index[index < 0] = len(self.labels)
+        return labels.gather(pl.Series(index))
+
+    @property
     def reason(self) -> pl.Series:
         """Per position, the registry listing the number (null where none does)."""
-        return pl.repeat(None, self.size, dtype=pl.String, eager=True).scatter(
-            self.hits, self.labels
-        )
+        return self.reasons_at(np.arange(self.found.size))
 
 
 class Scrubber:
@@ -95,11 +127,11 @@ class Scrubber:
         self.registries = list(registries)
         self.max_age_days = max_age_days
         self.today = today or datetime.now(UTC).date()
-        self._labels: dict[str, int] = {}
-        self._covered = np.zeros(1000, dtype=bool)
-        self._covered[0] = True  # (not a NANP number: nothing to cover)
+        # per area code: itself when no registry in use covers it, else 0
+        self._uncovered = np.arange(1000, dtype=np.int16)
+        self._uncovered[0] = 0  # (not a NANP number: nothing to cover)
         for registry in self.registries:
-            self._covered[list(registry.manifest.areas)] = True
+            self._uncovered[list(registry.manifest.areas)] = 0
 
     @classmethod
     def open(
@@ -129,57 +161,81 @@ class Scrubber:
     def scrub(self, numbers: pl.Series, where: npt.NDArray[np.bool_] | None = None) -> ScrubResult:
         """Look up E.164 ``numbers`` (nulls, non-NANP numbers and, when ``where`` is given,
         the positions where it is False are skipped)."""
-        # "+12015550123" reads as the integer 12015550123: an E.164 number is NANP exactly
-        # when that integer has 11 digits and starts with 1 (country code 1)
-        key = numbers.cast(pl.Int64, strict=False).fill_null(0).to_numpy() - _NANP_BASE
-        key[(key < 0) | (key >= _NANP_BASE)] = 0
-        if where is not None:
-            key[~where] = 0
-        area = (key // AREA_NUMBERS).astype(np.int16)
-        area[area < 200] = 0
-        uncovered = np.where(self._covered[area], 0, area).astype(np.int16)
-        order = np.argsort(area, kind="stable")  # a radix sort: area codes are small
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(area, minlength=1000))))
-        local = (key % AREA_NUMBERS).astype(np.uint32)[order]
-        found = np.full(key.size, -1, dtype=np.int32)  # per sorted position: a label
-        result = ScrubResult(key.size, np.empty(0, np.int64), pl.Series(), uncovered)
-        for code in np.flatnonzero(self._covered[200:] & (bounds[201:] > bounds[200:-1])):
-            lo, hi = bounds[code + 200], bounds[code + 201]
-            self._look_up(int(code) + 200, local[lo:hi], found[lo:hi], result)
-        listed = np.flatnonzero(found >= 0)
-        result.hits = order[listed]
-        labels = pl.Series(list(self._labels), dtype=pl.String)
-        result.labels = labels.gather(found[listed]) if listed.size else pl.Series(dtype=pl.String)
+        key, area = _in_halves(nanp_keys, numbers, where)
+        uncovered = self._uncovered[area]
+        touched = np.flatnonzero(np.bincount(area, minlength=1000)[200:]) + 200
+        found = np.full(key.size, -1, dtype=np.int32)
+        result = ScrubResult(found, [], uncovered)
+        for registry in self.registries:
+            labels = self._look_up(registry, touched, result)
+            if labels is None:
+                continue
+            look = partial(registry.contains, sparse=bool(registry.sparse[touched].any()))
+            listed = _in_halves(look, key, area)
+            fresh = np.flatnonzero(listed & (found < 0))
+            found[fresh] = labels[area[fresh]]
         return result
 
     def _look_up(
-        self,
-        code: int,
-        numbers: npt.NDArray[np.uint32],
-        found: npt.NDArray[np.int32],
-        result: ScrubResult,
-    ) -> None:
-        """Look one area code's numbers up in each registry in turn (the first listing a
-        number names it): ``found`` gets each listed number's label."""
-        left: npt.NDArray[np.int64] | None = None  # numbers still unlisted (None: all)
-        for registry in self.registries:
+        self, registry: Registry, touched: npt.NDArray[np.int64], result: ScrubResult
+    ) -> npt.NDArray[np.int32] | None:
+        """Record the registry's area codes among ``touched`` (used, stale) and return the
+        label index of each (per area code), or None when it covers none of them."""
+        labels = np.full(1000, -1, dtype=np.int32)
+        for code in touched.tolist():
             area = registry.manifest.areas.get(code)
             if area is None:
                 continue
             result.used.setdefault(registry.name, {})[code] = area.date
             if self.is_stale(area):
                 result.stale[(registry.name, code)] = area.date
-            label = self._label(registry_label(registry.name, area.date))
-            if left is None:
-                hits = registry.contains(code, numbers)
-                found[hits] = label
-                left = np.flatnonzero(~hits)
-            else:
-                hits = registry.contains(code, numbers[left])
-                found[left[hits]] = label
-                left = left[~hits]
-            if left.size == 0:
-                break
+            text = registry_label(registry.name, area.date)
+            if text not in result.labels:
+                result.labels.append(text)
+            labels[code] = result.labels.index(text)
+        return labels if registry.name in result.used else None
 
-    def _label(self, text: str) -> int:
-        return self._labels.setdefault(text, len(self._labels))
+
+def nanp_keys(
+    numbers: pl.Series, where: npt.NDArray[np.bool_] | None = None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int16]]:
+    """Per E.164 number, its key (``area code * 10**7 + seven digits``) and its area code;
+    0 and 0 for a null, a number outside the NANP, or a position where ``where`` is False.
+
+    One vectorized cast: "+12015550123" reads as the integer 12015550123, and an E.164
+    number is a NANP one exactly when that integer has 11 digits, starts with 1 (the
+    country code), and its area code is 200 or more.
+    """
+    key = numbers.cast(pl.Int64, strict=False).fill_null(0).to_numpy() - _NANP_BASE
+    keep = (key >= 200 * AREA_NUMBERS) & (key < _NANP_BASE)
+    if where is not None:
+        keep &= where
+    key = np.where(keep, key, 0)
+    # a float division is exact enough here (a key is below 2**34) and far cheaper than //
+    area = (key / AREA_NUMBERS).astype(np.int16)
+    return key, area
+
+
+_HALF_FROM = 100_000  # values per half worth a second thread
+
+
+def _in_halves(work: Callable[..., Any], *parts: Any) -> Any:
+    """``work`` over the first and second halves of ``parts`` (Series or arrays; None passes
+    through) on two threads, its results (an array or a pair of arrays) joined.
+
+    numpy's gathers and polars' casts release the GIL, so the halves run side by side; the
+    result is the same as ``work(*parts)``.
+    """
+    size = len(parts[0])
+    half = size // 2
+    if half < _HALF_FROM:
+        return work(*parts)
+    first = [None if p is None else p[:half] for p in parts]
+    second = [None if p is None else p[half:] for p in parts]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        early = pool.submit(work, *first)
+        late = work(*second)
+        done = early.result()
+    if isinstance(done, tuple):
+        return tuple(np.concatenate(pair) for pair in zip(done, late, strict=True))
+    return np.concatenate((done, late))
