@@ -20,6 +20,7 @@ from cxlist.errors import RunError
 from cxlist.model import Disposition, RunStatus
 from cxlist.pipeline import PLAN_FILE, SuppressionIndex, load_config
 from cxlist.run import (
+    _CALLABLE_FILE,
     BackendFactory,
     RunEvents,
     RunOutcome,
@@ -34,7 +35,7 @@ from cxlist.run_context import fetch_context
 from cxlist.run_notes import add_notes, read_notes
 from cxlist.settings import Settings
 from cxlist.upload.journal import Journal
-from cxlist.workspace import Workspace
+from cxlist.workspace import Workspace, write_private
 
 __all__ = ["start_from_plan"]
 
@@ -77,6 +78,15 @@ def _suppress_again(
     dispositions = rows["disposition"].clone().scatter(hit["_at"], Disposition.SUPPRESSED.value)
     reasons = rows["reason"].clone().scatter(hit["_at"], why)
     return rows.with_columns(dispositions, reasons), hit.height
+
+
+def _keep_callable(source: Path, run_dir: Path) -> None:
+    """The reviewed plan's callable counts (summary.json's ``callable``) carried to the run:
+    the counts at the plan's time, of the contacts planned then."""
+    reviewed = source / _CALLABLE_FILE
+    if reviewed.exists():
+        text = reviewed.read_text(encoding="utf-8")
+        write_private(run_dir / _CALLABLE_FILE, lambda tmp: tmp.write_text(text, "utf-8"))
 
 
 async def start_from_plan(
@@ -128,6 +138,7 @@ async def start_from_plan(
             plan = pl.read_parquet(source / PLAN_FILE)
             plan.filter(pl.col("row").is_in(kept.implode())).write_parquet(run_dir / PLAN_FILE)
             rows.write_parquet(run_dir / ROWS_FILE)
+            _keep_callable(source, run_dir)
             reviewed = read_notes(source)
             warnings = list(reviewed.get("warnings", []))
             if reviewed.get("offline"):
