@@ -147,13 +147,13 @@ def _plan_once(source: Any, index: Any, config: Any, folder: Path) -> tuple[floa
 
     campaigns = {"C-100": Campaign(id="C-100", max_list_size=10 * source.frame.height)}
 
-    def work() -> Any:
+    def work() -> tuple[dict[str, int], Any]:
         result = run_pipeline(source, config, suppressions=index, campaigns=campaigns, at=AT)
         result.write(folder)
-        return result
+        return result.counts, result.callable.get("now")  # the frame is let go before the next run
 
-    result, cpu, wall = _timed(work)
-    return cpu, wall, result
+    seen, cpu, wall = _timed(work)
+    return cpu, wall, seen
 
 
 def whole(rows: int, repeat: int) -> None:
@@ -165,20 +165,14 @@ def whole(rows: int, repeat: int) -> None:
         print(f"input: {rows:,} rows generated and read in {time.perf_counter() - started:.1f}s")
         runs: dict[str, list[float]] = {"with": [], "without": []}
         walls: dict[str, list[float]] = {"with": [], "without": []}
-        result = None
+        seen: dict[str, Any] = {}
         for turn in range(max(1, repeat)):
             order = ("with", "without") if turn % 2 == 0 else ("without", "with")
             for side in order:
-                cpu, wall, done = (
-                    _plan_once(source, index, config, folder / side)
-                    if side == "with"
-                    else _run_without(source, index, config, folder / side)
-                )
+                run = _plan_once if side == "with" else _run_without
+                cpu, wall, seen[side] = run(source, index, config, folder / side)
                 runs[side].append(cpu)
                 walls[side].append(wall)
-                if side == "with":
-                    result = done
-                del done
         added = [a - b for a, b in zip(runs["with"], runs["without"], strict=True)]
         print(f"whole plan of {rows:,} rows, {len(added)} alternated runs each ({_load()}):")
         for side in ("without", "with"):
@@ -194,8 +188,7 @@ def whole(rows: int, repeat: int) -> None:
             f" {statistics.median(runs['with']) - statistics.median(runs['without']):+.3f}s;"
             " budget +0.500s)"
         )
-        if result is not None:
-            print(f"  counts: {result.counts}; callable now: {result.callable.get('now')}")
+        print(f"  counts: {seen['with'][0]}; callable now: {seen['with'][1]}")
 
 
 def _run_without(source: Any, index: Any, config: Any, folder: Path) -> tuple[float, float, Any]:
