@@ -27,7 +27,7 @@ from cxlist.pipeline.calling import (
     next_callable_of,
     window_for,
 )
-from cxlist.pipeline.grouping import combine
+from cxlist.pipeline.grouping import distinct_rows
 from cxlist.pipeline.timezones import ZONE_KEY_SEPARATOR
 
 __all__ = ["HOURS_AHEAD", "CallingStage", "Group", "WindowBook", "callable_summary"]
@@ -70,15 +70,9 @@ class WindowBook:
 def _groups(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     """(each distinct (``_zone_key``, ``list_id``) as text, each row's group number), from
     the columns' categorical codes: no text is built or compared per row."""
-    columns = [frame["_zone_key"], _list_ids(frame)]
-    parts = []
-    for column in columns:
-        codes = column.cast(pl.Categorical).to_physical()
-        size = int(codes.max() or 0) + 1 if codes.len() else 1
-        parts.append((codes.fill_null(size), size + 1))
-    first, number = combine(parts)
-    distinct = pl.DataFrame([c.gather(first).cast(pl.String) for c in columns])
-    return distinct, number
+    columns = pl.DataFrame([frame["_zone_key"], _list_ids(frame)])
+    first, number = distinct_rows(columns)
+    return columns.gather(first).select(pl.all().cast(pl.String)), number
 
 
 def _list_ids(frame: pl.DataFrame) -> pl.Series:

@@ -2,8 +2,8 @@
 
 A contact's time zones and calling window depend on a few columns with few distinct values,
 so that work is done once per distinct combination and given back to the rows by a gather.
-These functions find the combinations with integer work per row, and exactly: a hash
-collision can never merge two different rows.
+These functions find the combinations with integer work per row, and exactly: text is
+compared through its categorical code, never a hash.
 
 Each returns ``(first, number)``: ``first`` (UInt32) the row where each distinct combination
 first occurs, in order of first occurrence; ``number`` (UInt32) each row's combination, an
@@ -59,21 +59,15 @@ def combine(parts: list[tuple[pl.Series, int]]) -> tuple[pl.Series, pl.Series]:
 
 
 def distinct_rows(keys: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
-    """``(first, number)`` of the distinct rows of ``keys`` (one column or more, of any types;
-    nulls equal).
+    """``(first, number)`` of the distinct rows of ``keys`` (nulls equal), through each
+    column's categorical code (exact: the categories are the values' text itself)."""
+    return combine([_codes(keys[c]) for c in keys.columns])
 
-    Rows are grouped by a 64-bit hash of their values, then checked against their group's
-    first row; on a collision (never seen in practice) every row is its own group.
-    """
-    hashes = keys.select(pl.struct(keys.columns).hash(seed=15)).to_series()
-    first = hashes.arg_unique()
-    number = hashes.replace_strict(hashes.gather(first), _numbers(first.len()))
-    representative = first.gather(number)
-    same = keys.select(
-        pl.all_horizontal(
-            pl.col(c).eq_missing(pl.col(c).gather(representative)) for c in keys.columns
-        )
-    ).to_series()
-    if not same.all():
-        return _numbers(keys.height), _numbers(keys.height)
-    return first, number.cast(pl.UInt32)
+
+def _codes(column: pl.Series) -> tuple[pl.Series, int]:
+    """(a code per value, no nulls, below the returned size)."""
+    if not isinstance(column.dtype, pl.Categorical):
+        column = column.cast(pl.String).cast(pl.Categorical)
+    codes = column.to_physical()
+    size = int(codes.max() or 0) + 1 if codes.len() else 1
+    return codes.fill_null(size), size + 1

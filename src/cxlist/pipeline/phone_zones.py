@@ -153,31 +153,43 @@ def _deep(digits: int) -> pl.Series:
 _HEAD_DIGITS = (4, 7, max(len(prefix) for prefix in TIMEZONE_DATA))
 
 
+def _heads(rows: pl.Series, digits: int, first: bool) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """(each number's head as an integer id, the distinct ids, their text), the head being
+    its ``+`` and first ``digits`` digits. The first time, 4-digit heads are read as numbers
+    (1000..9999: others, a short number or one not in E.164, get no id and are looked at
+    again by their longer head); then by categorical code."""
+    if first:
+        ids = rows.str.slice(1, digits).str.to_integer(strict=False, dtype=pl.UInt16)
+        distinct = ids.unique().drop_nulls()
+        distinct = distinct.filter(distinct >= 1000)  # fewer digits: not the text it came from
+        return ids, distinct, "+" + distinct.cast(pl.String)
+    head = rows.str.slice(0, digits + 1).cast(pl.Categorical)
+    distinct = head.unique().drop_nulls()
+    return head.to_physical(), distinct.to_physical(), distinct.cast(pl.String)
+
+
 def phone_codes(e164: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
     """Each number's place as a row of a small table: ``(codes, places)``.
 
     ``places`` has one row per distinct place (``zones``, ``source``, ``state``, as
     :func:`phone_places` gives them for the whole number), its last row all null (no
     number); ``codes`` (UInt32) is each number's row in it. Numbers are grouped by their
-    head (``+1NPA``) through a categorical code, and only those whose head the data splits
-    further by their first 7 digits, then by its longest prefix; each distinct head is
-    looked up once.
+    head (``+1NPA``), and only those whose head the data splits further by their first 7
+    digits, then by its longest prefix; each distinct head is looked up once.
     """
     codes = pl.repeat(None, e164.len(), dtype=pl.UInt32, eager=True)
     keys: list[str] = []
     rows, todo = e164, None
-    for digits in _HEAD_DIGITS:
-        head = rows.str.slice(0, digits + 1).cast(pl.Categorical)
-        heads = head.unique().drop_nulls()
-        text, physical = heads.cast(pl.String), heads.to_physical()
+    for level, digits in enumerate(_HEAD_DIGITS):
+        ids, distinct, text = _heads(rows, digits, first=level == 0)
         settled = ~text.str.slice(1).is_in(_deep(digits).implode())
-        if digits == _HEAD_DIGITS[-1]:
-            settled = pl.repeat(True, heads.len(), eager=True)
+        if level == len(_HEAD_DIGITS) - 1:
+            settled = pl.repeat(True, distinct.len(), eager=True)
         named = pl.int_range(len(keys), len(keys) + settled.sum(), dtype=pl.UInt32, eager=True)
         keys += text.filter(settled).to_list()
-        size = int(physical.max() or 0) + 1 if heads.len() else 1
+        size = int(ids.max() or 0) + 1
         lookup = pl.repeat(None, size, dtype=pl.UInt32, eager=True)
-        found = lookup.scatter(physical.filter(settled), named).gather(head.to_physical())
+        found = lookup.scatter(distinct.filter(settled), named).gather(ids)
         codes = found if todo is None else codes.scatter(todo, found)
         left = (found.is_null() & rows.is_not_null()).arg_true()
         if left.len() == 0:

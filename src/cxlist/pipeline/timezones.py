@@ -197,9 +197,13 @@ def _known_zones() -> pl.Series:
 
 
 def _lookup(keys: pl.Series, table: pl.DataFrame, column: str) -> pl.Series:
-    """``table[column]`` where ``table["key"]`` equals ``keys`` (null where none does)."""
+    """``table[column]`` where ``table["key"]`` equals ``keys`` (null where none does).
+
+    ``keys`` are few (distinct combinations): the table is cut to them first, so that no
+    map of the whole table is built for each lookup."""
+    present = table.filter(pl.col("key").is_in(keys.drop_nulls().implode()))
     return keys.replace_strict(
-        table["key"], table[column], default=None, return_dtype=pl.String
+        present["key"], present[column], default=None, return_dtype=pl.String
     ).alias(column)
 
 
