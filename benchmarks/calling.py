@@ -98,7 +98,8 @@ def _without_calling() -> Iterator[None]:
             pass
 
         def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
-            empty = pl.lit(None, dtype=pl.String)
+            # Series, not expressions: an expression would copy a frame chunked unevenly
+            empty = pl.repeat(None, frame.height, dtype=pl.String, eager=True)
             return frame.with_columns(empty.alias("call_hours"), empty.alias("call_rule"))
 
     saved = validate.resolve_timezones, run.CallingStage, run.callable_summary

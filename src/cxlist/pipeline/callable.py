@@ -118,13 +118,17 @@ class CallingStage:
         self.groups = []
         rules: list[str] = []
         reasons: list[str | None] = []
+        done: dict[int, tuple[str | None, str | None]] = {}  # by window: lists share them
         for key, list_id in distinct.iter_rows():
             window = book.window(key or "", list_id)
-            hours = hours_of(window, self.at)
+            answer = done.get(id(window))
+            if answer is None:
+                hours = hours_of(window, self.at)
+                answer = done[id(window)] = (hours, self._reason(window, hours))
             shown = (key or "").split(ZONE_KEY_SEPARATOR, 1)[0] or "unknown"
-            self.groups.append(Group(window, shown, list_id, hours))
+            self.groups.append(Group(window, shown, list_id, answer[0]))
             rules.append(window.rule_names)
-            reasons.append(self._reason(window, hours))
+            reasons.append(answer[1])
 
         def back(values: list[str | None], name: str) -> pl.Series:
             return pl.Series(name, values, dtype=pl.String).gather(number)
@@ -185,8 +189,12 @@ def callable_summary(
     in_play = frame["_window"].filter(frame["disposition"].is_null())
     counted = in_play.value_counts(name="len")
     found = [stage.groups[number] for number in counted["_window"]]
+    flags: dict[int, int] = {}  # by window: lists share them
+    for group in found:
+        if id(group.window) not in flags:
+            flags[id(group.window)] = callable_flags(group.window, instants)
     groups = counted.with_columns(
-        pl.Series("_flags", [callable_flags(g.window, instants) for g in found], dtype=pl.Int64),
+        pl.Series("_flags", [flags[id(g.window)] for g in found], dtype=pl.Int64),
         pl.Series("_shown", [g.shown for g in found], dtype=pl.String),
         pl.Series("list_id", [g.list_id or "" for g in found], dtype=pl.String),
     )
