@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-__all__ = ["combine", "distinct_rows", "factorize"]
+__all__ = ["combine", "distinct_rows", "factorize", "top"]
 
 _TABLE_LIMIT = 1 << 22  # codes up to this are numbered through a lookup table, not a hash map
 _RADIX_LIMIT = 1 << 62
@@ -24,11 +24,17 @@ def _numbers(count: int) -> pl.Series:
     return pl.int_range(count, dtype=pl.UInt32, eager=True)
 
 
+def top(codes: pl.Series) -> int:
+    """The largest of integer codes (-1 when there is none)."""
+    value = codes.max()
+    return int(value) if isinstance(value, int) else -1
+
+
 def _number_of(values: pl.Series, distinct: pl.Series) -> pl.Series:
     """Each of ``values``' index in ``distinct`` (every value is in it)."""
-    top = distinct.max()
-    if isinstance(top, int) and top < _TABLE_LIMIT:
-        table = pl.repeat(0, top + 1, dtype=pl.UInt32, eager=True)
+    largest = top(distinct)
+    if largest < _TABLE_LIMIT:
+        table = pl.repeat(0, largest + 1, dtype=pl.UInt32, eager=True)
         return table.scatter(distinct, _numbers(distinct.len())).gather(values)
     return values.replace_strict(distinct, _numbers(distinct.len()), return_dtype=pl.UInt32)
 
@@ -69,5 +75,5 @@ def _codes(column: pl.Series) -> tuple[pl.Series, int]:
     if not isinstance(column.dtype, pl.Categorical):
         column = column.cast(pl.String).cast(pl.Categorical)
     codes = column.to_physical()
-    size = int(codes.max() or 0) + 1 if codes.len() else 1
+    size = top(codes) + 1
     return codes.fill_null(size), size + 1

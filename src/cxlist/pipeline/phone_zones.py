@@ -14,6 +14,7 @@ from functools import cache
 import polars as pl
 from phonenumbers.tzdata import TIMEZONE_DATA
 
+from cxlist.pipeline.grouping import top
 from cxlist.pipeline.zip_table import zip_tables
 
 __all__ = [
@@ -185,9 +186,10 @@ def phone_codes(e164: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
         settled = ~text.str.slice(1).is_in(_deep(digits).implode())
         if level == len(_HEAD_DIGITS) - 1:
             settled = pl.repeat(True, distinct.len(), eager=True)
-        named = pl.int_range(len(keys), len(keys) + settled.sum(), dtype=pl.UInt32, eager=True)
-        keys += text.filter(settled).to_list()
-        size = int(ids.max() or 0) + 1
+        found_keys = text.filter(settled).to_list()
+        named = pl.Series(range(len(keys), len(keys) + len(found_keys)), dtype=pl.UInt32)
+        keys += found_keys
+        size = top(ids) + 1
         lookup = pl.repeat(None, size, dtype=pl.UInt32, eager=True)
         found = lookup.scatter(distinct.filter(settled), named).gather(ids)
         codes = found if todo is None else codes.scatter(todo, found)
