@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -38,7 +39,7 @@ from cxlist.run import (
     open_registry,
 )
 from cxlist.run_context import fetch_context
-from cxlist.run_files import REGISTRY_RECORD, Held
+from cxlist.run_files import CALLABLE_FILE, REGISTRY_RECORD, Held, RunFiles
 from cxlist.run_notes import add_notes, read_notes
 from cxlist.settings import Settings
 from cxlist.upload.journal import Journal
@@ -110,6 +111,16 @@ def _registry_again(
     return rows, relisted
 
 
+def _keep_callable(source: Path, run_dir: Path) -> dict[str, Any]:
+    """The reviewed plan's callable counts (summary.json's ``callable``) carried to the run:
+    the counts at the plan's time, of the contacts planned then."""
+    calling = RunFiles(source).saved_callable()
+    if calling:
+        text = json.dumps(calling) + "\n"
+        write_private(run_dir / CALLABLE_FILE, lambda tmp: tmp.write_text(text, "utf-8"))
+    return calling
+
+
 async def start_from_plan(
     plan_id: str,
     settings: Settings,
@@ -160,7 +171,13 @@ async def start_from_plan(
             plan = plan.filter(pl.col("row").is_in(kept.implode()))
             plan.write_parquet(run_dir / PLAN_FILE)
             rows.write_parquet(run_dir / ROWS_FILE)
-            ctx.held = Held(rows, plan)  # the upload and finish need not read them back
+            # the upload and finish need not read them back
+            ctx.held = Held(
+                rows,
+                plan,
+                callable=_keep_callable(source, run_dir),
+                unscrubbed=ctx.files.saved_unscrubbed(),
+            )
             reviewed = read_notes(source)
             warnings = list(reviewed.get("warnings", []))
             if reviewed.get("offline"):

@@ -138,6 +138,9 @@ class AdminSettings(_Section):
     state_column: str | None = "State"
     zip_column: str | None = "ZIP"
     time_zone_column: str | None = "TimeZone"
+    timezone_source_column: str | None = "TimeZoneSource"
+    call_hours_column: str | None = "CallHours"
+    call_rule_column: str | None = "CallRule"
     default_time_zone: str | None = None
     expiration_date: str | None = None
     poll_interval: float = Field(default=2.0, gt=0)

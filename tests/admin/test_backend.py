@@ -362,6 +362,9 @@ def test_list_file_quotes_cells_and_keeps_order() -> None:
         "State",
         "ZIP",
         "TimeZone",
+        "TimeZoneSource",
+        "CallHours",
+        "CallRule",
     ]
     assert rows[1][5] == 'O"Brien, Jr'
     assert [r[0] for r in rows[1:]] == ["+13125550100", "+13125550101"]

@@ -61,6 +61,7 @@ def test_run_plan_sends_the_reviewed_plan_after_reading_suppressions_again(
     summary = as_json(result)
     assert summary["runId"] != plan_id
     assert summary["fromPlan"] == plan_id
+    assert summary["callable"] == reviewed["callable"]  # the reviewed plan's counts
     assert summary["counts"]["CREATED"] == 29  # type: ignore[index]
     assert summary["counts"]["SUPPRESSED"] == 1  # type: ignore[index]
     results = pl.read_csv(tmp_path / "ws" / "runs" / str(summary["runId"]) / "results.csv")

@@ -71,7 +71,7 @@ def _contacts(rows: list[dict[str, str | None]], list_id: str = "L-1") -> pl.Dat
 
 def _windowed(rows: list[dict[str, str | None]], config: CallingConfig | None = None) -> dict:
     frame = CallingStage(config or CallingConfig(), AT)(_contacts(rows))
-    return frame.drop("_zone_key", "_window").row(0, named=True)
+    return frame.drop("_window").row(0, named=True)
 
 
 @pytest.mark.parametrize("state", sorted(DOCUMENTED))

@@ -117,29 +117,33 @@ def test_emails_trimmed_domain_lowercased_and_checked() -> None:
 
 def test_time_zone_order_column_zip_state_phone_default() -> None:
     """The column beats ZIP beats state beats the area code; a default fills the rest; the
-    zone set keeps the address's zones and every number's."""
+    zone set keeps the address's zones and every number's; the rules' state comes from the
+    address, else the area code (and only states some rule names are kept)."""
     frame = pl.DataFrame(
         {
-            "timezone": ["Europe/Paris", None, None, None, None, "Not/AZone"],
-            "zip": [None, "90210", None, None, None, None],
-            "state": ["NY", "NY", "TX", None, None, None],
-            "phone_number": ["+12015550123"] * 3 + ["+12083205555", None, None],
+            "timezone": ["Europe/Paris", None, None, None, None, "Not/AZone", None],
+            "zip": [None, "90210", None, None, None, None, None],
+            "state": ["MD", "MD", "TX", None, None, None, "NY"],
+            "phone_number": ["+12015550123"] * 3 + ["+12083205555", None, None, "+14055550123"],
         }
     )
     out = resolve_timezones(frame, "America/New_York").select(
         "timezone",
         "timezone_source",
         "timezones",
-        pl.col("_zone_key").str.split("\x1f").list.last().replace("", None),
+        pl.col("_zone_key").cast(pl.String).str.split("\x1f").list.last().replace("", None),
     )
     assert out.rows() == [
-        ("Europe/Paris", "column", "America/New_York;Europe/Paris", "NY"),
-        ("America/Los_Angeles", "zip", "America/Los_Angeles;America/New_York", "NY"),
+        ("Europe/Paris", "column", "America/New_York;Europe/Paris", "MD"),
+        ("America/Los_Angeles", "zip", "America/Los_Angeles;America/New_York", "MD"),
         ("America/Chicago", "state", "America/Chicago;America/Denver;America/New_York", "TX"),
-        ("America/Boise", "area_code", "America/Boise;America/Los_Angeles", "ID"),
+        ("America/Boise", "area_code", "America/Boise;America/Los_Angeles", None),  # ID: none
         ("America/New_York", "default", "America/New_York", None),
         ("America/New_York", "default", "America/New_York", None),
+        ("America/New_York", "state", "America/Chicago;America/New_York", None),  # NY: none
     ]
+    by_area_code = resolve_timezones(frame.select("phone_number").tail(1))
+    assert by_area_code["_zone_key"].cast(pl.String)[0].endswith("\x1fOK")
 
 
 def test_zip_and_state_only_for_us_contacts() -> None:

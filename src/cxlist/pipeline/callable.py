@@ -5,11 +5,12 @@ A contact's window depends only on its ``_zone_key`` (shown zone, zone set, stat
 :func:`cxlist.pipeline.timezones.resolve_timezones`) and, when ``[calling.lists]`` sets
 per-list policy, its list. However many contacts there are, there are few such groups: each
 group's window is worked out once (see :mod:`cxlist.pipeline.calling`) and its answers are
-joined back to the rows by position (an enum code per row, then a gather).
+given back to the rows by a gather (see :mod:`cxlist.pipeline.grouping`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,65 +27,76 @@ from cxlist.pipeline.calling import (
     next_callable_of,
     window_for,
 )
-from cxlist.pipeline.stages import dispose, in_play
+from cxlist.pipeline.grouping import distinct_rows
 from cxlist.pipeline.timezones import ZONE_KEY_SEPARATOR
 
-__all__ = ["HOURS_AHEAD", "CallingStage", "WindowBook", "callable_summary"]
+__all__ = ["HOURS_AHEAD", "CallingStage", "Group", "WindowBook", "callable_summary"]
 
 #: ``byHour`` counts the contacts callable at the plan's time plus 1, 2, ... this many hours.
 HOURS_AHEAD = 24
 
 
+@dataclass(frozen=True)
+class Group:
+    """The contacts of one zone key on one list: their window and what is shown of it."""
+
+    window: Window
+    shown: str
+    list_id: str | None
+    hours: str | None
+
+
 class WindowBook:
-    """Windows by group key (``_zone_key``, or it and the list id), each made once."""
+    """Windows by zone key and list, each made once; laws by states and list policy."""
 
     def __init__(self, config: CallingConfig) -> None:
         self.config = config
-        self.by_list = bool(config.lists)
         self._laws: dict[tuple[str, str | None], Law] = {}
-        self._windows: dict[str, Window] = {}
+        self._windows: dict[tuple[str, str | None], Window] = {}
 
-    def key(self) -> pl.Expr:
-        """The rows' group key."""
-        if not self.by_list:
-            return pl.col("_zone_key").fill_null("")
-        parts = [pl.col("_zone_key").fill_null(""), pl.col("list_id").fill_null("")]
-        return pl.concat_str(parts, separator=ZONE_KEY_SEPARATOR)
-
-    def window(self, key: str) -> Window:
-        """The window of a group key."""
-        found = self._windows.get(key)
+    def window(self, key: str, list_id: str | None) -> Window:
+        """The window of the contacts with ``_zone_key`` ``key`` on list ``list_id``."""
+        policy = list_id if list_id in self.config.lists else None
+        found = self._windows.get((key, policy))
         if found is None:
-            found = self._windows[key] = self._make(key)
+            shown, zones, states = ([*key.split(ZONE_KEY_SEPARATOR), "", "", ""])[:3]
+            law = self._laws.get((states, policy))
+            if law is None:
+                law = self._laws[(states, policy)] = law_for(states, policy, self.config)
+            found = self._windows[(key, policy)] = window_for(zones, shown, law)
         return found
 
-    def _make(self, key: str) -> Window:
-        parts = key.split(ZONE_KEY_SEPARATOR)
-        shown, zones, states = ([*parts, "", "", ""])[:3]
-        list_id = (parts[3] or None) if self.by_list and len(parts) > 3 else None
-        law = self._laws.get((states, list_id))
-        if law is None:
-            law = self._laws[(states, list_id)] = law_for(states, list_id, self.config)
-        return window_for(zones, shown, law)
+
+def _groups(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """(each distinct (``_zone_key``, ``list_id``) as text, each row's group number), from
+    the columns' categorical codes: no text is built or compared per row."""
+    columns = pl.DataFrame([frame["_zone_key"], _list_ids(frame)])
+    first, number = distinct_rows(columns)
+    return columns.gather(first).select(pl.all().cast(pl.String)), number
 
 
-def _codes(keys: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """(the distinct keys, each row's index among them)."""
-    distinct = keys.unique()
-    return distinct, keys.cast(pl.Enum(distinct)).to_physical()
+def _list_ids(frame: pl.DataFrame) -> pl.Series:
+    if "list_id" in frame.columns:
+        return frame["list_id"]
+    return pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("list_id")
 
 
 class CallingStage:
     """Adds ``call_hours`` and ``call_rule`` to every row and, with ``skip_uncallable_days``,
-    marks NOT_CALLABLE the contacts still in play with no legal calling time that soon."""
+    marks NOT_CALLABLE the contacts still in play with no legal calling time that soon.
+
+    Leaves ``_window``, each row's number in :attr:`groups` (``_zone_key`` stays: a
+    categorical code, it costs four bytes a row, and lets :func:`callable_summary` work the
+    groups out again).
+    """
 
     name = "calling"
 
     def __init__(self, config: CallingConfig, at: datetime) -> None:
         self.config = config
         self.at = at.astimezone(UTC)
-        #: The group keys of the last frame, by the code in its ``_window`` column.
-        self.keys: list[str] = []
+        #: The groups of the last frame, by the number in its ``_window`` column.
+        self.groups: list[Group] = []
 
     def _reason(self, window: Window, hours: str | None) -> str | None:
         days = self.config.skip_uncallable_days
@@ -100,32 +112,45 @@ class CallingStage:
         )
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The frame with ``call_hours``, ``call_rule`` and any NOT_CALLABLE rows."""
+        """The frame with ``call_hours``, ``call_rule``, ``_window`` and any NOT_CALLABLE rows."""
         book = WindowBook(self.config)
-        distinct, codes = _codes(frame.select(book.key()).to_series())
-        self.keys = distinct.to_list()
-        hours: list[str | None] = []
-        rules: list[str | None] = []
+        distinct, number = _groups(frame)
+        self.groups = []
+        rules: list[str] = []
         reasons: list[str | None] = []
-        for key in distinct:
-            window = book.window(key)
-            shown = hours_of(window, self.at)
-            hours.append(shown)
+        done: dict[int, tuple[str | None, str | None]] = {}  # by window: lists share them
+        for key, list_id in distinct.iter_rows():
+            window = book.window(key or "", list_id)
+            answer = done.get(id(window))
+            if answer is None:
+                hours = hours_of(window, self.at)
+                answer = done[id(window)] = (hours, self._reason(window, hours))
+            shown = (key or "").split(ZONE_KEY_SEPARATOR, 1)[0] or "unknown"
+            self.groups.append(Group(window, shown, list_id, answer[0]))
             rules.append(window.rule_names)
-            reasons.append(self._reason(window, shown))
+            reasons.append(answer[1])
 
         def back(values: list[str | None], name: str) -> pl.Series:
-            return pl.Series(name, values, dtype=pl.String).gather(codes)
+            return pl.Series(name, values, dtype=pl.String).gather(number)
 
-        frame = frame.with_columns(
-            back(hours, "call_hours"), back(rules, "call_rule"), codes.alias("_window")
-        )
-        if not any(reasons):
-            return frame
-        frame = frame.with_columns(back(reasons, "_not_callable"))
-        hit = pl.col("_not_callable").is_not_null()
-        marked = dispose(frame, Disposition.NOT_CALLABLE, hit, pl.col("_not_callable"))
-        return marked.drop("_not_callable")
+        # Series only: an expression over a frame whose columns are cut in different chunks
+        # would copy the whole frame first
+        added = [
+            back([g.hours for g in self.groups], "call_hours"),
+            back(list(rules), "call_rule"),
+            number.alias("_window"),
+        ]
+        if any(reasons):
+            added += _not_callable(frame, back(reasons, "_why"))
+        return frame.with_columns(added)
+
+
+def _not_callable(frame: pl.DataFrame, why: pl.Series) -> list[pl.Series]:
+    """``disposition`` and ``reason`` with the rows still in play that have a ``why`` made
+    NOT_CALLABLE for that reason."""
+    at = (why.is_not_null() & frame["disposition"].is_null()).arg_true()
+    dispositions = frame["disposition"].clone().scatter(at, Disposition.NOT_CALLABLE.value)
+    return [dispositions, frame["reason"].clone().scatter(at, why.gather(at))]
 
 
 def _sums() -> list[pl.Expr]:
@@ -161,20 +186,17 @@ def callable_summary(
     if stage is None or "_window" not in frame.columns:
         stage = CallingStage(config, at)
         frame = stage(frame)
-    keys = stage.keys
-    book = WindowBook(config)
-    groups = frame.lazy().filter(in_play()).group_by("_window", "list_id").len().collect()
-    by_code: dict[int, tuple[int, str]] = {}
-    for code in groups["_window"].unique():
-        key = keys[code]
-        bits = callable_flags(book.window(key), instants)
-        by_code[code] = (bits, key.split(ZONE_KEY_SEPARATOR, 1)[0] or "unknown")
-    flags = [by_code[code][0] for code in groups["_window"]]
-    shown = [by_code[code][1] for code in groups["_window"]]
-    groups = groups.with_columns(
-        pl.Series("_flags", flags, dtype=pl.Int64),
-        pl.Series("_shown", shown, dtype=pl.String),
-        pl.col("list_id").fill_null(""),
+    in_play = frame["_window"].filter(frame["disposition"].is_null())
+    counted = in_play.value_counts(name="len")
+    found = [stage.groups[number] for number in counted["_window"]]
+    flags: dict[int, int] = {}  # by window: lists share them
+    for group in found:
+        if id(group.window) not in flags:
+            flags[id(group.window)] = callable_flags(group.window, instants)
+    groups = counted.with_columns(
+        pl.Series("_flags", [flags[id(g.window)] for g in found], dtype=pl.Int64),
+        pl.Series("_shown", [g.shown for g in found], dtype=pl.String),
+        pl.Series("list_id", [g.list_id or "" for g in found], dtype=pl.String),
     )
     total = groups.select(_sums()).row(0, named=True) if groups.height else {}
     return {

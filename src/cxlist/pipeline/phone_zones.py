@@ -14,13 +14,14 @@ from functools import cache
 import polars as pl
 from phonenumbers.tzdata import TIMEZONE_DATA
 
+from cxlist.pipeline.grouping import top
 from cxlist.pipeline.zip_table import zip_tables
 
 __all__ = [
     "PHONE_COLUMN",
     "joined",
+    "phone_codes",
     "phone_columns",
-    "phone_key",
     "phone_places",
     "phone_zones",
 ]
@@ -44,40 +45,6 @@ def phone_columns(columns: list[str]) -> list[str]:
 
 
 @cache
-def _whole_area_codes() -> pl.Series:
-    """``+1NPA`` of the NANP area codes whose zones do not depend on later digits."""
-    return pl.Series(sorted("+" + p for p in _area_codes()), dtype=pl.String)
-
-
-def phone_key(e164: pl.Series) -> pl.Series:
-    """The part of an E.164 number that decides its zones and state: ``+1NPA`` for most NANP
-    numbers, ``+1NPANXX`` where the area code is split, else the longest prefix the time zone
-    data knows (9 digits)."""
-    head = e164.str.slice(0, 5)
-    rest = (~head.is_in(_whole_area_codes().implode()) & head.is_not_null()).arg_true()
-    if rest.len() == 0:
-        return head
-    other = e164.gather(rest)
-    nanp = other.str.starts_with("+1")
-    cut = pl.select(
-        pl.when(nanp).then(other.str.slice(1, 7)).otherwise(other.str.slice(1, 9)).alias("_k")
-    )
-    distinct = cut.unique()
-    is_nanp = distinct["_k"].str.starts_with("1")
-    found = pl.concat(
-        [
-            _longest_prefix(distinct.filter(is_nanp), "_k", nanp=True, prefix=True),
-            _longest_prefix(distinct.filter(~is_nanp), "_k", nanp=False, prefix=True),
-        ]
-    )
-    matched = cut.join(found, on="_k", how="left", maintain_order="left")["_tz"]
-    # a number no prefix places keeps its area code (its state) or becomes a bare "+"
-    fallback = pl.select(pl.when(nanp).then(other.str.slice(0, 5)).otherwise(pl.lit("+")))
-    longer = ("+" + matched).fill_null(fallback.to_series())
-    return head.scatter(rest, longer)
-
-
-@cache
 def _prefix_tables(nanp: bool) -> tuple[tuple[int, pl.DataFrame], ...]:
     """(length, prefix → zones) tables, longest first, for NANP or the rest of the world."""
     by_length: dict[int, dict[str, str | None]] = {}
@@ -93,11 +60,8 @@ def _prefix_tables(nanp: bool) -> tuple[tuple[int, pl.DataFrame], ...]:
     return tuple(tables)
 
 
-def _longest_prefix(
-    keys: pl.DataFrame, column: str, nanp: bool, *, prefix: bool = False
-) -> pl.DataFrame:
-    """``keys`` with ``_tz``: the zones of the longest known prefix of ``column`` (with
-    ``prefix``: that prefix itself)."""
+def _longest_prefix(keys: pl.DataFrame, column: str, nanp: bool) -> pl.DataFrame:
+    """``keys`` with ``_tz``: the zones of the longest known prefix of ``column``."""
     tables = _prefix_tables(nanp)
     for length, table in tables:
         keys = keys.join(
@@ -107,7 +71,7 @@ def _longest_prefix(
             how="left",
             coalesce=False,
         )
-    found = [f"_p{length}" if prefix else f"_z{length}" for length, _ in tables]
+    found = [f"_z{length}" for length, _ in tables]
     return keys.select(column, pl.coalesce(found).alias("_tz"))
 
 
@@ -176,3 +140,72 @@ def phone_places(e164: pl.Series) -> pl.DataFrame:
             "state": state,
         }
     )
+
+
+@cache
+def _deep(digits: int) -> pl.Series:
+    """The ``digits``-long prefixes of the time zone data's longer prefixes: a number whose
+    first ``digits`` digits are not among them has the place of those digits alone."""
+    found = {prefix[:digits] for prefix in TIMEZONE_DATA if len(prefix) > digits}
+    return pl.Series(sorted(found), dtype=pl.String)
+
+
+#: Digits looked at, in turn: the area code, the exchange, the longest prefix in the data.
+_HEAD_DIGITS = (4, 7, max(len(prefix) for prefix in TIMEZONE_DATA))
+
+
+def _heads(rows: pl.Series, digits: int, first: bool) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """(each number's head as an integer id, the distinct ids, their text), the head being
+    its ``+`` and first ``digits`` digits. The first time, 4-digit heads are read as numbers
+    (1000..9999: others, a short number or one not in E.164, get no id and are looked at
+    again by their longer head); then by categorical code."""
+    if first:
+        ids = rows.str.slice(1, digits).str.to_integer(strict=False, dtype=pl.UInt16)
+        distinct = ids.unique().drop_nulls()
+        distinct = distinct.filter(distinct >= 1000)  # fewer digits: not the text it came from
+        return ids, distinct, "+" + distinct.cast(pl.String)
+    head = rows.str.slice(0, digits + 1).cast(pl.Categorical)
+    distinct = head.unique().drop_nulls()
+    return head.to_physical(), distinct.to_physical(), distinct.cast(pl.String)
+
+
+def phone_codes(e164: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
+    """Each number's place as a row of a small table: ``(codes, places)``.
+
+    ``places`` has one row per distinct place (``zones``, ``source``, ``state``, as
+    :func:`phone_places` gives them for the whole number), its last row all null (no
+    number); ``codes`` (UInt32) is each number's row in it. Numbers are grouped by their
+    head (``+1NPA``), and only those whose head the data splits further by their first 7
+    digits, then by its longest prefix; each distinct head is looked up once.
+    """
+    codes = pl.repeat(None, e164.len(), dtype=pl.UInt32, eager=True)
+    keys: list[str] = []
+    rows, todo = e164, None
+    for level, digits in enumerate(_HEAD_DIGITS):
+        ids, distinct, text = _heads(rows, digits, first=level == 0)
+        settled = ~text.str.slice(1).is_in(_deep(digits).implode())
+        if level == len(_HEAD_DIGITS) - 1:
+            settled = pl.repeat(True, distinct.len(), eager=True)
+        found_keys = text.filter(settled).to_list()
+        named = pl.Series(range(len(keys), len(keys) + len(found_keys)), dtype=pl.UInt32)
+        keys += found_keys
+        size = top(ids) + 1
+        lookup = pl.repeat(None, size, dtype=pl.UInt32, eager=True)
+        found = lookup.scatter(distinct.filter(settled), named).gather(ids)
+        codes = found if todo is None else codes.scatter(todo, found)
+        left = (found.is_null() & rows.is_not_null()).arg_true()
+        if left.len() == 0:
+            break
+        rows, todo = rows.gather(left), left if todo is None else todo.gather(left)
+    return _places_of(codes, phone_places(pl.Series(keys, dtype=pl.String)))
+
+
+def _places_of(codes: pl.Series, found: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """``codes`` into ``found``'s rows, made codes into its distinct rows plus a null row."""
+    rows: dict[tuple[str | None, ...], int] = {}
+    place_of = [rows.setdefault(row, len(rows)) for row in found.iter_rows()]
+    places = pl.DataFrame(
+        [*rows, (None, None, None)], schema=dict.fromkeys(found.columns, pl.String), orient="row"
+    )
+    by_key = pl.Series(place_of, dtype=pl.UInt32)
+    return by_key.gather(codes).fill_null(len(rows)), places

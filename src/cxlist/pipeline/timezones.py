@@ -14,7 +14,8 @@ one of a ZIP prefix, city or state that spans zones), else the first number's, a
 ``timezone_source`` is where it came from. ``_call_states`` names the state(s) whose calling
 rules apply: the address's state, else its ZIP's, else each number's area code's.
 
-Every lookup is a join or a dictionary replace over a whole column on tables built once.
+Every lookup is a join or a dictionary replace on tables built once, over the distinct
+values only (:mod:`cxlist.pipeline.grouping`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import phonenumbers
 import polars as pl
 from phonenumbers.tzdata import TIMEZONE_DATA
 
-from cxlist.pipeline.phone_zones import joined, phone_columns, phone_key, phone_places
+from cxlist.pipeline.calling import calling_rules
+from cxlist.pipeline.grouping import combine, distinct_rows
+from cxlist.pipeline.phone_zones import joined, phone_codes, phone_columns
 from cxlist.pipeline.zip_table import zip_tables
 
 __all__ = ["SOURCES", "ZONE_KEY_SEPARATOR", "place_zones", "resolve_timezones", "state_zones"]
@@ -194,9 +197,13 @@ def _known_zones() -> pl.Series:
 
 
 def _lookup(keys: pl.Series, table: pl.DataFrame, column: str) -> pl.Series:
-    """``table[column]`` where ``table["key"]`` equals ``keys`` (null where none does)."""
+    """``table[column]`` where ``table["key"]`` equals ``keys`` (null where none does).
+
+    ``keys`` are few (distinct combinations): the table is cut to them first, so that no
+    map of the whole table is built for each lookup."""
+    present = table.filter(pl.col("key").is_in(keys.drop_nulls().implode()))
     return keys.replace_strict(
-        table["key"], table[column], default=None, return_dtype=pl.String
+        present["key"], present[column], default=None, return_dtype=pl.String
     ).alias(column)
 
 
@@ -326,71 +333,65 @@ def resolve_timezones(
 ) -> pl.DataFrame:
     """``timezone``, ``timezone_source``, ``timezones`` and ``_zone_key`` for every row.
 
-    ``_zone_key`` joins the shown zone, the zone set and the states whose rules apply (see
-    the module docstring) with :data:`ZONE_KEY_SEPARATOR`: everything a calling window needs.
+    ``_zone_key`` (Categorical) joins the shown zone, the zone set and the states whose
+    calling rules apply (of those in the module docstring, the ones some rule names) with
+    :data:`ZONE_KEY_SEPARATOR`: everything a calling window needs.
 
-    Rows are reduced to their distinct combinations of the columns that decide a zone (each
-    phone cut to the prefix that decides its zones) and every combination is resolved once.
+    The address columns are reduced to their distinct combinations and each phone column to
+    its distinct places (:func:`phone_codes`); each distinct combination of address and
+    places is resolved once, and the answers gathered back to the rows.
     """
-    keys = _zone_keys(frame)
-    if keys.width == 0:
-        keys = pl.DataFrame({"_none": pl.repeat(None, frame.height, dtype=pl.String, eager=True)})
-    if frame.height == 0:
-        return _resolve_small(keys, default_timezone)
-    combos, where = _distinct_rows(keys)
-    return _resolve_small(combos, default_timezone).gather(where)
-
-
-def _zone_keys(frame: pl.DataFrame) -> pl.DataFrame:
-    """The columns that decide a contact's zones, phones cut to their deciding prefix."""
-    place = [c for c in ("timezone", "zip", "city", "state", "country") if c in frame.columns]
-    phones = {c: phone_key(frame[c]) for c in phone_columns(frame.columns)}
-    columns: dict[str, pl.Series] = {c: frame[c] for c in place}
-    return pl.DataFrame(columns | phones)
-
-
-def _distinct_rows(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-    """(the distinct rows of ``keys``, each row's index among them), in one hash pass.
-
-    Rows are grouped by a 64-bit hash of their values, then checked against their group's
-    first row, so that a hash collision can never merge two different rows.
-    """
-    hashes = keys.select(pl.struct(keys.columns).hash(seed=15)).to_series()
-    first = hashes.arg_unique()
-    index = pl.int_range(first.len(), dtype=pl.UInt32, eager=True)
-    where = hashes.replace_strict(hashes.gather(first), index, return_dtype=pl.UInt32)
-    representative = first.gather(where)
-    same = keys.select(
-        pl.all_horizontal(
-            pl.col(c).eq_missing(pl.col(c).gather(representative)) for c in keys.columns
-        )
-    ).to_series()
-    if not same.all():  # a collision: resolve every row on its own (never seen in practice)
-        return keys, pl.int_range(keys.height, dtype=pl.UInt32, eager=True)
-    return keys.gather(first), where
-
-
-def _resolve_small(keys: pl.DataFrame, default: str | None) -> pl.DataFrame:
-    """The four output columns for ``keys`` (one row per distinct combination)."""
-    place = place_zones(keys)
-    phones = [phone_places(keys[c]) for c in phone_columns(keys.columns)]
-    columns: dict[str, pl.Series] = {
-        "p_zones": place["zones"],
-        "p_zone": place["zone"],
-        "p_source": place["source"],
-        "p_state": place["state"],
-    }
-    for n, phone in enumerate(phones):
-        columns |= {f"z{n}": phone["zones"], f"s{n}": phone["source"], f"st{n}": phone["state"]}
-    if "country" in keys.columns:
-        region = keys["country"].str.strip_chars().str.to_uppercase()
-        columns["c_zones"] = _lookup(region, _country_table(), "zones")
-    table = pl.DataFrame(columns)
-    out = table.select(_resolved(len(phones), "country" in keys.columns, default))
-    out = out.with_columns(_canonical(out["timezones"]), _canonical(out["_call_states"]))
+    place, places = _place_codes(frame)
+    phones = [phone_codes(frame[c]) for c in phone_columns(frame.columns)]
+    first, number = combine([(place, places.height), *((c, t.height) for c, t in phones)])
+    columns = dict(places.gather(place.gather(first)).to_dict())
+    for n, (codes, table) in enumerate(phones):
+        found = table.gather(codes.gather(first))
+        columns |= {f"z{n}": found["zones"], f"s{n}": found["source"], f"st{n}": found["state"]}
+    out = pl.DataFrame(columns).select(_resolved(len(phones), default_timezone))
+    out = out.with_columns(_canonical(out["timezones"]), _ruled(_canonical(out["_call_states"])))
     parts = [pl.col(c).fill_null("") for c in ("timezone", "timezones", "_call_states")]
-    key = pl.concat_str(parts, separator=ZONE_KEY_SEPARATOR).alias("_zone_key")
-    return out.select("timezone", "timezone_source", "timezones", key)
+    key = pl.concat_str(parts, separator=ZONE_KEY_SEPARATOR).cast(pl.Categorical)
+    return out.select("timezone", "timezone_source", "timezones", key.alias("_zone_key")).gather(
+        number
+    )
+
+
+_PLACE_COLUMNS = ("timezone", "zip", "city", "state", "country")
+_PLACE_OUTPUTS = ("p_zones", "p_zone", "p_source", "p_state", "c_zones")
+
+
+def _place_codes(frame: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """``(codes, places)``: the distinct address answers (``p_zones``, ``p_zone``,
+    ``p_source``, ``p_state``, and the ``country`` column's zones ``c_zones``) and each
+    row's (UInt32) among them."""
+    keys = pl.DataFrame([frame[c] for c in _PLACE_COLUMNS if c in frame.columns])
+    if keys.width == 0:
+        empty = pl.DataFrame(
+            {c: [None] for c in _PLACE_OUTPUTS}, schema=dict.fromkeys(_PLACE_OUTPUTS, pl.String)
+        )
+        return pl.repeat(0, frame.height, dtype=pl.UInt32, eager=True), empty
+    first, number = distinct_rows(keys)
+    distinct = keys.gather(first)
+    place = place_zones(distinct)
+    nothing = pl.repeat(None, first.len(), dtype=pl.String, eager=True)
+    if "country" in distinct.columns:
+        region = distinct["country"].str.strip_chars().str.to_uppercase()
+        country = _lookup(region, _country_table(), "zones")
+    else:
+        country = nothing
+    answers = pl.DataFrame(
+        {
+            "p_zones": place["zones"],
+            "p_zone": place["zone"],
+            "p_source": place["source"],
+            "p_state": place["state"],
+            "c_zones": country,
+        },
+        schema=dict.fromkeys(_PLACE_OUTPUTS, pl.String),
+    )
+    same_first, same = distinct_rows(answers)
+    return same.gather(number), answers.gather(same_first)
 
 
 def _canonical(keys: pl.Series) -> pl.Series:
@@ -402,12 +403,22 @@ def _canonical(keys: pl.Series) -> pl.Series:
     return keys.replace_strict(distinct, canonical, default=None, return_dtype=pl.String)
 
 
-def _resolved(phones: int, country: bool, default: str | None) -> list[pl.Expr]:
-    """The four output columns over the table :func:`resolve_timezones` builds."""
+def _ruled(states: pl.Series) -> pl.Series:
+    """``;``-joined states cut to those some calling rule names (the others change nothing
+    in a contact's window), once per distinct value."""
+    named = {s for rule in calling_rules() for s in rule.states}
+    distinct = states.drop_nulls().unique()
+    kept = [";".join(s for s in v.split(";") if s in named) or None for v in distinct]
+    cut = pl.Series(kept, dtype=pl.String)
+    return states.replace_strict(distinct, cut, default=None, return_dtype=pl.String)
+
+
+def _resolved(phones: int, default: str | None) -> list[pl.Expr]:
+    """The output columns over the table :func:`resolve_timezones` builds."""
     zone_keys = [pl.col("p_zones"), *(pl.col(f"z{n}") for n in range(phones))]
     found = pl.concat_str(zone_keys, separator=";", ignore_nulls=True).replace("", None)
     fallback = pl.lit(default, dtype=pl.String)
-    country_zones = pl.col("c_zones") if country else pl.lit(None, dtype=pl.String)
+    country_zones = pl.col("c_zones")
     zones = pl.coalesce(found, country_zones, fallback)
     firsts = [pl.col(f"z{n}").str.split(";").list.first() for n in range(phones)]
     zone = pl.coalesce(

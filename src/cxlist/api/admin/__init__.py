@@ -88,6 +88,9 @@ def admin_backend_config(settings: Settings) -> AdminBackendConfig:
         state=admin.state_column,
         zip=admin.zip_column,
         time_zone=admin.time_zone_column,
+        timezone_source=admin.timezone_source_column,
+        call_hours=admin.call_hours_column,
+        call_rule=admin.call_rule_column,
     )
     return AdminBackendConfig(
         skill_id=admin.skill_id,

@@ -2,7 +2,17 @@
 
 One header row, then one record per item: the external id column holds the item's dedup
 key value; the phone destination(s), score, priority, name, state, ZIP and time zone
-columns hold the plan's fields, under the column names the list definition maps.
+columns hold the plan's fields, under the column names the list definition maps. The
+contact's calling window (``timezone_source``, ``call_hours``, ``call_rule``) follows in
+columns the definition leaves unmapped.
+
+A list definition maps only the named columns CXone knows (the generated TypeScript client,
+calljacob/nice-cxone-api src/services/admin/AdminListsService.ts, lists ``scoreColumn`` ..
+``timeZoneColumn``, ``notesColumn``, ``customer1Column``/``customer2Column``, and nothing for
+a calling window); the same client types a downloaded record as an open
+``Record<string, any>`` under ``contactRecords``. No public code shows whether a live tenant
+keeps a column the definition does not map: carrying the window relies on ``api-admin.md``'s
+record shape (each record is "the uploaded file's columns by name").
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ def phone_destinations(columns: Sequence[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class ListColumns:
-    """CSV column name per plan field; None leaves the field out.
+    """CSV column name per plan field; None (or empty text) leaves the field out.
 
     ``phones`` name the destination columns: the first holds ``phone_number``; further
     ones hold ``phone_number_2``, ``phone_number_3``... when the plan has them.
@@ -56,6 +66,9 @@ class ListColumns:
     state: str | None = "State"
     zip: str | None = "ZIP"
     time_zone: str | None = "TimeZone"
+    timezone_source: str | None = "TimeZoneSource"
+    call_hours: str | None = "CallHours"
+    call_rule: str | None = "CallRule"
 
     def header(self) -> list[str]:
         """The CSV header, in column order."""
@@ -84,6 +97,9 @@ class ListColumns:
             (self.state, "state"),
             (self.zip, "zip"),
             (self.time_zone, "@timezone"),
+            (self.timezone_source, "timezone_source"),
+            (self.call_hours, "call_hours"),
+            (self.call_rule, "call_rule"),
         ]
         return [(column, source) for column, source in pairs if column and source]
 
