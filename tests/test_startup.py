@@ -144,3 +144,24 @@ def test_the_process_ends_at_once_with_its_output_and_code(tmp_path: Path) -> No
         check=True,
     )
     assert helped.stdout.rstrip().splitlines()[-1].split()[0] == "dnc"
+
+
+def test_a_missing_dependency_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """A broken install (here numpy cannot be imported) ends the command with exit 2 and one
+    line naming the module and how to reinstall, never a traceback."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("first_name,phone_number\nAda,+12025550123\n", encoding="utf-8")
+    code = (
+        "import sys\nsys.modules['numpy'] = None\n"
+        "from cxlist.cli import main\n"
+        f"sys.argv = ['cxlist', 'plan', {str(contacts)!r}, '--offline', '-q',"
+        f" '-w', {str(tmp_path / 'ws')!r}]\n"
+        "main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: cxlist cannot import numpy: ")
+    assert len(done.stderr.strip().splitlines()) == 1

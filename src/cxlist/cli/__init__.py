@@ -13,6 +13,7 @@ import typer
 from cxlist.cli import demo_commands, page_commands, report_commands, run_commands
 from cxlist.cli.dnc_commands import dnc_app
 from cxlist.cli.logs import global_options
+from cxlist.cli.options import EXIT_CONFIG
 from cxlist.cli.sandbox import sandbox_app
 
 # Help is plain text (rich_markup_mode=None, on every group): typer's rich help would import
@@ -45,12 +46,26 @@ def main() -> None:
     """
     try:
         app()
+    except ModuleNotFoundError as err:  # a broken install: one line, never a traceback
+        print(_missing_module(err), file=sys.stderr)
+        _flush()
+        os._exit(EXIT_CONFIG)
     except SystemExit as done:
         code = _exit_code(done)
         if _nothing_left_running():
             _flush()
             os._exit(code)
         raise
+
+
+def _missing_module(err: ModuleNotFoundError) -> str:
+    """The error line for a module that cannot be imported: the install is incomplete."""
+    name = err.name or "a module it needs"
+    return (
+        f"error: cxlist cannot import {name}: its installation is incomplete."
+        " Install it again (`pip install --force-reinstall cxlist`, or `make install` in a"
+        " checkout)."
+    )
 
 
 def _exit_code(done: SystemExit) -> int:
