@@ -370,29 +370,34 @@ class SuppressStage:
         at = np.flatnonzero(taken)
         number = frame[name].gather(at)
         by_list = source.gather(at) if source is not None else nulls("s", at.size, pl.String)
-        by_registry = (
-            scrubbed.labels_at(at) if scrubbed is not None else nulls("r", at.size, pl.String)
-        )
-        said = (
-            pl.DataFrame({"n": number, "l": by_list, "r": by_registry})
-            .with_columns(pl.concat_str("l", "r", separator=", ", ignore_nulls=True).alias("s"))
-            .select(
-                pl.format(f"{name} {{}} on {{}}", "n", "s").alias("why"),
-                pl.format("{} suppressed ({})", "n", "s").alias("drop"),
-                pl.when(pl.col("l").is_null()).then("r").alias("only"),
+        out: list[pl.Series] = []
+        said = pl.DataFrame({"n": number, "s": by_list})
+        if scrubbed is not None:  # (the registry's findings on the dropped rows only)
+            found = scrubbed.result.found[at + scrubbed.offset]
+            labels = pl.Series(scrubbed.result.labels, dtype=pl.String)
+            index = pl.Series(np.maximum(found, 0), dtype=pl.UInt32)
+            by_registry = labels.gather(index).set(pl.Series(found < 0), None)
+            said = said.with_columns(
+                pl.concat_str(by_list, by_registry, separator=", ", ignore_nulls=True).alias("s")
             )
+            # the registry alone dropped it: its label's index in the scratch column
+            alone = (found >= 0) & by_list.is_null().to_numpy()
+            label = registry_columns(slot)[0]
+            out.append(
+                nulls(label, frame.height, pl.Int32).scatter(
+                    at[alone], pl.Series(found[alone], dtype=pl.Int32)
+                )
+            )
+        said = said.select(
+            pl.format(f"{name} {{}} on {{}}", "n", "s").alias("why"),
+            pl.format("{} suppressed ({})", "n", "s").alias("drop"),
         )
         whys, drops = said["why"], said["drop"]
-        out: list[pl.Series] = []
-        if scrubbed is not None:
-            label, code = registry_columns(slot)
-            alone = scrubbed.label_index(at).set(said["only"].is_null(), None)
-            out.append(nulls(label, frame.height, pl.Int32).scatter(at, alone))
-            lost_here = ~taken & (scrubbed.uncovered != 0) & self._requires_coverage
-            gone = np.flatnonzero(lost_here)
+        if scrubbed is not None and self._requires_coverage:
+            code = registry_columns(slot)[1]
+            gone = np.flatnonzero(~taken & (scrubbed.uncovered != 0))
             codes = pl.Series(scrubbed.uncovered[gone].astype(np.int16))
-            if self._requires_coverage:
-                out.append(nulls(code, frame.height, pl.Int16).scatter(gone, codes))
+            out.append(nulls(code, frame.height, pl.Int16).scatter(gone, codes))
             if gone.size:
                 lost = pl.DataFrame({"n": frame[name].gather(gone), "c": codes}).select(
                     pl.format(f"{name} {{}}: area code {{}} {NOT_COVERED}", "n", "c").alias("w"),
