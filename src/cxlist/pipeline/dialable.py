@@ -178,5 +178,7 @@ def dropped_text(phones: Sequence[str], column: int) -> pl.Expr:
     """The ``_why`` (``column`` 1) or ``_drop`` (``column`` 2) words of every slot, ``; ``-joined
     (null when no number was dropped)."""
     parts = [pl.col(slot_columns(i)[column]) for i in range(len(phones))]
+    if len(parts) == 1:  # (a fate's words are never empty: the column as it is)
+        return parts[0]
     joined = pl.concat_str(parts, separator="; ", ignore_nulls=True)
     return pl.when(joined != "").then(joined)

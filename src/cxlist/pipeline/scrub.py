@@ -176,12 +176,6 @@ class SlotScrub:
         """The registry labels of the slot's rows ``at`` (null where none lists the number)."""
         return self.result.reasons_at(at + self.offset)
 
-    def label_index(self, at: npt.NDArray[np.int64]) -> pl.Series:
-        """The index (in ``result.labels``) of the registry label of the slot's rows ``at``
-        (null where none lists the number)."""
-        found = pl.Series(self.result.found[at + self.offset], dtype=pl.Int32)
-        return found.set(found < 0, None)
-
 
 class RegistryCheck:
     """The DNC registries in use, asked about every phone slot of a batch at once."""

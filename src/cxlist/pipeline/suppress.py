@@ -32,7 +32,7 @@ from cxlist.pipeline.scrub import (
     registry_only,
     registry_reason,
 )
-from cxlist.pipeline.stages import FIRST_NUMBER, dispose, nulls
+from cxlist.pipeline.stages import FIRST_NUMBER, dispose, in_play, nulls
 
 if TYPE_CHECKING:
     from cxlist.pipeline.scrub import RegistryCheck, SlotScrub
@@ -336,10 +336,12 @@ class SuppressStage:
             found_here = scrubbed[slot] if scrubbed else None
             covered_out = np.zeros(size, dtype=bool)
             if found_here is not None:
-                uncovered = np.where(taken | found_here.listed, 0, found_here.uncovered)
-                unscrubbed = np.where(unscrubbed == 0, uncovered, unscrubbed)
-                covered_out = (uncovered != 0) & self._requires_coverage
-                uncovered_out |= covered_out
+                if found_here.uncovered.any():  # (whole-column work only when it can matter)
+                    uncovered = np.where(taken | found_here.listed, 0, found_here.uncovered)
+                    unscrubbed = np.where(unscrubbed == 0, uncovered, unscrubbed)
+                    if self._requires_coverage:
+                        covered_out = uncovered != 0
+                        uncovered_out |= covered_out
                 taken = taken | found_here.listed
             if not taken.any() and not covered_out.any():
                 continue
@@ -374,9 +376,7 @@ class SuppressStage:
         said = pl.DataFrame({"n": number, "s": by_list})
         if scrubbed is not None:  # (the registry's findings on the dropped rows only)
             found = scrubbed.result.found[at + scrubbed.offset]
-            labels = pl.Series(scrubbed.result.labels, dtype=pl.String)
-            index = pl.Series(np.maximum(found, 0), dtype=pl.UInt32)
-            by_registry = labels.gather(index).set(pl.Series(found < 0), None)
+            by_registry = scrubbed.result.reasons_at(at + scrubbed.offset)
             said = said.with_columns(
                 pl.concat_str(by_list, by_registry, separator=", ", ignore_nulls=True).alias("s")
             )
@@ -437,14 +437,14 @@ class SuppressStage:
         keeps = dialable | (pl.lit(not self.require_phone) & email_ok)
         fates = pl.lit(f"{NO_PHONE}: ") + dropped_text(self.phones, 1)
         phone_out = pl.col("_any_suppressed") & ~keeps
-        reason = pl.when(phone_out).then(fates).otherwise(pl.col("_by_email"))
+        reasons = [(phone_out, fates)]
         if self.registry is not None:
             why = [slot_columns(i)[1] for i in range(slots)]
             alone = phone_out & registry_only(slots, why)
-            reason = pl.when(alone).then(registry_reason(slots, labels)).otherwise(reason)
+            reasons.insert(0, (alone, registry_reason(slots, labels)))
         marked = frame.with_columns(by_email.alias("_by_email"))
         hit = pl.col("_by_email").is_not_null() | phone_out
-        marked = dispose(marked, Disposition.SUPPRESSED, hit, reason)
+        marked = _suppress(marked, hit, reasons, pl.col("_by_email"))
         if self.registry is not None:
             marked = self._unscrubbed(marked, keeps, self.registry)
         packed = marked.lazy().with_columns(
@@ -464,6 +464,26 @@ class SuppressStage:
         uncovered = frame["_unscrubbed"].to_numpy()
         registry.count_unscrubbed(uncovered, frame["disposition"], Disposition.UNSCRUBBED)
         return frame.drop("_unscrubbed")
+
+
+def _suppress(
+    frame: pl.DataFrame, hit: pl.Expr, reasons: Sequence[tuple[pl.Expr, pl.Expr]], rest: pl.Expr
+) -> pl.DataFrame:
+    """``frame`` with the rows still in play where ``hit`` holds SUPPRESSED, each with the
+    reason of the first of ``reasons`` (condition, reason) whose condition holds, else
+    ``rest``. Each reason is built on its own rows only (not every branch on every row)."""
+    chosen = frame.lazy().with_row_index("_at").filter(in_play() & hit.fill_null(False))
+    parts, before = [], pl.lit(False)
+    for condition, reason in [*reasons, (pl.lit(True), rest)]:
+        mine = condition.fill_null(False) & ~before
+        parts.append(chosen.filter(mine).select("_at", reason.cast(pl.String).alias("_why")))
+        before = before | condition.fill_null(False)
+    picked = pl.concat(parts).collect()
+    if picked.height == 0:
+        return frame
+    value = Disposition.SUPPRESSED.value
+    dispositions = frame["disposition"].clone().scatter(picked["_at"], value)
+    return frame.with_columns(dispositions, frame["reason"].clone().scatter(*picked))
 
 
 def _taken(source: pl.Series | None, size: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
