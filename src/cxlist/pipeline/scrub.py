@@ -236,6 +236,8 @@ def registry_reason(slots: int, labels: Sequence[str]) -> pl.Expr:
     ]
     names = dict(enumerate(labels))
     shown = [f.replace_strict(names, default=None, return_dtype=pl.String) for f in firsts]
+    if slots == 1:
+        return shown[0]
     return pl.concat_str(shown, separator="; ", ignore_nulls=True)
 
 

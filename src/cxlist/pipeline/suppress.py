@@ -377,11 +377,15 @@ class SuppressStage:
         if scrubbed is not None:  # (the registry's findings on the dropped rows only)
             found = scrubbed.result.found[at + scrubbed.offset]
             by_registry = scrubbed.result.reasons_at(at + scrubbed.offset)
-            said = said.with_columns(
-                pl.concat_str(by_list, by_registry, separator=", ", ignore_nulls=True).alias("s")
-            )
             # the registry alone dropped it: its label's index in the scratch column
             alone = (found >= 0) & by_list.is_null().to_numpy()
+            if np.count_nonzero(found >= 0) == np.count_nonzero(alone):  # no number on both
+                by_both = by_list.fill_null(by_registry)  # (cheaper than joining texts)
+            else:
+                by_both = pl.select(
+                    pl.concat_str(by_list, by_registry, separator=", ", ignore_nulls=True)
+                ).to_series()
+            said = said.with_columns(by_both.alias("s"))
             label = registry_columns(slot)[0]
             out.append(
                 nulls(label, frame.height, pl.Int32).scatter(
