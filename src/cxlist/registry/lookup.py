@@ -162,8 +162,11 @@ class Scrubber:
         """Look up E.164 ``numbers`` (nulls, non-NANP numbers and, when ``where`` is given,
         the positions where it is False are skipped)."""
         key, area = _in_halves(nanp_keys, numbers, where)
-        uncovered = self._uncovered[area]
         touched = np.flatnonzero(np.bincount(area, minlength=1000)[200:]) + 200
+        if self._uncovered[touched].any():
+            uncovered = self._uncovered[area]
+        else:  # (every area code looked up is covered: no gather over every number)
+            uncovered = np.zeros(key.size, dtype=np.int16)
         found = np.full(key.size, -1, dtype=np.int32)
         result = ScrubResult(found, [], uncovered)
         for registry in self.registries:
