@@ -130,8 +130,11 @@ class CallingStage:
             rules.append(window.rule_names)
             reasons.append(answer[1])
 
-        def back(values: list[str | None], name: str) -> pl.Series:
-            return pl.Series(name, values, dtype=pl.String).gather(number)
+        def back(
+            values: list[str | None], name: str, kind: type[pl.DataType] = pl.Categorical
+        ) -> pl.Series:
+            # Categorical: a 4-byte code a row to carry through capacity and into the plan
+            return pl.Series(name, values, dtype=pl.String).cast(kind).gather(number)
 
         # Series only: an expression over a frame whose columns are cut in different chunks
         # would copy the whole frame first
@@ -141,7 +144,7 @@ class CallingStage:
             number.alias("_window"),
         ]
         if any(reasons):
-            added += _not_callable(frame, back(reasons, "_why"))
+            added += _not_callable(frame, back(reasons, "_why", pl.String))
         return frame.with_columns(added)
 
 

@@ -111,7 +111,8 @@ def build_plan(
 
     Lists come in ``list_order`` (then by id). ``key_name``/``key`` are the API dedup key: the
     first configured key field (or the phone or email fallback) and its value. Every send
-    field is text (``score`` included).
+    field is text (``score`` included); ``timezone``, ``timezone_source``, ``call_hours`` and
+    ``call_rule`` are Categorical text.
     """
     return plan_query(frame, send_fields, list_order).collect()
 
@@ -154,7 +155,7 @@ def plan_query(
         pl.col("key_name").str.split("+").list.first() if compound else pl.col("key_name"),
         pl.col("key").str.split("|").list.first() if compound else pl.col("key"),
         pl.col("priority"),
-        *[pl.col(f).cast(pl.String) for f in send_fields],
+        *[_as_sent(f, frame.schema.get(f)) for f in send_fields],
     ]
     schema = frame.lazy().select(columns).collect_schema()
 
@@ -183,6 +184,15 @@ def plan_query(
                     return
 
     return register_io_source(source, schema=schema, explain_name="plan")
+
+
+def _as_sent(field: str, dtype: pl.DataType | None) -> pl.Expr:
+    """A send field as the plan holds it: text; a Categorical column (the zone and window
+    fields) stays Categorical, the same text values held as codes (dictionary-encoded in the
+    file), since turning a million codes back into strings costs more than the rest of the
+    calling work."""
+    column = pl.col(field)
+    return column if dtype == pl.Categorical else column.cast(pl.String)
 
 
 def count_dispositions(frame: pl.DataFrame) -> dict[str, int]:

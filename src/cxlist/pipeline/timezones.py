@@ -331,7 +331,8 @@ def resolve_timezones(
     frame: pl.DataFrame,
     default_timezone: str | None = None,
 ) -> pl.DataFrame:
-    """``timezone``, ``timezone_source``, ``timezones`` and ``_zone_key`` for every row.
+    """``timezone``, ``timezone_source``, ``timezones`` and ``_zone_key`` for every row, all
+    Categorical (the same text, held as codes).
 
     ``_zone_key`` (Categorical) joins the shown zone, the zone set and the states whose
     calling rules apply (of those in the module docstring, the ones some rule names) with
@@ -352,9 +353,9 @@ def resolve_timezones(
     out = out.with_columns(_canonical(out["timezones"]), _ruled(_canonical(out["_call_states"])))
     parts = [pl.col(c).fill_null("") for c in ("timezone", "timezones", "_call_states")]
     key = pl.concat_str(parts, separator=ZONE_KEY_SEPARATOR).cast(pl.Categorical)
-    return out.select("timezone", "timezone_source", "timezones", key.alias("_zone_key")).gather(
-        number
-    )
+    # Categorical: a 4-byte code a row to gather, carry through dedupe and write to the plan
+    shown = [pl.col(c).cast(pl.Categorical) for c in ("timezone", "timezone_source", "timezones")]
+    return out.select(*shown, key.alias("_zone_key")).gather(number)
 
 
 _PLACE_COLUMNS = ("timezone", "zip", "city", "state", "country")
