@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import secrets
 import sqlite3
@@ -370,9 +369,8 @@ def check_registry_age(settings: Settings, run_dir: Path) -> None:
     DNC registry data that is now older than ``[registry] max_age_days``."""
     from cxlist.pipeline.scrub import check_scrubbed_with
 
-    record = run_dir / REGISTRY_RECORD
-    if record.exists():
-        used = json.loads(record.read_text(encoding="utf-8"))
+    used = RunFiles(run_dir).saved_record(REGISTRY_RECORD)
+    if used is not None:
         check_scrubbed_with(used, settings.registry.max_age_days, datetime.now(UTC).date())
 
 

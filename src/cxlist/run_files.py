@@ -161,28 +161,32 @@ class RunFiles:
         if result.scrub is not None:
             scrubbed = result.scrub.to_json()
             held.unscrubbed = scrubbed.get("unscrubbed")
-            self._write_json(REGISTRY_RECORD, scrubbed, indent=1)
-        self._write_json(CALLABLE_FILE, result.callable)
+            self.write_record(REGISTRY_RECORD, scrubbed, indent=1)
+        self.write_record(CALLABLE_FILE, result.callable)
         return held
 
-    def _write_json(self, name: str, data: Any, indent: int | None = None) -> None:
+    def write_record(self, name: str, data: Any, indent: int | None = None) -> None:
+        """Write the small JSON record ``name`` (callable.json, registry.json) whole and
+        owner-only."""
         text = json.dumps(data, indent=indent) + "\n"
         write_private(self.run_dir / name, lambda tmp: tmp.write_text(text, "utf-8"))
 
+    def saved_record(self, name: str) -> Any:
+        """The JSON record ``name`` as saved in the run folder (None when there is none)."""
+        path = self.run_dir / name
+        if not path.exists():
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+
     def saved_callable(self) -> dict[str, Any]:
         """The callable counts saved with the plan (empty when the plan has none)."""
-        path = self.run_dir / CALLABLE_FILE
-        if not path.exists():
-            return {}
-        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        loaded: dict[str, Any] = self.saved_record(CALLABLE_FILE) or {}
         return loaded
 
     def saved_unscrubbed(self) -> Any:
         """registry.json's ``unscrubbed`` (None when the run used no registry)."""
-        path = self.run_dir / REGISTRY_RECORD
-        if not path.exists():
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))["unscrubbed"]
+        record = self.saved_record(REGISTRY_RECORD)
+        return None if record is None else record["unscrubbed"]
 
     def snapshot(
         self, journal: Journal, record: RunRecord, rows: pl.DataFrame | None = None

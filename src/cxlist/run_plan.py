@@ -13,7 +13,6 @@ refuses the send (exit 4), as ``plan`` and ``run`` do.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -39,15 +38,13 @@ from cxlist.run import (
     open_registry,
 )
 from cxlist.run_context import fetch_context
-from cxlist.run_files import CALLABLE_FILE, REGISTRY_RECORD, Held, RunFiles
+from cxlist.run_files import CALLABLE_FILE, REGISTRY_RECORD, ROWS_FILE, Held, RunFiles
 from cxlist.run_notes import add_notes, read_notes
 from cxlist.settings import Settings
 from cxlist.upload.journal import Journal
-from cxlist.workspace import Workspace, write_private
+from cxlist.workspace import Workspace
 
 __all__ = ["start_from_plan"]
-
-ROWS_FILE = "rows.parquet"
 
 
 def _reviewed(journal: Journal, workspace: Workspace, plan_id: str, settings: Settings) -> Path:
@@ -102,12 +99,10 @@ def _registry_again(
     check.report.raise_if_stale()
     for used in check.report.registries():
         audit.event("registry_used", **used)
-    planned = plan_dir / REGISTRY_RECORD
-    if planned.exists():
-        record = json.loads(planned.read_text(encoding="utf-8"))
+    record = RunFiles(plan_dir).saved_record(REGISTRY_RECORD)
+    if record is not None:
         record["registries"] = check.report.registries() or record.get("registries", [])
-        text = json.dumps(record, indent=1) + "\n"
-        write_private(run_dir / REGISTRY_RECORD, lambda tmp: tmp.write_text(text, "utf-8"))
+        RunFiles(run_dir).write_record(REGISTRY_RECORD, record, indent=1)
     return rows, relisted
 
 
@@ -116,8 +111,7 @@ def _keep_callable(source: Path, run_dir: Path) -> dict[str, Any]:
     the counts at the plan's time, of the contacts planned then."""
     calling = RunFiles(source).saved_callable()
     if calling:
-        text = json.dumps(calling) + "\n"
-        write_private(run_dir / CALLABLE_FILE, lambda tmp: tmp.write_text(text, "utf-8"))
+        RunFiles(run_dir).write_record(CALLABLE_FILE, calling)
     return calling
 
 
