@@ -34,28 +34,24 @@ class AssignStage:
         self.lists = tuple(lists)
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The frame with ``list_id`` and ``campaign_id`` (null on REJECTED rows)."""
-        default = next(rule for rule in self.lists if rule.default)
-        list_id: pl.Expr = pl.lit(default.id)
-        campaign: pl.Expr = pl.lit(default.campaign)
-        for rule in reversed(self.lists):
+        """The frame with ``list_id`` and ``campaign_id`` (null on REJECTED rows), and
+        ``_list``: the row's list as its rule's number (UInt32), for stages that group rows
+        by list without comparing text."""
+        default = next(n for n, rule in enumerate(self.lists) if rule.default)
+        number: pl.Expr = pl.lit(default, dtype=pl.UInt32)
+        for n, rule in reversed(list(enumerate(self.lists))):
             if rule.when is None:
                 continue
             expression = parse_expression(rule.when, rule=f"lists {rule.id!r}")
             matched = compile_expression(expression, frame.schema)
-            list_id = pl.when(matched).then(pl.lit(rule.id)).otherwise(list_id)
-            campaign = pl.when(matched).then(pl.lit(rule.campaign)).otherwise(campaign)
+            number = pl.when(matched).then(pl.lit(n, dtype=pl.UInt32)).otherwise(number)
         kept = (pl.col("disposition") != Disposition.REJECTED.value).fill_null(True)
-        # worked out on a narrow lazy query, then attached: the wide frame is not copied
-        assigned = (
-            frame.lazy()
-            .select(
-                pl.when(kept).then(list_id).cast(pl.String).alias("list_id"),
-                pl.when(kept).then(campaign).cast(pl.String).alias("campaign_id"),
-            )
-            .collect()
-        )
-        return frame.with_columns(assigned["list_id"], assigned["campaign_id"])
+        # worked out on a narrow lazy query, then attached: the wide frame is not copied;
+        # the ids are gathered from the few rules' by number, no text is made per row
+        rules = frame.lazy().select(pl.when(kept).then(number).alias("_list")).collect()["_list"]
+        ids = pl.Series("list_id", [rule.id for rule in self.lists], dtype=pl.String)
+        campaigns = pl.Series("campaign_id", [r.campaign for r in self.lists], dtype=pl.String)
+        return frame.with_columns(ids.gather(rules), campaigns.gather(rules), rules)
 
 
 class CapacityStage:

@@ -27,7 +27,7 @@ from cxlist.pipeline.calling import (
     next_callable_of,
     window_for,
 )
-from cxlist.pipeline.grouping import distinct_rows
+from cxlist.pipeline.grouping import codes_of, combine, top
 from cxlist.pipeline.timezones import ZONE_KEY_SEPARATOR
 
 __all__ = ["HOURS_AHEAD", "CallingStage", "Group", "WindowBook", "callable_summary"]
@@ -69,16 +69,30 @@ class WindowBook:
 
 def _groups(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     """(each distinct (``_zone_key``, ``list_id``) as text, each row's group number), from
-    the columns' categorical codes: no text is built or compared per row."""
-    columns = pl.DataFrame([frame["_zone_key"], _list_ids(frame)])
-    first, number = distinct_rows(columns)
-    return columns.gather(first).select(pl.all().cast(pl.String)), number
+    integer codes: ``_zone_key``'s categorical code and the list's number (``_list``, as
+    :class:`~cxlist.pipeline.assign.AssignStage` leaves it, else ``list_id``'s categorical
+    code); no text is built or compared per row."""
+    zone_key = frame["_zone_key"]
+    list_ids = _list_ids(frame)
+    first, number = combine([codes_of(zone_key), _list_codes(frame, list_ids)])
+    distinct = pl.DataFrame([zone_key.gather(first), list_ids.gather(first)])
+    return distinct.select(pl.all().cast(pl.String)), number
 
 
 def _list_ids(frame: pl.DataFrame) -> pl.Series:
     if "list_id" in frame.columns:
         return frame["list_id"]
     return pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("list_id")
+
+
+def _list_codes(frame: pl.DataFrame, list_ids: pl.Series) -> tuple[pl.Series, int]:
+    """``(codes, size)`` of each row's list: its rule's number where the frame has one (as
+    fine as ``list_id``: a rule has one id), else ``list_id``'s code."""
+    if "_list" not in frame.columns:
+        return codes_of(list_ids)
+    rules = frame["_list"]
+    size = top(rules) + 1
+    return rules.fill_null(size), size + 1
 
 
 class CallingStage:
@@ -144,16 +158,17 @@ class CallingStage:
             number.alias("_window"),
         ]
         if any(reasons):
-            added += _not_callable(frame, back(reasons, "_why", pl.String))
+            added += _not_callable(frame, pl.Series("_why", reasons, dtype=pl.String), number)
         return frame.with_columns(added)
 
 
-def _not_callable(frame: pl.DataFrame, why: pl.Series) -> list[pl.Series]:
-    """``disposition`` and ``reason`` with the rows still in play that have a ``why`` made
-    NOT_CALLABLE for that reason."""
-    at = (why.is_not_null() & frame["disposition"].is_null()).arg_true()
+def _not_callable(frame: pl.DataFrame, why: pl.Series, number: pl.Series) -> list[pl.Series]:
+    """``disposition`` and ``reason`` with the rows still in play whose group (``number``,
+    a row of ``why``) has a reason made NOT_CALLABLE for it."""
+    has_why = why.is_not_null().gather(number)
+    at = (has_why & frame["disposition"].is_null()).arg_true()
     dispositions = frame["disposition"].clone().scatter(at, Disposition.NOT_CALLABLE.value)
-    return [dispositions, frame["reason"].clone().scatter(at, why.gather(at))]
+    return [dispositions, frame["reason"].clone().scatter(at, why.gather(number.gather(at)))]
 
 
 def _sums() -> list[pl.Expr]:

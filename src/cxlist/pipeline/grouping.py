@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import polars as pl
 
-__all__ = ["combine", "distinct_rows", "factorize", "top"]
+__all__ = ["codes_of", "combine", "distinct_rows", "factorize", "top"]
 
 _TABLE_LIMIT = 1 << 22  # codes up to this are numbered through a lookup table, not a hash map
 _RADIX_LIMIT = 1 << 62
+_NARROW_LIMIT = 1 << 32
 
 
 def _numbers(count: int) -> pl.Series:
@@ -50,15 +51,16 @@ def combine(parts: list[tuple[pl.Series, int]]) -> tuple[pl.Series, pl.Series]:
     size (every code of a part in ``[0, size)``, no nulls)."""
     combined: pl.Series | None = None
     radix = 1
-    for codes, size in parts:
-        code = codes.cast(pl.UInt64)
-        if combined is None:
-            combined, radix = code, max(size, 1)
-            continue
-        if radix * size >= _RADIX_LIMIT:  # number the combinations so far, then go on
-            first, number = factorize(combined)
-            combined, radix = number.cast(pl.UInt64), first.len()
-        combined, radix = combined * size + code, radix * max(size, 1)
+    for codes, given in parts:
+        size = max(given, 1)
+        if combined is not None and radix * size >= _RADIX_LIMIT:
+            first, number = factorize(combined)  # number the combinations so far, then go on
+            combined, radix = number, first.len()
+        # 32-bit arithmetic while the combinations fit: half the memory to go through
+        kind = pl.UInt32 if radix * size <= _NARROW_LIMIT else pl.UInt64
+        code = codes.cast(kind)
+        combined = code if combined is None else combined.cast(kind) * size + code
+        radix *= size
     if combined is None:
         return _numbers(0), _numbers(0)
     return factorize(combined)
@@ -67,11 +69,12 @@ def combine(parts: list[tuple[pl.Series, int]]) -> tuple[pl.Series, pl.Series]:
 def distinct_rows(keys: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     """``(first, number)`` of the distinct rows of ``keys`` (nulls equal), through each
     column's categorical code (exact: the categories are the values' text itself)."""
-    return combine([_codes(keys[c]) for c in keys.columns])
+    return combine([codes_of(keys[c]) for c in keys.columns])
 
 
-def _codes(column: pl.Series) -> tuple[pl.Series, int]:
-    """(a code per value, no nulls, below the returned size)."""
+def codes_of(column: pl.Series) -> tuple[pl.Series, int]:
+    """``(codes, size)``: a code per value (its categorical code; null its own), every one
+    below ``size``, for :func:`combine`."""
     if not isinstance(column.dtype, pl.Categorical):
         column = column.cast(pl.String).cast(pl.Categorical)
     codes = column.to_physical()

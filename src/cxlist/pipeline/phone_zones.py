@@ -154,16 +154,29 @@ def _deep(digits: int) -> pl.Series:
 _HEAD_DIGITS = (4, 7, max(len(prefix) for prefix in TIMEZONE_DATA))
 
 
-def _heads(rows: pl.Series, digits: int, first: bool) -> tuple[pl.Series, pl.Series, pl.Series]:
-    """(each number's head as an integer id, the distinct ids, their text), the head being
-    its ``+`` and first ``digits`` digits. The first time, 4-digit heads are read as numbers
-    (1000..9999: others, a short number or one not in E.164, get no id and are looked at
-    again by their longer head); then by categorical code."""
-    if first:
-        ids = rows.str.slice(1, digits).str.to_integer(strict=False, dtype=pl.UInt16)
-        distinct = ids.unique().drop_nulls()
-        distinct = distinct.filter(distinct >= 1000)  # fewer digits: not the text it came from
-        return ids, distinct, "+" + distinct.cast(pl.String)
+_PLACE_FIELDS = ("zones", "source", "state")
+
+
+@cache
+def _area_code_places() -> tuple[pl.Series, dict[tuple[str | None, ...], int]]:
+    """``(lookup, places)`` for every 4-digit head ``+DDDD`` (1000..9999) that settles a
+    number's place: ``places`` numbers the distinct places (``zones``, ``source``, ``state``
+    as :func:`phone_places` gives them) of those heads, and ``lookup`` (UInt32, 10,000 long)
+    gives a head's number by its value, null for the heads the data splits further (and
+    below 1000). Made once per process."""
+    deep = set(_deep(4).to_list())
+    heads = [head for head in range(1000, 10_000) if str(head) not in deep]
+    found = phone_places(pl.Series([f"+{head}" for head in heads], dtype=pl.String))
+    places: dict[tuple[str | None, ...], int] = {}
+    lookup: list[int | None] = [None] * 10_000
+    for head, row in zip(heads, found.select(_PLACE_FIELDS).iter_rows(), strict=True):
+        lookup[head] = places.setdefault(row, len(places))
+    return pl.Series(lookup, dtype=pl.UInt32), places
+
+
+def _heads(rows: pl.Series, digits: int) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """(each number's head (its ``+`` and first ``digits`` digits) as a categorical code,
+    the distinct codes, their text)."""
     head = rows.str.slice(0, digits + 1).cast(pl.Categorical)
     distinct = head.unique().drop_nulls()
     return head.to_physical(), distinct.to_physical(), distinct.cast(pl.String)
@@ -174,38 +187,48 @@ def phone_codes(e164: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
 
     ``places`` has one row per distinct place (``zones``, ``source``, ``state``, as
     :func:`phone_places` gives them for the whole number), its last row all null (no
-    number); ``codes`` (UInt32) is each number's row in it. Numbers are grouped by their
-    head (``+1NPA``), and only those whose head the data splits further by their first 7
-    digits, then by its longest prefix; each distinct head is looked up once.
+    number); ``codes`` (UInt32, no nulls) is each number's row in it. A number's head
+    (``+1NPA``), read as an integer, finds its row in a table of every such head made once
+    (:func:`_area_code_places`); only the numbers whose head the data splits further are
+    grouped by their first 7 digits, then by its longest prefix, each distinct one looked up
+    once.
     """
-    codes = pl.repeat(None, e164.len(), dtype=pl.UInt32, eager=True)
+    lookup, known = _area_code_places()
+    # "+DDDD" read as a number: a head below 1000 (or not digits) has no row in the lookup
+    head = e164.str.slice(1, 4).str.to_integer(strict=False, dtype=pl.UInt16)
+    codes = lookup.gather(head)
+    todo = (codes.is_null() & e164.is_not_null()).arg_true()
+    rows = dict(known)
+    if todo.len():
+        found, more = _split_codes(e164.gather(todo))
+        row_of = [rows.setdefault(row, len(rows)) for row in more.iter_rows()]
+        codes = codes.scatter(todo, pl.Series(row_of, dtype=pl.UInt32).gather(found))
+    places = pl.DataFrame(
+        [*rows, (None, None, None)], schema=dict.fromkeys(_PLACE_FIELDS, pl.String), orient="row"
+    )
+    return codes.fill_null(len(rows)), places
+
+
+def _split_codes(rows: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
+    """``(codes, places)`` of numbers whose 4-digit head does not settle their place: by
+    their first 7 digits where that settles it, else by the longest prefix in the data (a
+    number shorter than that by itself); ``codes`` are rows of ``places``."""
+    codes = pl.repeat(None, rows.len(), dtype=pl.UInt32, eager=True)
     keys: list[str] = []
-    rows, todo = e164, None
-    for level, digits in enumerate(_HEAD_DIGITS):
-        ids, distinct, text = _heads(rows, digits, first=level == 0)
+    todo: pl.Series | None = None
+    for digits in _HEAD_DIGITS[1:]:
+        ids, distinct, text = _heads(rows, digits)
         settled = ~text.str.slice(1).is_in(_deep(digits).implode())
-        if level == len(_HEAD_DIGITS) - 1:
+        if digits == _HEAD_DIGITS[-1]:
             settled = pl.repeat(True, distinct.len(), eager=True)
         found_keys = text.filter(settled).to_list()
         named = pl.Series(range(len(keys), len(keys) + len(found_keys)), dtype=pl.UInt32)
         keys += found_keys
-        size = top(ids) + 1
-        lookup = pl.repeat(None, size, dtype=pl.UInt32, eager=True)
+        lookup = pl.repeat(None, top(ids) + 1, dtype=pl.UInt32, eager=True)
         found = lookup.scatter(distinct.filter(settled), named).gather(ids)
         codes = found if todo is None else codes.scatter(todo, found)
         left = (found.is_null() & rows.is_not_null()).arg_true()
         if left.len() == 0:
             break
         rows, todo = rows.gather(left), left if todo is None else todo.gather(left)
-    return _places_of(codes, phone_places(pl.Series(keys, dtype=pl.String)))
-
-
-def _places_of(codes: pl.Series, found: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
-    """``codes`` into ``found``'s rows, made codes into its distinct rows plus a null row."""
-    rows: dict[tuple[str | None, ...], int] = {}
-    place_of = [rows.setdefault(row, len(rows)) for row in found.iter_rows()]
-    places = pl.DataFrame(
-        [*rows, (None, None, None)], schema=dict.fromkeys(found.columns, pl.String), orient="row"
-    )
-    by_key = pl.Series(place_of, dtype=pl.UInt32)
-    return by_key.gather(codes).fill_null(len(rows)), places
+    return codes, phone_places(pl.Series(keys, dtype=pl.String)).select(_PLACE_FIELDS)

@@ -28,7 +28,7 @@ import polars as pl
 from phonenumbers.tzdata import TIMEZONE_DATA
 
 from cxlist.pipeline.calling import calling_rules
-from cxlist.pipeline.grouping import combine, distinct_rows
+from cxlist.pipeline.grouping import codes_of, combine, distinct_rows
 from cxlist.pipeline.phone_zones import joined, phone_codes, phone_columns
 from cxlist.pipeline.zip_table import zip_tables
 
@@ -338,21 +338,25 @@ def resolve_timezones(
     calling rules apply (of those in the module docstring, the ones some rule names) with
     :data:`ZONE_KEY_SEPARATOR`: everything a calling window needs.
 
-    The address columns are reduced to their distinct combinations and each phone column to
-    its distinct places (:func:`phone_codes`); each distinct combination of address and
-    places is resolved once, and the answers gathered back to the rows.
+    Each row is reduced to integer codes (each address column's categorical code, each phone
+    column's place: :func:`phone_codes`) and the rows to their distinct combinations of
+    them; each combination is resolved once (each distinct address among them once), and
+    the answers gathered back to the rows.
     """
-    place, places = _place_codes(frame)
+    address = [c for c in _PLACE_COLUMNS if c in frame.columns]
     phones = [phone_codes(frame[c]) for c in phone_columns(frame.columns)]
-    first, number = combine([(place, places.height), *((c, t.height) for c, t in phones)])
-    columns = dict(places.gather(place.gather(first)).to_dict())
+    parts = [codes_of(frame[c]) for c in address] + [(c, t.height) for c, t in phones]
+    if not parts:
+        parts = [(pl.repeat(0, frame.height, dtype=pl.UInt32, eager=True), 1)]
+    first, number = combine(parts)
+    columns = _place_answers([frame[c].gather(first) for c in address], first.len()).to_dict()
     for n, (codes, table) in enumerate(phones):
         found = table.gather(codes.gather(first))
         columns |= {f"z{n}": found["zones"], f"s{n}": found["source"], f"st{n}": found["state"]}
     out = pl.DataFrame(columns).select(_resolved(len(phones), default_timezone))
     out = out.with_columns(_canonical(out["timezones"]), _ruled(_canonical(out["_call_states"])))
-    parts = [pl.col(c).fill_null("") for c in ("timezone", "timezones", "_call_states")]
-    key = pl.concat_str(parts, separator=ZONE_KEY_SEPARATOR).cast(pl.Categorical)
+    parts_of_key = [pl.col(c).fill_null("") for c in ("timezone", "timezones", "_call_states")]
+    key = pl.concat_str(parts_of_key, separator=ZONE_KEY_SEPARATOR).cast(pl.Categorical)
     # Categorical: a 4-byte code a row to gather, carry through dedupe and write to the plan
     shown = [pl.col(c).cast(pl.Categorical) for c in ("timezone", "timezone_source", "timezones")]
     return out.select(*shown, key.alias("_zone_key")).gather(number)
@@ -362,25 +366,23 @@ _PLACE_COLUMNS = ("timezone", "zip", "city", "state", "country")
 _PLACE_OUTPUTS = ("p_zones", "p_zone", "p_source", "p_state", "c_zones")
 
 
-def _place_codes(frame: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
-    """``(codes, places)``: the distinct address answers (``p_zones``, ``p_zone``,
-    ``p_source``, ``p_state``, and the ``country`` column's zones ``c_zones``) and each
-    row's (UInt32) among them."""
-    keys = pl.DataFrame([frame[c] for c in _PLACE_COLUMNS if c in frame.columns])
-    if keys.width == 0:
-        empty = pl.DataFrame(
-            {c: [None] for c in _PLACE_OUTPUTS}, schema=dict.fromkeys(_PLACE_OUTPUTS, pl.String)
-        )
-        return pl.repeat(0, frame.height, dtype=pl.UInt32, eager=True), empty
-    first, number = distinct_rows(keys)
-    distinct = keys.gather(first)
+def _place_answers(columns: list[pl.Series], height: int) -> pl.DataFrame:
+    """The address answers of each of ``height`` rows given by ``columns`` (among
+    ``timezone``, ``zip``, ``city``, ``state``, ``country``): ``p_zones``, ``p_zone``,
+    ``p_source``, ``p_state``, and the ``country`` column's zones ``c_zones``; each distinct
+    address worked out once."""
+    if not columns:
+        nothing = pl.repeat(None, height, dtype=pl.String, eager=True)
+        return pl.DataFrame({c: nothing for c in _PLACE_OUTPUTS})
+    addresses = pl.DataFrame(columns)
+    first, number = distinct_rows(addresses)
+    distinct = addresses.gather(first)
     place = place_zones(distinct)
-    nothing = pl.repeat(None, first.len(), dtype=pl.String, eager=True)
     if "country" in distinct.columns:
         region = distinct["country"].str.strip_chars().str.to_uppercase()
         country = _lookup(region, _country_table(), "zones")
     else:
-        country = nothing
+        country = pl.repeat(None, first.len(), dtype=pl.String, eager=True)
     answers = pl.DataFrame(
         {
             "p_zones": place["zones"],
@@ -391,8 +393,7 @@ def _place_codes(frame: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
         },
         schema=dict.fromkeys(_PLACE_OUTPUTS, pl.String),
     )
-    same_first, same = distinct_rows(answers)
-    return same.gather(number), answers.gather(same_first)
+    return answers.gather(number)
 
 
 def _canonical(keys: pl.Series) -> pl.Series:
