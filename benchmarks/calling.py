@@ -216,6 +216,7 @@ def contacts(rows: int, seed: int = 11) -> pl.DataFrame:
         .alias("zip"),
         pl.when(h % 2 == 0).then(_pick(STATES, h // 17)).alias("state"),
         _pick(["L-1", "L-2", "L-3", "L-4"], h // 19).alias("list_id"),
+        (h // 19 % 4).cast(pl.UInt32).alias("_list"),  # the list's rule number, as assign leaves it
         pl.lit(None, dtype=pl.String).alias("disposition"),
         pl.lit(None, dtype=pl.String).alias("reason"),
     )  # fmt: skip
@@ -264,10 +265,13 @@ def main() -> None:
     parser.add_argument("--no-whole", action="store_true", help="the breakdown only")
     args = parser.parse_args()
 
+    from cxlist.pipeline.phone_zones import area_code_places
     from cxlist.pipeline.zip_table import zip_tables
 
     _, cpu, wall = _timed(zip_tables)
     print(f"zip tables (once per process; cached on disk): cpu {cpu:.3f}s wall {wall:.3f}s")
+    _, cpu, wall = _timed(area_code_places)
+    print(f"area code places (once per process): cpu {cpu:.3f}s wall {wall:.3f}s")
     if not args.no_whole:
         whole(args.rows, args.repeat)
     if not args.no_breakdown:

@@ -17,7 +17,6 @@ import polars as pl
 __all__ = ["codes_of", "combine", "distinct_rows", "factorize", "top"]
 
 _TABLE_LIMIT = 1 << 22  # codes up to this are numbered through a lookup table, not a hash map
-_RADIX_LIMIT = 1 << 62
 _NARROW_LIMIT = 1 << 32
 
 
@@ -53,8 +52,9 @@ def combine(parts: list[tuple[pl.Series, int]]) -> tuple[pl.Series, pl.Series]:
     radix = 1
     for codes, given in parts:
         size = max(given, 1)
-        if combined is not None and radix * size >= _RADIX_LIMIT:
-            first, number = factorize(combined)  # number the combinations so far, then go on
+        if combined is not None and radix > 1 and radix * size > _TABLE_LIMIT:
+            # number the combinations so far, then go on: codes stay within a lookup table
+            first, number = factorize(combined)
             combined, radix = number, first.len()
         # 32-bit arithmetic while the combinations fit: half the memory to go through
         kind = pl.UInt32 if radix * size <= _NARROW_LIMIT else pl.UInt64

@@ -19,6 +19,7 @@ from cxlist.pipeline.zip_table import zip_tables
 
 __all__ = [
     "PHONE_COLUMN",
+    "area_code_places",
     "joined",
     "phone_codes",
     "phone_columns",
@@ -158,7 +159,7 @@ _PLACE_FIELDS = ("zones", "source", "state")
 
 
 @cache
-def _area_code_places() -> tuple[pl.Series, dict[tuple[str | None, ...], int]]:
+def area_code_places() -> tuple[pl.Series, dict[tuple[str | None, ...], int]]:
     """``(lookup, places)`` for every 4-digit head ``+DDDD`` (1000..9999) that settles a
     number's place: ``places`` numbers the distinct places (``zones``, ``source``, ``state``
     as :func:`phone_places` gives them) of those heads, and ``lookup`` (UInt32, 10,000 long)
@@ -189,11 +190,11 @@ def phone_codes(e164: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
     :func:`phone_places` gives them for the whole number), its last row all null (no
     number); ``codes`` (UInt32, no nulls) is each number's row in it. A number's head
     (``+1NPA``), read as an integer, finds its row in a table of every such head made once
-    (:func:`_area_code_places`); only the numbers whose head the data splits further are
+    (:func:`area_code_places`); only the numbers whose head the data splits further are
     grouped by their first 7 digits, then by its longest prefix, each distinct one looked up
     once.
     """
-    lookup, known = _area_code_places()
+    lookup, known = area_code_places()
     # "+DDDD" read as a number: a head below 1000 (or not digits) has no row in the lookup
     head = e164.str.slice(1, 4).str.to_integer(strict=False, dtype=pl.UInt16)
     codes = lookup.gather(head)
