@@ -13,7 +13,7 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 from cxlist.pipeline.callable import CallingStage, callable_summary
 from cxlist.pipeline.calling import CallingConfig
 from cxlist.pipeline.grouping import combine, distinct_rows
-from cxlist.pipeline.phone_zones import phone_codes, phone_places
+from cxlist.pipeline.phone_zones import area_code_places, phone_codes, phone_places
 from cxlist.pipeline.timezones import resolve_timezones
 
 PREFIXES = [*sorted(TIMEZONE_DATA)[::7], "1212", "1208", "1907", "1906", "4420", "1999"]
@@ -123,3 +123,14 @@ def test_combinations_wider_than_64_bits_are_numbered_exactly() -> None:
     expected_first, expected = distinct_rows(pl.DataFrame(codes))
     assert first.to_list() == expected_first.to_list() == [0, 1, 3, 4]
     assert number.to_list() == expected.to_list() == [0, 1, 0, 2, 3]
+
+
+def test_the_area_code_table_places_every_head_as_its_number() -> None:
+    """Each 4-digit head's row in the table made once is the place a number under it gets,
+    for every head the data does not split further."""
+    lookup, known = area_code_places()
+    places = list(known)
+    heads = [h for h in range(10_000) if lookup[h] is not None]
+    numbers = pl.Series([f"+{h}5550142" for h in heads], dtype=pl.String)
+    assert [places[lookup[h]] for h in heads] == phone_places(numbers).rows()
+    assert len(heads) > 8_000

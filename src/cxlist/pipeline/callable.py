@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from cxlist.model import Disposition
@@ -205,8 +206,11 @@ def callable_summary(
         stage = CallingStage(config, at)
         frame = stage(frame)
     in_play = frame["_window"].filter(frame["disposition"].is_null())
-    counted = in_play.value_counts(name="len")
-    found = [stage.groups[number] for number in counted["_window"]]
+    # the groups are numbered densely: counted by a bincount, no hash table per row
+    per_group = np.bincount(in_play.to_numpy(), minlength=len(stage.groups))
+    present = np.flatnonzero(per_group)
+    counted = pl.DataFrame({"_window": present, "len": per_group[present]})
+    found = [stage.groups[number] for number in present.tolist()]
     flags: dict[int, int] = {}  # by window: lists share them
     for group in found:
         if id(group.window) not in flags:

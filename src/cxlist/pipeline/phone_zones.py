@@ -144,6 +144,42 @@ def phone_places(e164: pl.Series) -> pl.DataFrame:
 
 
 @cache
+def _prefix_zones(nanp: bool) -> tuple[tuple[int, dict[str, str | None]], ...]:
+    """:func:`_prefix_tables` as dictionaries, longest prefixes first."""
+    return tuple(
+        (n, dict(zip(t[f"_p{n}"].to_list(), t[f"_z{n}"].to_list(), strict=True)))
+        for n, t in _prefix_tables(nanp)
+    )
+
+
+@cache
+def _npa_states() -> dict[str, str | None]:
+    table = zip_tables().npa
+    return dict(zip(table["key"].to_list(), table["state"].to_list(), strict=True))
+
+
+Place = tuple[str | None, str | None, str | None]
+
+
+def _place_of(number: str) -> Place:
+    """:func:`phone_places` of one number, in plain Python: for the few distinct heads a
+    table of numbers is grouped by, where a polars query's fixed cost would outweigh them."""
+    digits = number.removeprefix("+")
+    zones = _area_codes().get(digits[:4])
+    if zones is None:
+        nanp = digits.startswith("1")
+        key = digits[:7] if nanp else digits
+        for length, table in _prefix_zones(nanp):
+            zones = table.get(key[:length]) if length <= len(key) else None
+            if zones is not None:
+                break
+    if zones is None:
+        return None, None, _npa_states().get(number[1:5])
+    source = "area_code" if number.startswith("+1") else "country"
+    return zones, source, _npa_states().get(number[1:5])
+
+
+@cache
 def _deep(digits: int) -> pl.Series:
     """The ``digits``-long prefixes of the time zone data's longer prefixes: a number whose
     first ``digits`` digits are not among them has the place of those digits alone."""
@@ -159,7 +195,7 @@ _PLACE_FIELDS = ("zones", "source", "state")
 
 
 @cache
-def area_code_places() -> tuple[pl.Series, dict[tuple[str | None, ...], int]]:
+def area_code_places() -> tuple[pl.Series, dict[Place, int]]:
     """``(lookup, places)`` for every 4-digit head ``+DDDD`` (1000..9999) that settles a
     number's place: ``places`` numbers the distinct places (``zones``, ``source``, ``state``
     as :func:`phone_places` gives them) of those heads, and ``lookup`` (UInt32, 10,000 long)
@@ -167,11 +203,10 @@ def area_code_places() -> tuple[pl.Series, dict[tuple[str | None, ...], int]]:
     below 1000). Made once per process."""
     deep = set(_deep(4).to_list())
     heads = [head for head in range(1000, 10_000) if str(head) not in deep]
-    found = phone_places(pl.Series([f"+{head}" for head in heads], dtype=pl.String))
-    places: dict[tuple[str | None, ...], int] = {}
+    places: dict[Place, int] = {}
     lookup: list[int | None] = [None] * 10_000
-    for head, row in zip(heads, found.select(_PLACE_FIELDS).iter_rows(), strict=True):
-        lookup[head] = places.setdefault(row, len(places))
+    for head in heads:
+        lookup[head] = places.setdefault(_place_of(f"+{head}"), len(places))
     return pl.Series(lookup, dtype=pl.UInt32), places
 
 
@@ -202,7 +237,7 @@ def phone_codes(e164: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
     rows = dict(known)
     if todo.len():
         found, more = _split_codes(e164.gather(todo))
-        row_of = [rows.setdefault(row, len(rows)) for row in more.iter_rows()]
+        row_of = [rows.setdefault(row, len(rows)) for row in more]
         codes = codes.scatter(todo, pl.Series(row_of, dtype=pl.UInt32).gather(found))
     places = pl.DataFrame(
         [*rows, (None, None, None)], schema=dict.fromkeys(_PLACE_FIELDS, pl.String), orient="row"
@@ -210,7 +245,7 @@ def phone_codes(e164: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
     return codes.fill_null(len(rows)), places
 
 
-def _split_codes(rows: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
+def _split_codes(rows: pl.Series) -> tuple[pl.Series, list[Place]]:
     """``(codes, places)`` of numbers whose 4-digit head does not settle their place: by
     their first 7 digits where that settles it, else by the longest prefix in the data (a
     number shorter than that by itself); ``codes`` are rows of ``places``."""
@@ -232,4 +267,4 @@ def _split_codes(rows: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
         if left.len() == 0:
             break
         rows, todo = rows.gather(left), left if todo is None else todo.gather(left)
-    return codes, phone_places(pl.Series(keys, dtype=pl.String)).select(_PLACE_FIELDS)
+    return codes, [_place_of(key) for key in keys]

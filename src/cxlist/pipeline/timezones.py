@@ -340,8 +340,8 @@ def resolve_timezones(
 
     Each row is reduced to integer codes (each address column's categorical code, each phone
     column's place: :func:`phone_codes`) and the rows to their distinct combinations of
-    them; each combination is resolved once (each distinct address among them once), and
-    the answers gathered back to the rows.
+    them; each distinct address among these is placed once, each distinct combination of
+    places resolved once, and the answers gathered back to the rows.
     """
     address = [c for c in _PLACE_COLUMNS if c in frame.columns]
     phones = [phone_codes(frame[c]) for c in phone_columns(frame.columns)]
@@ -349,31 +349,42 @@ def resolve_timezones(
     if not parts:
         parts = [(pl.repeat(0, frame.height, dtype=pl.UInt32, eager=True), 1)]
     first, number = combine(parts)
-    columns = _place_answers([frame[c].gather(first) for c in address], first.len()).to_dict()
-    for n, (codes, table) in enumerate(phones):
-        found = table.gather(codes.gather(first))
-        columns |= {f"z{n}": found["zones"], f"s{n}": found["source"], f"st{n}": found["state"]}
+    place, answers = _place_codes([frame[c].gather(first) for c in address], first.len())
+    places = [(codes.gather(first), table) for codes, table in phones]
+    # the combinations' places: far fewer again than the combinations of raw values
+    found_first, found = combine([(place, answers.height), *((c, t.height) for c, t in places)])
+    columns = answers.gather(place.gather(found_first)).to_dict()
+    for n, (codes, table) in enumerate(places):
+        found_place = table.gather(codes.gather(found_first))
+        columns |= {
+            f"z{n}": found_place["zones"],
+            f"s{n}": found_place["source"],
+            f"st{n}": found_place["state"],
+        }
     out = pl.DataFrame(columns).select(_resolved(len(phones), default_timezone))
     out = out.with_columns(_canonical(out["timezones"]), _ruled(_canonical(out["_call_states"])))
     parts_of_key = [pl.col(c).fill_null("") for c in ("timezone", "timezones", "_call_states")]
     key = pl.concat_str(parts_of_key, separator=ZONE_KEY_SEPARATOR).cast(pl.Categorical)
     # Categorical: a 4-byte code a row to gather, carry through dedupe and write to the plan
     shown = [pl.col(c).cast(pl.Categorical) for c in ("timezone", "timezone_source", "timezones")]
-    return out.select(*shown, key.alias("_zone_key")).gather(number)
+    return out.select(*shown, key.alias("_zone_key")).gather(found).gather(number)
 
 
 _PLACE_COLUMNS = ("timezone", "zip", "city", "state", "country")
 _PLACE_OUTPUTS = ("p_zones", "p_zone", "p_source", "p_state", "c_zones")
 
 
-def _place_answers(columns: list[pl.Series], height: int) -> pl.DataFrame:
-    """The address answers of each of ``height`` rows given by ``columns`` (among
-    ``timezone``, ``zip``, ``city``, ``state``, ``country``): ``p_zones``, ``p_zone``,
-    ``p_source``, ``p_state``, and the ``country`` column's zones ``c_zones``; each distinct
-    address worked out once."""
+def _place_codes(columns: list[pl.Series], height: int) -> tuple[pl.Series, pl.DataFrame]:
+    """``(codes, answers)`` of ``height`` addresses given by ``columns`` (among ``timezone``,
+    ``zip``, ``city``, ``state``, ``country``): ``answers`` the distinct address answers
+    (``p_zones``, ``p_zone``, ``p_source``, ``p_state``, and the ``country`` column's zones
+    ``c_zones``), ``codes`` (UInt32) each address's among them; each distinct address worked
+    out once."""
     if not columns:
-        nothing = pl.repeat(None, height, dtype=pl.String, eager=True)
-        return pl.DataFrame({c: nothing for c in _PLACE_OUTPUTS})
+        answers = pl.DataFrame(
+            {c: [None] for c in _PLACE_OUTPUTS}, schema=dict.fromkeys(_PLACE_OUTPUTS, pl.String)
+        )
+        return pl.repeat(0, height, dtype=pl.UInt32, eager=True), answers
     addresses = pl.DataFrame(columns)
     first, number = distinct_rows(addresses)
     distinct = addresses.gather(first)
@@ -393,7 +404,8 @@ def _place_answers(columns: list[pl.Series], height: int) -> pl.DataFrame:
         },
         schema=dict.fromkeys(_PLACE_OUTPUTS, pl.String),
     )
-    return answers.gather(number)
+    same_first, same = distinct_rows(answers)
+    return same.gather(number), answers.gather(same_first)
 
 
 def _canonical(keys: pl.Series) -> pl.Series:
