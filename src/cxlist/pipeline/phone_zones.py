@@ -223,26 +223,47 @@ def phone_codes(e164: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
 
     ``places`` has one row per distinct place (``zones``, ``source``, ``state``, as
     :func:`phone_places` gives them for the whole number), its last row all null (no
-    number); ``codes`` (UInt32, no nulls) is each number's row in it. A number's head
-    (``+1NPA``), read as an integer, finds its row in a table of every such head made once
-    (:func:`area_code_places`); only the numbers whose head the data splits further are
-    grouped by their first 7 digits, then by its longest prefix, each distinct one looked up
-    once.
+    number); ``codes`` (UInt32, no nulls) is each number's row in it. A number's first 7
+    digits are read as an integer: its first 4 (``+1NPA``) find its row in a table of every
+    such head made once (:func:`area_code_places`); where the data splits that head further,
+    each distinct 7-digit head is placed once; the few numbers left (shorter, not digits, or
+    split further still) are grouped by their text (:func:`_split_codes`). The numbers are
+    E.164: their first character is taken for the ``+``.
     """
     lookup, known = area_code_places()
-    # "+DDDD" read as a number: a head below 1000 (or not digits) has no row in the lookup
-    head = e164.str.slice(1, 4).str.to_integer(strict=False, dtype=pl.UInt16)
-    codes = lookup.gather(head)
-    todo = (codes.is_null() & e164.is_not_null()).arg_true()
     rows = dict(known)
+    # "+DDDDDDD" as a number: 7 digits when it is 1,000,000 or more (a sign, a leading zero
+    # or fewer digits give less), so that its first 4 are the number's area code head
+    head = e164.str.slice(1, 7).str.to_integer(strict=False, dtype=pl.UInt32)
+    codes = lookup.gather(head // 1000)
+    todo = (codes.is_null() & e164.is_not_null()).arg_true()
     if todo.len():
-        found, more = _split_codes(e164.gather(todo))
-        row_of = [rows.setdefault(row, len(rows)) for row in more]
-        codes = codes.scatter(todo, pl.Series(row_of, dtype=pl.UInt32).gather(found))
+        found = _exchange_codes(head.gather(todo), rows)
+        left = found.is_null().arg_true()
+        if left.len():
+            more_codes, more = _split_codes(e164.gather(todo.gather(left)))
+            row_of = pl.Series([rows.setdefault(row, len(rows)) for row in more], dtype=pl.UInt32)
+            found = found.scatter(left, row_of.gather(more_codes))
+        codes = codes.scatter(todo, found)
     places = pl.DataFrame(
         [*rows, (None, None, None)], schema=dict.fromkeys(_PLACE_FIELDS, pl.String), orient="row"
     )
     return codes.fill_null(len(rows)), places
+
+
+def _exchange_codes(heads: pl.Series, rows: dict[Place, int]) -> pl.Series:
+    """Each 7-digit head's row in ``rows`` (places added to it as found), where those 7
+    digits settle the place; null for the others (fewer digits, or split further)."""
+    distinct = heads.unique().drop_nulls()
+    deep = set(_deep(_HEAD_DIGITS[1]).to_list())
+    settled = [h for h in distinct.filter(distinct >= 1_000_000).to_list() if str(h) not in deep]
+    named = [rows.setdefault(_place_of(f"+{h}"), len(rows)) for h in settled]
+    return heads.replace_strict(
+        pl.Series(settled, dtype=pl.UInt32),
+        pl.Series(named, dtype=pl.UInt32),
+        default=None,
+        return_dtype=pl.UInt32,
+    )
 
 
 def _split_codes(rows: pl.Series) -> tuple[pl.Series, list[Place]]:
