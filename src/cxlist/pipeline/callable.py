@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from cxlist.model import Disposition
@@ -172,22 +173,19 @@ def _not_callable(frame: pl.DataFrame, why: pl.Series, number: pl.Series) -> lis
     return [dispositions, frame["reason"].clone().scatter(at, why.gather(number.gather(at)))]
 
 
-def _sums() -> list[pl.Expr]:
-    """Planned contacts, and those callable at each instant (``h0`` = now), of some groups."""
-    return [pl.col("len").sum().alias("planned")] + [
-        (pl.col("len") * (pl.col("_flags") // (1 << h) % 2)).sum().alias(f"h{h}")
-        for h in range(HOURS_AHEAD + 1)
-    ]
+def _shape(counts: npt.NDArray[np.int64]) -> dict[str, Any]:
+    """``planned``, ``now`` and ``byHour`` from [planned, callable now, +1h, ... +24h]."""
+    hours = [int(n) for n in counts[1:]]
+    return {"planned": int(counts[0]), "now": hours[0], "byHour": hours[1:]}
 
 
-def _shape(row: dict[str, Any]) -> dict[str, Any]:
-    hours = [int(row.get(f"h{h}") or 0) for h in range(HOURS_AHEAD + 1)]
-    return {"planned": int(row.get("planned") or 0), "now": hours[0], "byHour": hours[1:]}
-
-
-def _per(groups: pl.DataFrame, by: str) -> dict[str, Any]:
-    totals = groups.group_by(by).agg(_sums()).sort(by)
-    return {str(row[by]): _shape(row) for row in totals.iter_rows(named=True)}
+def _per(names: list[str], tallies: npt.NDArray[np.int64]) -> dict[str, Any]:
+    """The tallies of the groups (rows of ``tallies``) added up by name, by name's order."""
+    order = sorted(set(names))
+    where = {name: number for number, name in enumerate(order)}
+    sums = np.zeros((len(order), tallies.shape[1]), dtype=np.int64)
+    np.add.at(sums, np.array([where[n] for n in names], dtype=np.intp), tallies)
+    return {name: _shape(sums[number]) for number, name in enumerate(order)}
 
 
 def callable_summary(
@@ -209,21 +207,19 @@ def callable_summary(
     # the groups are numbered densely: counted by a bincount, no hash table per row
     per_group = np.bincount(in_play.to_numpy(), minlength=len(stage.groups))
     present = np.flatnonzero(per_group)
-    counted = pl.DataFrame({"_window": present, "len": per_group[present]})
     found = [stage.groups[number] for number in present.tolist()]
     flags: dict[int, int] = {}  # by window: lists share them
     for group in found:
         if id(group.window) not in flags:
             flags[id(group.window)] = callable_flags(group.window, instants)
-    groups = counted.with_columns(
-        pl.Series("_flags", [flags[id(g.window)] for g in found], dtype=pl.Int64),
-        pl.Series("_shown", [g.shown for g in found], dtype=pl.String),
-        pl.Series("list_id", [g.list_id or "" for g in found], dtype=pl.String),
-    )
-    total = groups.select(_sums()).row(0, named=True) if groups.height else {}
+    bits = np.array([flags[id(g.window)] for g in found], dtype=np.int64).reshape(-1, 1)
+    callable_at = (bits >> np.arange(len(instants), dtype=np.int64)) & 1
+    counts = per_group[present].astype(np.int64).reshape(-1, 1)
+    # per group: [planned, callable at each instant] (``now`` first)
+    tallies = np.hstack([counts, counts * callable_at])
     return {
         "at": at.isoformat(),
-        **_shape(total),
-        "byList": _per(groups, "list_id"),
-        "byTimezone": _per(groups, "_shown"),
+        **_shape(tallies.sum(axis=0)),
+        "byList": _per([g.list_id or "" for g in found], tallies),
+        "byTimezone": _per([g.shown for g in found], tallies),
     }
