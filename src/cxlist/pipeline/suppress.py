@@ -384,10 +384,10 @@ class SuppressStage:
         out: list[pl.Series] = []
         drop_at, drops = at, nulls("drop", 0, pl.String)
         if scrubbed is not None:
-            if (scrubbed.listed & on_list).any():  # on the list and a registry: both named
-                by_registry = scrubbed.labels_at(at)
-                both = pl.concat_str("s", by_registry, separator=", ", ignore_nulls=True)
-                said = said.with_columns(both.alias("s"))
+            both = np.flatnonzero(scrubbed.listed[at])  # on the list and a registry
+            if both.size:  # (both named, the list first)
+                named = said["s"].gather(both) + ", " + scrubbed.labels_at(at[both])
+                said = said.with_columns(said["s"].scatter(both, named))
             out, drop_at, drops = registry_alone(number, slot, scrubbed.listed & ~on_list, scrubbed)
             drop_at = np.concatenate([at, drop_at])
         said = said.select(
@@ -439,7 +439,7 @@ class SuppressStage:
         by_email = self.index.match(none, emails)
         dialable = pl.any_horizontal(pl.col(p).is_not_null() for p in self.phones)
         email_ok = pl.col("email").is_not_null() if "email" in frame.columns else pl.lit(False)
-        keeps = dialable | (pl.lit(not self.require_phone) & email_ok)
+        keeps = dialable if self.require_phone else dialable | email_ok
         words = dropped_text(self.phones, 1)
         if self.registry is not None:
             words = registry_fates(self.phones, labels)
@@ -479,27 +479,25 @@ def _suppress(
 ) -> pl.DataFrame:
     """``frame`` with the rows still in play where ``hit`` holds SUPPRESSED, each with the
     reason of the first of ``reasons`` (condition, reason) whose condition holds, else
-    ``rest``. The rows are picked once, with the columns the reasons read; each reason is
-    then built on its own rows only (not every branch on every row)."""
+    ``rest``. Which reason each row takes is settled in one pass over the conditions; each
+    reason is then built on its own rows only, from the columns it reads."""
     branches = [*reasons, (pl.lit(True), rest)]
-    read = sorted({c for pair in branches for e in pair for c in e.meta.root_names()})
-    chosen = (
-        frame.lazy()
-        .with_row_index("_at")
-        .filter(in_play() & hit.fill_null(False))
-        .select("_at", *read)
-        .collect()
-    )
-    if chosen.height == 0:
+    which: Any = pl.when(~(in_play() & hit.fill_null(False))).then(-1)
+    for number, (condition, _) in enumerate(branches):
+        which = which.when(condition.fill_null(False)).then(number)
+    taken = frame.select(which.cast(pl.Int8)).to_series().to_numpy()
+    marked = taken >= 0
+    if not marked.any():
         return frame
-    parts, before = [], pl.lit(False)
-    for condition, reason in branches:
-        mine = condition.fill_null(False) & ~before
-        parts.append(chosen.lazy().filter(mine).select("_at", reason.cast(pl.String).alias("_why")))
-        before = before | condition.fill_null(False)
-    picked = pl.concat(parts).collect()
-    marked = np.zeros(frame.height, dtype=bool)
-    marked[picked["_at"].to_numpy()] = True
+    parts = []
+    for number, (_, reason) in enumerate(branches):
+        at = np.flatnonzero(taken == number)
+        if at.size:
+            read = list(dict.fromkeys(reason.meta.root_names())) or ["disposition"]
+            rows = frame.select(read).gather(at)
+            why = rows.select(reason.cast(pl.String)).to_series()
+            parts.append(pl.DataFrame({"_at": at, "_why": why}))
+    picked = pl.concat(parts)
     dispositions = frame["disposition"].set(pl.Series(marked), Disposition.SUPPRESSED.value)
     return frame.with_columns(dispositions, frame["reason"].clone().scatter(*picked))
 

@@ -75,7 +75,7 @@ class Registry:
         """
         at = keys >> 3
         at += self._shift[area]
-        byte: npt.NDArray[np.uint8] = self._bits[at]
+        byte: npt.NDArray[np.uint8] = self._bits.take(at)
         bit = keys.astype(np.uint8)  # (the low byte: 8 divides 256, so & 7 is the bit)
         bit &= 7
         byte >>= bit
@@ -114,10 +114,14 @@ class ScrubResult:
 
     def reasons_at(self, at: npt.NDArray[np.int64]) -> pl.Series:
         """The labels of the numbers at positions ``at`` (null where none lists it)."""
-        labels = pl.Series(self.labels, dtype=pl.String).extend_constant(None, 1)
-        index = self.found[at].astype(np.int64)
-        index[index < 0] = len(self.labels)
-        return labels.gather(pl.Series(index))
+        index = self.found[at]
+        labels = pl.Series(self.labels, dtype=pl.String)
+        listed = index >= 0
+        if listed.all():
+            return labels.gather(index)
+        if not self.labels:
+            return pl.repeat(None, index.size, dtype=pl.String, eager=True)
+        return labels.gather(np.where(listed, index, 0)).set(pl.Series(~listed), None)
 
     @property
     def reason(self) -> pl.Series:
