@@ -11,6 +11,7 @@ import threading
 import typer
 
 from cxlist.cli import demo_commands, page_commands, report_commands, run_commands
+from cxlist.cli.coercion import QuickGroup
 from cxlist.cli.dnc_commands import dnc_app
 from cxlist.cli.logs import global_options
 from cxlist.cli.options import EXIT_CONFIG
@@ -19,6 +20,7 @@ from cxlist.cli.sandbox import sandbox_app
 # Help is plain text (rich_markup_mode=None, on every group): typer's rich help would import
 # rich and markdown-it first, most of the time ``cxlist --help`` takes.
 app = typer.Typer(
+    cls=QuickGroup,
     rich_markup_mode=None,
     name="cxlist",
     help="Load outbound calling lists into NICE CXone.",

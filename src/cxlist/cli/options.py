@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from cxlist.settings import Settings
+    from cxlist.settings_layers import QuickSettings
 
 __all__ = [
     "EXIT_API",
@@ -39,6 +40,7 @@ __all__ = [
     "WebhookOpt",
     "WorkspaceOpt",
     "failing_cleanly",
+    "quick_settings_from",
     "run_async",
     "settings_from",
 ]
@@ -106,8 +108,7 @@ def settings_from(
     these flags."""
     from cxlist.settings import load_settings
 
-    if config is None and base is None and Path("cxlist.toml").is_file():
-        config = Path("cxlist.toml")
+    config = _default_config(config, base)
     overrides: dict[str, dict[str, Any]] = {
         "run": {"workspace": workspace},
         "upload": {"concurrency": concurrency, "chunk_size": chunk_size},
@@ -122,6 +123,27 @@ def settings_from(
 
         settings.webhooks.append(WebhookSettings(url=webhook, secret_env=WEBHOOK_SECRET_ENV))
     return settings
+
+
+def quick_settings_from(config: Path | None, *, workspace: Path | None = None) -> QuickSettings:
+    """The workspace (and registry) settings, for a command that needs no more: read from the
+    layers without validating them in full when they are certainly valid (no pydantic, no
+    pipeline check), else from :func:`settings_from`, with its errors."""
+    from cxlist.settings_layers import QuickSettings, merge_layers, quick_settings
+
+    config = _default_config(config, None)
+    quick = quick_settings(merge_layers(config, overrides={"run": {"workspace": workspace}}))
+    if quick is not None:
+        return quick
+    full = settings_from(config, workspace=workspace)
+    return QuickSettings(full.run.workspace, full.registry.path, full.registry.max_age_days)
+
+
+def _default_config(config: Path | None, base: Mapping[str, Any] | None) -> Path | None:
+    """The settings file: ``config``, else ./cxlist.toml when it exists (and no ``base``)."""
+    if config is None and base is None and Path("cxlist.toml").is_file():
+        return Path("cxlist.toml")
+    return config
 
 
 @contextmanager

@@ -9,12 +9,14 @@ from typing import Annotated
 
 import typer
 
+from cxlist.cli.coercion import QuickGroup
 from cxlist.cli.options import (
     EXIT_PARTIAL,
     ConfigOpt,
     WebhookOpt,
     WorkspaceOpt,
     failing_cleanly,
+    quick_settings_from,
     settings_from,
 )
 from cxlist.cli.render import console, err_console
@@ -23,17 +25,18 @@ from cxlist.workspace import Workspace
 __all__ = ["register"]
 
 webhooks_app = typer.Typer(
+    cls=QuickGroup,
     rich_markup_mode=None,
     help="The metrics webhook outbox: list it, or redeliver what is pending.",
     invoke_without_command=True,
 )
 audit_app = typer.Typer(
-    rich_markup_mode=None, help="The hash-chained audit log.", no_args_is_help=True
+    cls=QuickGroup, rich_markup_mode=None, help="The hash-chained audit log.", no_args_is_help=True
 )
 
 
 def _audit_path(config: Path | None, workspace: Path | None) -> Path:
-    return Workspace(settings_from(config, workspace=workspace).run.workspace).audit_path
+    return Workspace(quick_settings_from(config, workspace=workspace).workspace).audit_path
 
 
 def _when(seconds: float | None) -> str:
@@ -55,8 +58,8 @@ def webhooks_list(
     from cxlist.report.webhook_endpoints import display_url
 
     with failing_cleanly():
-        settings = settings_from(config, workspace=workspace)
-        with closing(Workspace(settings.run.workspace).connect()) as conn:
+        settings = quick_settings_from(config, workspace=workspace)
+        with closing(Workspace(settings.workspace).connect()) as conn:
             entries = list_outbox(conn)
     table = Table(title="webhook outbox")
     for name in ("event id", "url", "state", "attempts", "last status", "last error", "next"):
@@ -121,7 +124,7 @@ def audit_verify(
     from cxlist.upload.journal import Journal
 
     with failing_cleanly():
-        ws = Workspace(settings_from(config, workspace=workspace).run.workspace)
+        ws = Workspace(quick_settings_from(config, workspace=workspace).workspace)
         path = file or ws.audit_path
         anchors: list[tuple[int, str]] = []
         if file is None and ws.db_path.exists():

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from cxlist.cli.coercion import QuickGroup
 from cxlist.cli.options import (
     EXIT_INTERRUPTED,
     EXIT_PARTIAL,
@@ -20,6 +21,7 @@ from cxlist.cli.options import (
     WebhookOpt,
     WorkspaceOpt,
     failing_cleanly,
+    quick_settings_from,
     run_async,
     settings_from,
 )
@@ -341,7 +343,7 @@ def resume(
 
 
 runs_app = typer.Typer(
-    rich_markup_mode=None, help="Runs kept in the workspace.", no_args_is_help=True
+    cls=QuickGroup, rich_markup_mode=None, help="Runs kept in the workspace.", no_args_is_help=True
 )
 
 
@@ -351,8 +353,8 @@ def runs_list(
 ) -> None:
     """List the workspace's runs, newest first."""
     with failing_cleanly():
-        settings = settings_from(config, workspace=workspace)
-        journal = Journal(Workspace(settings.run.workspace).connect())
+        settings = quick_settings_from(config, workspace=workspace)
+        journal = Journal(Workspace(settings.workspace).connect())
         try:
             records = journal.runs()
         finally:
@@ -374,8 +376,7 @@ def runs_show(
     """Show one run as one JSON document: ``{"run": its record, "summary": its summary.json
     or null}``."""
     with failing_cleanly():
-        settings = settings_from(config, workspace=workspace)
-        ws = Workspace(settings.run.workspace)
+        ws = Workspace(quick_settings_from(config, workspace=workspace).workspace)
         journal = Journal(ws.connect())
         try:
             record = journal.run(run_id)
