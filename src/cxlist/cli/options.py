@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,11 +154,19 @@ def failing_cleanly() -> Iterator[None]:
         code = next((c for kind, c in _EXIT_BY_ERROR if isinstance(err, kind)), EXIT_RUN)
         print_error(str(err))
         raise typer.Exit(code) from None
-    except (OSError, sqlite3.Error) as err:  # the workspace: a full disk, a read-only mount
+    except (OSError, _sqlite_error()) as err:  # the workspace: a full disk, a read-only mount
         from cxlist.workspace import describe_os_error
 
         print_error(describe_os_error(err, getattr(err, "filename", None)))
         raise typer.Exit(EXIT_RUN) from None
+
+
+def _sqlite_error() -> type[Exception]:
+    """``sqlite3.Error`` (looked up as an error is being handled: sqlite3 is not imported
+    before a command needs it)."""
+    import sqlite3
+
+    return sqlite3.Error
 
 
 def run_async(make: Callable[[asyncio.Event], Awaitable[T]]) -> T:

@@ -20,7 +20,6 @@ from cxlist.cli.options import (
     settings_from,
 )
 from cxlist.cli.render import console, err_console
-from cxlist.workspace import Workspace
 
 __all__ = ["register"]
 
@@ -36,6 +35,8 @@ audit_app = typer.Typer(
 
 
 def _audit_path(config: Path | None, workspace: Path | None) -> Path:
+    from cxlist.workspace import Workspace
+
     return Workspace(quick_settings_from(config, workspace=workspace).workspace).audit_path
 
 
@@ -56,6 +57,7 @@ def webhooks_list(
 
     from cxlist.report.outbox import list_outbox
     from cxlist.report.webhook_endpoints import display_url
+    from cxlist.workspace import Workspace
 
     with failing_cleanly():
         settings = quick_settings_from(config, workspace=workspace)
@@ -91,6 +93,7 @@ def webhooks_flush(
     from cxlist.report.webhook_endpoints import display_url, endpoints_from_config
     from cxlist.run_audit import known_secrets
     from cxlist.upload.journal import AuditAnchor, Journal
+    from cxlist.workspace import Workspace
 
     with failing_cleanly():
         settings = settings_from(config, workspace=workspace, webhook=webhook)
@@ -122,6 +125,7 @@ def audit_verify(
     """Check the hash chain; report the first broken line and exit 1 if there is one."""
     from cxlist.report.audit import verify_chain
     from cxlist.upload.journal import Journal
+    from cxlist.workspace import Workspace
 
     with failing_cleanly():
         ws = Workspace(quick_settings_from(config, workspace=workspace).workspace)

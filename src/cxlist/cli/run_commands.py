@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -39,9 +37,6 @@ from cxlist.cli.render import (
     summary_table,
 )
 from cxlist.errors import ConfigError
-from cxlist.model import Disposition, RunStatus
-from cxlist.upload.journal import Journal
-from cxlist.workspace import Workspace
 
 if TYPE_CHECKING:
     import asyncio
@@ -103,6 +98,8 @@ def _target(campaign: str | None, list_id: str | None) -> Target | None:
 
 
 def _summary(outcome: RunOutcome) -> dict[str, Any]:
+    import json
+
     try:
         data = json.loads(outcome.summary_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -113,6 +110,10 @@ def _summary(outcome: RunOutcome) -> dict[str, Any]:
 def show_outcome(outcome: RunOutcome, *, as_json: bool = False) -> None:
     """Print the column mapping, the summary and reasons tables, the warnings, where the files
     are, and how to resume; with ``as_json``, summary.json alone on stdout."""
+    import json
+
+    from cxlist.model import Disposition, RunStatus
+
     summary = _summary(outcome)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
@@ -156,6 +157,8 @@ def show_outcome(outcome: RunOutcome, *, as_json: bool = False) -> None:
 
 def exit_code(outcome: RunOutcome) -> int:
     """0 when nothing FAILED and nothing is left unfinished."""
+    from cxlist.model import Disposition, RunStatus
+
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     counts = outcome.metrics.counts
@@ -352,6 +355,12 @@ def runs_list(
     workspace: WorkspaceOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
 ) -> None:
     """List the workspace's runs, newest first."""
+    import json
+    from dataclasses import asdict
+
+    from cxlist.upload.journal import Journal
+    from cxlist.workspace import Workspace
+
     with failing_cleanly():
         settings = quick_settings_from(config, workspace=workspace)
         journal = Journal(Workspace(settings.workspace).connect())
@@ -375,6 +384,12 @@ def runs_show(
 ) -> None:
     """Show one run as one JSON document: ``{"run": its record, "summary": its summary.json
     or null}``."""
+    import json
+    from dataclasses import asdict
+
+    from cxlist.upload.journal import Journal
+    from cxlist.workspace import Workspace
+
     with failing_cleanly():
         ws = Workspace(quick_settings_from(config, workspace=workspace).workspace)
         journal = Journal(ws.connect())
