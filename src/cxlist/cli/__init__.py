@@ -1,4 +1,10 @@
-"""The cxlist command line: a thin adapter over the library."""
+"""The cxlist command line: a thin adapter over the library.
+
+The modules defining commands do without ``from __future__ import annotations``: typer reads
+every command's annotations each time the command line starts, and as strings they were
+compiled and evaluated twice per command (most of the time it took to build the commands,
+before any command's first line). Names imported only for type checking are quoted there.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`cxlist demo` and `cxlist init`."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -29,7 +29,7 @@ def demo(
     from cxlist.run import start_run
     from cxlist.workspace import Workspace
 
-    def show_tenant(tenant: DemoTenant, outcome: RunOutcome) -> None:
+    def show_tenant(tenant: DemoTenant, outcome: "RunOutcome") -> None:
         console.print(examples_table(outcome.results_path))
         for list_id in ("L-1", "L-2"):
             size = len(tenant.sandbox.store.items(list_id))

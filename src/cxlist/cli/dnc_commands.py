@@ -1,6 +1,6 @@
 """`cxlist dnc import` and `cxlist dnc status`: the workspace's do-not-call registries."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -95,7 +95,7 @@ def import_command(
         _audit(settings, report)
 
 
-def _show_file(file: FileReport) -> None:
+def _show_file(file: "FileReport") -> None:
     """One file's outcome, then its first bad lines and how many there were."""
     changes = f" (+{file.added:,} -{file.deleted:,})" if file.kind == "change" else ""
     _say(
@@ -109,7 +109,7 @@ def _show_file(file: FileReport) -> None:
         _say(f"  ... and {file.bad.count - len(file.bad.first):,} more bad lines")
 
 
-def _audit(settings: QuickSettings, report: ImportReport) -> None:
+def _audit(settings: "QuickSettings", report: "ImportReport") -> None:
     from cxlist.report.audit import AuditLog
     from cxlist.workspace import Workspace
 

@@ -1,6 +1,6 @@
 """`cxlist report RUN_ID`: (re)write a run's ``report.html`` and say where it is."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
 from typing import Annotated
 

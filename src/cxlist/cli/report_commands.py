@@ -1,6 +1,6 @@
 """`cxlist webhooks` and `cxlist audit`: the outbox and the audit trail."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
 from contextlib import closing
 from datetime import UTC, datetime

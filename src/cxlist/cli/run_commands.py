@@ -1,6 +1,6 @@
 """`cxlist run`, `plan`, `resume` and `runs`: parse, call :mod:`cxlist.run`, show the result."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -89,7 +89,7 @@ def say_starting(what: str, *, quiet: bool) -> None:
         typer.echo(what, err=True)
 
 
-def _target(campaign: str | None, list_id: str | None) -> Target | None:
+def _target(campaign: str | None, list_id: str | None) -> "Target | None":
     from cxlist.run import Target
 
     if (campaign is None) != (list_id is None):
@@ -97,7 +97,7 @@ def _target(campaign: str | None, list_id: str | None) -> Target | None:
     return Target(campaign, list_id) if campaign and list_id else None
 
 
-def _summary(outcome: RunOutcome) -> dict[str, Any]:
+def _summary(outcome: "RunOutcome") -> dict[str, Any]:
     import json
 
     try:
@@ -107,7 +107,7 @@ def _summary(outcome: RunOutcome) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def show_outcome(outcome: RunOutcome, *, as_json: bool = False) -> None:
+def show_outcome(outcome: "RunOutcome", *, as_json: bool = False) -> None:
     """Print the column mapping, the summary and reasons tables, the warnings, where the files
     are, and how to resume; with ``as_json``, summary.json alone on stdout."""
     import json
@@ -155,7 +155,7 @@ def show_outcome(outcome: RunOutcome, *, as_json: bool = False) -> None:
         err_console.print(f"to send this plan: cxlist run --plan {outcome.run_id}", soft_wrap=True)
 
 
-def exit_code(outcome: RunOutcome) -> int:
+def exit_code(outcome: "RunOutcome") -> int:
     """0 when nothing FAILED and nothing is left unfinished."""
     from cxlist.model import Disposition, RunStatus
 
@@ -170,17 +170,17 @@ def exit_code(outcome: RunOutcome) -> int:
 
 
 def drive(
-    work: Callable[[RunEvents], Awaitable[RunOutcome]],
+    work: "Callable[[RunEvents], Awaitable[RunOutcome]]",
     *,
     quiet: bool,
-    then: Callable[[RunOutcome], None] | None = None,
+    then: "Callable[[RunOutcome], None] | None" = None,
     as_json: bool = False,
 ) -> NoReturn:
     """Run ``work`` with progress bars and signal handling, show the outcome (and ``then``),
     and exit with the outcome's code. Call inside ``failing_cleanly()``."""
     from cxlist.run import RunEvents
 
-    async def go(stop: asyncio.Event) -> RunOutcome:
+    async def go(stop: "asyncio.Event") -> "RunOutcome":
         with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
             return await work(events)
 
@@ -193,7 +193,7 @@ def drive(
 
 def _settings_of_run(
     workspace: Path | None, config: Path | None, run_id: str, flags: dict[str, Any]
-) -> Settings:
+) -> "Settings":
     """Settings for a command that goes on from a stored run: the given config, else the
     run's own settings as stored (secrets excepted); the environment and flags on top."""
     from cxlist.run import run_settings

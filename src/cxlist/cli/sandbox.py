@@ -1,6 +1,6 @@
 """`cxlist sandbox ...`: the local CXone emulator."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
 from pathlib import Path
 from typing import Annotated
