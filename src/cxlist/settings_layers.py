@@ -8,15 +8,15 @@ all the work of a command such as ``cxlist runs list``. :func:`quick_settings` r
 values such a command needs straight from the merged layers when every value there is
 certainly one the models accept (known keys, exact types, values within their bounds), and
 says None otherwise: the caller then loads the settings as usual, and a wrong value is
-refused with the same message as before. (``tests/test_settings_layers.py`` holds these
-checks equal to the models, key for key.)
+refused with the same message as before. The pipeline's sections are left to the caller to
+check, as :func:`cxlist.pipeline.load_config` does. (``tests/test_settings_layers.py`` holds
+these checks equal to the models, key for key.)
 """
 
 from __future__ import annotations
 
 import copy
 import os
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +156,8 @@ def _check_pipeline(data: Mapping[str, Any], source: str | None) -> None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # here: most commands read no file
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -313,11 +315,12 @@ WEBHOOK_CHECKS: dict[str, Check] = {"url": _text, "secret_env": _text, "secret_f
 
 
 def quick_settings(layers: Layers) -> QuickSettings | None:
-    """The workspace and registry settings of ``layers`` when every value in them is
-    certainly valid and there is no pipeline section to check; None when the settings must
-    be loaded (and validated) in full."""
+    """The workspace and registry settings of ``layers`` when every value of the settings'
+    own sections is certainly valid; None when the settings must be loaded (and validated) in
+    full. (The pipeline's sections, ``layers.sections["pipeline"]``, are not looked at: they
+    are the pipeline's to check.)"""
     sections = layers.sections
-    if sections.get("pipeline") or not all(_certain(n, v) for n, v in sections.items()):
+    if not all(_certain(n, v) for n, v in sections.items()):
         return None
     run = sections.get("run", {})
     registry = sections.get("registry", {})

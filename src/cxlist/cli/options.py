@@ -113,10 +113,7 @@ def settings_from(
         "upload": {"concurrency": concurrency, "chunk_size": chunk_size},
     }
     settings = load_settings(config, base=base, overrides=overrides)
-    if settings.pipeline:  # no pipeline section given: nothing to check (nor to import)
-        from cxlist.pipeline.config import load_config
-
-        load_config(settings.pipeline, source=str(config) if config is not None else None)
+    _check_pipeline(settings.pipeline, config)
     if webhook:
         from cxlist.settings import WebhookSettings
 
@@ -125,17 +122,28 @@ def settings_from(
 
 
 def quick_settings_from(config: Path | None, *, workspace: Path | None = None) -> QuickSettings:
-    """The workspace (and registry) settings, for a command that needs no more: read from the
-    layers without validating them in full when they are certainly valid (no pydantic, no
-    pipeline check), else from :func:`settings_from`, with its errors."""
+    """The workspace (and registry) settings, for a command that needs no more, checked as
+    :func:`settings_from` checks them: read from the layers when their own sections are
+    certainly valid (no pydantic settings models; the pipeline's sections, if any, checked as
+    usual), else from :func:`settings_from`, with its errors."""
     from cxlist.settings_layers import QuickSettings, merge_layers, quick_settings
 
     config = _default_config(config, None)
-    quick = quick_settings(merge_layers(config, overrides={"run": {"workspace": workspace}}))
-    if quick is not None:
-        return quick
-    full = settings_from(config, workspace=workspace)
-    return QuickSettings(full.run.workspace, full.registry.path, full.registry.max_age_days)
+    layers = merge_layers(config, overrides={"run": {"workspace": workspace}})
+    quick = quick_settings(layers)
+    if quick is None:
+        full = settings_from(config, workspace=workspace)
+        return QuickSettings(full.run.workspace, full.registry.path, full.registry.max_age_days)
+    _check_pipeline(layers.sections["pipeline"], config)
+    return quick
+
+
+def _check_pipeline(sections: Mapping[str, Any], config: Path | None) -> None:
+    """Validate the pipeline's sections (a typo there stops every command before it starts)."""
+    if sections:  # no pipeline section given: nothing to check (nor to import)
+        from cxlist.pipeline.config import load_config
+
+        load_config(sections, source=str(config) if config is not None else None)
 
 
 def _default_config(config: Path | None, base: Mapping[str, Any] | None) -> Path | None:
