@@ -68,7 +68,6 @@ class _QuickParam:
     (the ``coerce`` typer's parameter calls)."""
 
     def __init__(self, param: Parameter) -> None:
-        self.param = param
         descriptor = param.type_descriptor  # type: ignore[attr-defined]
         self.annotation = descriptor.annotation
         self.info = descriptor.parameter_info
@@ -103,28 +102,26 @@ class _QuickParam:
 
 def _one(value: Any, annotation: Any, info: Any, ctx: Context) -> Any:
     """One value of a plain type, converted as typer's adapter would; else :data:`_UNSURE`."""
-    kind = type(value)
     if annotation is str:
-        return value if kind is str else _UNSURE
-    if annotation is int and not info.clamp:
-        number = (
-            value if kind is int else int(value) if kind is str and _INT.fullmatch(value) else None
-        )
+        return value if type(value) is str else _UNSURE
+    if annotation in (int, float) and not info.clamp:
+        number = _number(value, annotation)
         return number if number is not None and _within(number, info) else _UNSURE
-    if annotation is float and not info.clamp:
-        real = (
-            value
-            if kind is float
-            else float(value)
-            if kind is str and _FLOAT.fullmatch(value)
-            else None
-        )
-        return real if real is not None and _within(real, info) else _UNSURE
     if annotation is Path and info.path_type is None:
         return _path(value, info)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return _choice(value, annotation, info, ctx)
     return _UNSURE
+
+
+def _number(value: Any, kind: type[float]) -> float | None:
+    """An ``int`` (or ``float``) as it is, or written plainly in decimal; else None."""
+    if type(value) is kind:
+        return value
+    pattern = _INT if kind is int else _FLOAT
+    if type(value) is str and pattern.fullmatch(value):
+        return kind(value)
+    return None
 
 
 def _within(number: float, info: Any) -> bool:
