@@ -94,12 +94,16 @@ def test_runs_list_checks_the_pipeline_sections_without_the_settings_models(
     assert loaded == {"pydantic", "cxlist.pipeline.config"}
 
 
-def test_audit_verify_loads_no_logging_library(tmp_path: Path) -> None:
-    """``cxlist audit verify`` reads the chain without structlog (the writer's library)."""
+@pytest.mark.parametrize("argv", [["audit", "verify"], ["webhooks"]], ids=" ".join)
+def test_workspace_reports_load_no_client_nor_logging_library(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    """``cxlist audit verify`` reads the chain without structlog (the writer's library), and
+    ``cxlist webhooks`` lists an empty outbox without httpx or pydantic."""
     code = (
         "from cxlist.cli import app\n"
         "try:\n"
-        f"    app(['audit', 'verify', '-w', {str(tmp_path / 'ws')!r}], prog_name='cxlist')\n"
+        f"    app({[*argv, '-w', str(tmp_path / 'ws')]!r}, prog_name='cxlist')\n"
         "except SystemExit:\n"
         "    pass"
     )
