@@ -120,9 +120,9 @@ def median(values: Sequence[float]) -> float:
 def show(label: str, values: Sequence[float], unit: str = "") -> None:
     """One line: the median, and min..max to show the noise."""
     if not values:
-        print(f"  {label:<52} -")
+        print(f"  {label:<60} -")
         return
-    print(f"  {label:<52} {median(values):>9.3f}{unit}   ({min(values):.3f}..{max(values):.3f})")
+    print(f"  {label:<60} {median(values):>9.3f}{unit}   ({min(values):.3f}..{max(values):.3f})")
 
 
 # ----- the sandbox in its own process ----------------------------------------------------

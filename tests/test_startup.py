@@ -94,6 +94,18 @@ def test_runs_list_checks_the_pipeline_sections_without_the_settings_models(
     assert loaded == {"pydantic", "cxlist.pipeline.config"}
 
 
+def test_dnc_status_reads_the_manifests_without_polars(tmp_path: Path) -> None:
+    """``cxlist dnc status`` reads each registry's manifest without the importer's polars."""
+    code = (
+        "from cxlist.cli import app\n"
+        "try:\n"
+        f"    app(['dnc', 'status', '-w', {str(tmp_path / 'ws')!r}], prog_name='cxlist')\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code"
+    )
+    assert _loaded_after(code, (*HEAVY, *VALIDATION)) == set()
+
+
 @pytest.mark.parametrize("argv", [["audit", "verify"], ["webhooks"]], ids=" ".join)
 def test_workspace_reports_load_no_client_nor_logging_library(
     tmp_path: Path, argv: list[str]
