@@ -301,7 +301,9 @@ def bench_startup(args: argparse.Namespace, folder: Path) -> None:
         baseline.append(timed([PYTHON, "-c", "pass"]).wall)
         for name, (argv, cwd) in commands.items():
             if "(first line)" in name:
-                firsts[name].append(first_line_then_stop([CXLIST, *argv], env=nowhere, cwd=cwd))
+                seconds, cpu = first_line_then_stop([CXLIST, *argv], env=nowhere, cwd=cwd)
+                firsts[name].append(seconds)
+                cpus[name].append(cpu)
                 continue
             result = timed([CXLIST, *argv], cwd=cwd)
             walls[name].append(result.wall)
@@ -313,6 +315,8 @@ def bench_startup(args: argparse.Namespace, folder: Path) -> None:
         if walls[name]:
             show(f"cxlist {name}: wall", walls[name], " s")
             show(f"cxlist {name}: CPU (user + system)", cpus[name], " s")
+        else:
+            show(f"cxlist {name}: CPU when stopped", cpus[name], " s")
         show(f"cxlist {name}: first line", firsts[name], " s")
     over = [name for name in commands if median(firsts[name]) > 0.3]
     print(f"  first line later than 0.3 s (median): {', '.join(over) or 'none'}")
@@ -320,9 +324,9 @@ def bench_startup(args: argparse.Namespace, folder: Path) -> None:
 
 def first_line_then_stop(
     cmd: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
-) -> float:
-    """Seconds until a long-running command prints its first line (on stdout or stderr);
-    then stop it."""
+) -> tuple[float, float]:
+    """Seconds until a long-running command prints its first line (on stdout or stderr),
+    and the CPU seconds it had used when stopped right then (user + system)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         list(cmd),
@@ -334,9 +338,11 @@ def first_line_then_stop(
     assert proc.stdout is not None
     proc.stdout.readline()
     seconds = time.perf_counter() - started
-    proc.terminate()
-    proc.wait(timeout=30)
-    return seconds
+    proc.kill()
+    _, _, usage = os.wait4(proc.pid, 0)
+    proc.returncode = -9
+    proc.stdout.close()
+    return seconds, usage.ru_utime + usage.ru_stime
 
 
 # ----- plan ------------------------------------------------------------------------------
