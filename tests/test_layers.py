@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # every error cxlist raises; settings errors; crash seams; operational log events
     ("cxlist.errors", "cxlist.config_errors", "cxlist.crashpoints", "cxlist.logs"),
     ("cxlist.workspace",),  # where runs live on disk
+    ("cxlist.settings_layers",),  # settings' layers merged (no pydantic)
     ("cxlist.settings",),  # settings: TOML, environment, flags
     ("cxlist.registry",),  # DNC registries kept on disk (import, lookup)
     ("cxlist.api", "cxlist.pipeline"),  # the CXone client; the pipeline (pure data, no HTTP)

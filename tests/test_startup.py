@@ -12,6 +12,9 @@ HEAVY = ("polars", "httpx", "starlette", "uvicorn", "cxlist.sandbox.server", "cx
 #: What the help and the first line do not wait for either: rich (tables, progress bars),
 #: structlog (the -v formatter) and the pipeline's settings.
 DISPLAY = ("rich", "structlog", "cxlist.pipeline.config")
+#: Nor pydantic: not for typer's conversion of the command line (``typer._adapters``), nor
+#: for the settings models (``cxlist.settings``).
+VALIDATION = ("pydantic", "typer._adapters", "cxlist.settings")
 
 
 def _loaded_after(code: str, watched: tuple[str, ...] = HEAVY) -> set[str]:
@@ -49,20 +52,74 @@ def test_help_loads_nothing_heavy() -> None:
         "    except SystemExit:\n"
         "        pass"
     )
-    assert _loaded_after(code, HEAVY + DISPLAY) == set()
+    assert _loaded_after(code, HEAVY + DISPLAY + VALIDATION) == set()
 
 
-def test_runs_list_loads_no_table_library(tmp_path: Path) -> None:
+def _runs_list(tmp_path: Path, config: str | None) -> str:
+    """Code running ``cxlist runs list`` in ``tmp_path`` (with ``config`` as its cxlist.toml)."""
+    if config is not None:
+        (tmp_path / "cxlist.toml").write_text(config, encoding="utf-8")
+    return (
+        f"import os\nos.chdir({str(tmp_path)!r})\n"
+        "from cxlist.cli import app\n"
+        "try:\n"
+        "    app(['--log-format', 'text', 'runs', 'list', '-w', 'ws'], prog_name='cxlist')\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code"
+    )
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        None,
+        '[cxone]\nbase_url = "http://127.0.0.1:1"\n[upload]\nconcurrency = 4\n'
+        '[run]\nworkspace = "elsewhere"\n[[webhooks]]\nurl = "https://h/x"\n',
+    ],
+    ids=["no config", "config without pipeline sections"],
+)
+def test_runs_list_loads_no_table_library(tmp_path: Path, config: str | None) -> None:
     """``cxlist runs list`` (no pipeline section to check) reads the journal without polars,
-    httpx, rich or the pipeline's settings."""
+    httpx, rich, pydantic or any settings model."""
+    assert _loaded_after(_runs_list(tmp_path, config), HEAVY + DISPLAY + VALIDATION) == set()
+
+
+def test_runs_list_checks_the_pipeline_sections_without_the_settings_models(
+    tmp_path: Path,
+) -> None:
+    """With pipeline sections in the config, ``runs list`` checks them (pydantic) but needs
+    no settings model for its own sections."""
+    config = '[[lists]]\nid = "L-1"\ncampaign = "C-1"\ndefault = true\n'
+    loaded = _loaded_after(_runs_list(tmp_path, config), HEAVY + DISPLAY + VALIDATION)
+    assert loaded == {"pydantic", "cxlist.pipeline.config"}
+
+
+def test_dnc_status_reads_the_manifests_without_polars(tmp_path: Path) -> None:
+    """``cxlist dnc status`` reads each registry's manifest without the importer's polars."""
     code = (
         "from cxlist.cli import app\n"
         "try:\n"
-        f"    app(['runs', 'list', '-w', {str(tmp_path / 'ws')!r}], prog_name='cxlist')\n"
+        f"    app(['dnc', 'status', '-w', {str(tmp_path / 'ws')!r}], prog_name='cxlist')\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code"
+    )
+    assert _loaded_after(code, (*HEAVY, *VALIDATION)) == set()
+
+
+@pytest.mark.parametrize("argv", [["audit", "verify"], ["webhooks"]], ids=" ".join)
+def test_workspace_reports_load_no_client_nor_logging_library(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    """``cxlist audit verify`` reads the chain without structlog (the writer's library), and
+    ``cxlist webhooks`` lists an empty outbox without httpx or pydantic."""
+    code = (
+        "from cxlist.cli import app\n"
+        "try:\n"
+        f"    app({[*argv, '-w', str(tmp_path / 'ws')]!r}, prog_name='cxlist')\n"
         "except SystemExit:\n"
         "    pass"
     )
-    assert _loaded_after(code, HEAVY + DISPLAY) == set()
+    assert _loaded_after(code, (*HEAVY, "structlog", *VALIDATION)) == set()
 
 
 @pytest.mark.parametrize("command", ["plan", "run"])
@@ -78,7 +135,8 @@ def test_the_first_line_comes_before_the_heavy_imports(tmp_path: Path, command: 
         "class Watch:\n"
         "    def __init__(self, inner): self.inner = inner\n"
         "    def write(self, text):\n"
-        f"        seen.append(seen or [m for m in {HEAVY + DISPLAY!r} if m in sys.modules])\n"
+        f"        seen.append(seen or [m for m in {HEAVY + DISPLAY + VALIDATION!r}"
+        " if m in sys.modules])\n"
         "        return self.inner.write(text)\n"
         "    def __getattr__(self, name): return getattr(self.inner, name)\n"
         "sys.stderr = Watch(sys.stderr)\n"

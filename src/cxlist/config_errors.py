@@ -13,9 +13,10 @@ import difflib
 import types
 import typing
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+if TYPE_CHECKING:  # pydantic is imported when an error is described, not before
+    from pydantic import BaseModel, ValidationError
 
 __all__ = ["closest", "describe_validation_error", "did_you_mean", "section_label"]
 
@@ -45,6 +46,8 @@ def section_label(name: str) -> str:
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """The pydantic models an annotation can hold (``X``, ``X | None``, ``tuple[X, ...]``)."""
+    from pydantic import BaseModel
+
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     origin = typing.get_origin(annotation)

@@ -1,10 +1,10 @@
 """Settings: ``cxlist.toml``, then the environment, then command-line flags (flags win).
 
-The three layers are merged here by hand, in a few lines, and validated once by pydantic
-models. (pydantic-settings is not used: its environment parsing, which decodes JSON, matches
-names case-insensitively and nests on delimiters, is more than the ten variables below need,
-and an error must name the variable or the file a bad value came from, which is easiest when
-the merge is ours.)
+The three layers are merged by hand, in a few lines (:mod:`cxlist.settings_layers`), and
+validated once by the pydantic models here. (pydantic-settings is not used: its environment
+parsing, which decodes JSON, matches names case-insensitively and nests on delimiters, is more
+than the ten variables there need, and an error must name the variable or the file a bad
+value came from, which is easiest when the merge is ours.)
 
 Every problem is one :class:`~cxlist.errors.ConfigError` line naming the file (or variable, or
 flag), the section and key, what is wrong and the closest valid key; a section no layer knows
@@ -21,17 +21,22 @@ validated by the pipeline.
 from __future__ import annotations
 
 import copy
-import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from cxlist.config_errors import describe_validation_error, did_you_mean, section_label
+from cxlist.config_errors import describe_validation_error
 from cxlist.errors import ConfigError
+from cxlist.settings_layers import (
+    DEFAULT_MAX_AGE_DAYS,
+    DEFAULT_WORKSPACE,
+    ENV_VARS,
+    PIPELINE_SECTIONS,
+    check_url,
+    merge_layers,
+)
 
 __all__ = [
     "ENV_VARS",
@@ -47,39 +52,9 @@ __all__ = [
 
 DEFAULT_SCOPES = ("lists:write", "lists:read", "campaigns:read", "compliance:read", "data:write")
 
-#: Environment variables read, and the setting each fills.
-ENV_VARS: dict[str, tuple[str, str]] = {
-    "CXONE_DIALECT": ("cxone", "dialect"),
-    "CXONE_REGION": ("cxone", "region"),
-    "CXONE_BASE_URL": ("cxone", "base_url"),
-    "CXONE_TOKEN_URL": ("cxone", "token_url"),
-    "CXONE_CLIENT_ID": ("cxone", "client_id"),
-    "CXONE_CLIENT_SECRET": ("cxone", "client_secret"),
-    "CXONE_ACCESS_KEY_ID": ("cxone", "access_key_id"),
-    "CXONE_ACCESS_KEY_SECRET": ("cxone", "access_key_secret"),
-    "CXLIST_WORKSPACE": ("run", "workspace"),
-}
-
-_SECRET_NAMES = ("client_secret", "access_key_secret", "secret", "password", "token")
-
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def check_url(value: str | None) -> str | None:
-    """``value`` when it is an absolute http(s) URL with a host; else a ValueError saying so."""
-    if value is None:
-        return None
-    try:
-        parts = urlsplit(value)
-        port = parts.port  # raises on a port that is not a number
-    except ValueError:
-        parts, port = None, None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("not a URL: expected http://host[:port][/path] or https://...")
-    del port
-    return value
 
 
 class CxoneSettings(_Section):
@@ -175,7 +150,7 @@ class WebhookSettings(_Section):
 class RunSettings(_Section):
     """Where runs are kept."""
 
-    workspace: Path = Path(".cxlist")
+    workspace: Path = DEFAULT_WORKSPACE
 
 
 class RegistrySettings(_Section):
@@ -183,7 +158,9 @@ class RegistrySettings(_Section):
 
     path: Path | None = None  # default: the workspace's registry/ folder
     names: list[str] | None = None  # default: every registry imported there
-    max_age_days: int = Field(default=31, ge=1, le=31)  # the law allows 31 at most
+    max_age_days: int = Field(
+        default=DEFAULT_MAX_AGE_DAYS, ge=1, le=31
+    )  # the law allows 31 at most
     require_coverage: bool = False
 
 
@@ -209,23 +186,6 @@ class Settings(BaseModel):
         return {**copy.deepcopy(self.pipeline), **data}
 
 
-_OWN_SECTIONS = ("cxone", "admin", "upload", "run", "registry", "webhooks")
-#: The pipeline's top-level sections: kept here as data, validated by
-#: ``cxlist.pipeline.load_config`` (a layer up); a test holds the two lists equal.
-PIPELINE_SECTIONS = (
-    "input",
-    "columns",
-    "normalize",
-    "validate",
-    "suppress",
-    "scoring",
-    "dedupe",
-    "lists",
-    "capacity",
-    "calling",
-)
-
-
 def load_settings(
     path: Path | None = None,
     *,
@@ -240,69 +200,10 @@ def load_settings(
     ignored, so unset flags do not hide the file or the environment. Any problem, in any
     section, is a one-line :class:`~cxlist.errors.ConfigError`.
     """
-    source = str(path) if path is not None else None
-    data = _read_toml(path) if path is not None else copy.deepcopy(dict(base or {}))
-    _refuse_secrets(data, source or "settings")
-    sections: dict[str, Any] = {name: data.pop(name) for name in _OWN_SECTIONS if name in data}
-    _check_pipeline(data, source)
-    sections["pipeline"] = data
-    origins: dict[tuple[str, str], str] = {}
-    environ = os.environ if env is None else env
-    for var, (section, key) in ENV_VARS.items():
-        if environ.get(var):
-            _table(sections, section, source)[key] = environ[var]
-            origins[(section, key)] = var
-    for section, values in (overrides or {}).items():
-        for key, value in values.items():
-            if value is not None:
-                _table(sections, section, source)[key] = value
-                origins[(section, key)] = "--" + key.replace("_", "-")
+    layers = merge_layers(path, base=base, env=env, overrides=overrides)
     try:
-        return Settings.model_validate(sections)
+        return Settings.model_validate(layers.sections)
     except ValidationError as err:
         raise ConfigError(
-            describe_validation_error(err, Settings, source=source, origins=origins)
+            describe_validation_error(err, Settings, source=layers.source, origins=layers.origins)
         ) from None
-
-
-def _table(sections: dict[str, Any], name: str, source: str | None) -> dict[str, Any]:
-    """The section ``name`` as a table to fill (a ConfigError when the file made it a value)."""
-    table = sections.setdefault(name, {})
-    if not isinstance(table, dict):
-        where = f"{source}: " if source else ""
-        raise ConfigError(f"{where}{section_label(name)}: expected a table of settings")
-    return table
-
-
-def _check_pipeline(data: Mapping[str, Any], source: str | None) -> None:
-    """Refuse a section no layer reads. (The pipeline's sections are validated by
-    ``cxlist.pipeline.load_config``: the CLI does it as it loads the settings.)"""
-    known = [*_OWN_SECTIONS, *PIPELINE_SECTIONS]
-    for name in data:
-        if name not in known:
-            where = f"{source}: " if source else ""
-            hint = did_you_mean(name, known, template="[{}]")
-            raise ConfigError(f"{where}[{name}]: unknown section{hint}")
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: a folder, not a config file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
-
-
-def _refuse_secrets(data: Mapping[str, Any], where: str, trail: str = "") -> None:
-    for key, value in data.items():
-        name = f"{trail}{key}"
-        if isinstance(value, Mapping):
-            _refuse_secrets(value, where, f"{name}.")
-        elif key.lower() in _SECRET_NAMES:
-            raise ConfigError(
-                f"{where}: {name} is a secret; set it in the environment or a file, not in the TOML"
-            )

@@ -99,6 +99,22 @@ def test_results_frame_columns_and_formula_neutralizing() -> None:
     assert not any(c.startswith("_") for c in table.columns)
 
 
+def test_formula_cells_found_whatever_their_column_holds() -> None:
+    """Every cell starting like a formula is neutralized, in a column of otherwise plain,
+    numeric, phone or empty cells alike; cells starting with bytes next to the formula starts
+    (a newline, a digit, ``?``, ``A``, a space, a non-ASCII letter) are left as they are."""
+    cells = ["=x", "\tfoo", "+1 (555)", "-15", "@a", "", None, "ä=", "A", "\r", "--1", "?"]
+    cells += ["9", " =x", "\n", "\x08", "+12015550123", "-1.5"]
+    frame = pl.DataFrame({"row": range(len(cells)), "c": cells, "p": ["+12015550123"] * len(cells)})
+    expected = ["'=x", "'\tfoo", "'+1 (555)", "-15", "'@a", "", None, "ä=", "A", "'\r", "'--1"]
+    expected += ["?", "9", " =x", "\n", "\x08", "+12015550123", "-1.5"]
+    table = results_frame(frame)
+    assert table["c"].to_list() == expected
+    assert table["p"].to_list() == ["+12015550123"] * len(cells)
+    only_one = frame.with_columns(pl.Series("c", ["ok"] * (len(cells) - 1) + ["@x"]))
+    assert results_frame(only_one)["c"].to_list()[-2:] == ["ok", "'@x"]
+
+
 def test_values_over_the_api_limit_are_rejected() -> None:
     """A value over 1,024 characters or a header the API cannot take rejects the row."""
     frame = pl.DataFrame(

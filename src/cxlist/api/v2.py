@@ -179,6 +179,35 @@ def _campaign(model: CampaignModel) -> Campaign:
     )
 
 
+#: the types a text field of a suppression entry may have (null: not given)
+_TEXT_OR_NULL = frozenset({str, type(None)})
+
+
+def _suppression_entries(entries: Sequence[Any]) -> list[Suppression]:
+    """Every entry of the suppressions collection, read without a model. The usual entry
+    (every field text or null, no expiry) takes one quick check; any other is read by
+    :func:`_suppression_entry`, which parses its expiry or says what is wrong."""
+    made: list[Suppression] = []
+    append, text = made.append, _TEXT_OR_NULL
+    for entry in entries:
+        if type(entry) is dict:
+            get = entry.get
+            phone, email, status = get("phoneNumber"), get("emailAddress"), get("status")
+            source, key = get("source"), get("id")
+            if (
+                get("expiresAt") is None
+                and type(phone) in text
+                and type(email) in text
+                and type(status) in text
+                and type(source) in text
+                and type(key) in text
+            ):
+                append(Suppression(phone, email, status or "ACTIVE", source or "", None, key))
+                continue
+        append(_suppression_entry(entry))
+    return made
+
+
 def _suppression_entry(entry: Any) -> Suppression:
     """One entry of the suppressions collection (``api-v2.md``), read without a model."""
     if not isinstance(entry, dict):
@@ -261,7 +290,7 @@ class V2Backend:
         read from the JSON as they are (a model per entry is the slow part for 100,000s)."""
         entries = await self.client.suppression_entries()
         try:
-            return [_suppression_entry(entry) for entry in entries]
+            return _suppression_entries(entries)
         except (ValueError, TypeError, KeyError) as exc:
             raise ApiError(
                 f"malformed suppression entry: {str(exc).splitlines()[0]}",

@@ -1,4 +1,10 @@
-"""The cxlist command line: a thin adapter over the library."""
+"""The cxlist command line: a thin adapter over the library.
+
+The modules defining commands do without ``from __future__ import annotations``: typer reads
+every command's annotations each time the command line starts, and as strings they were
+compiled and evaluated twice per command (most of the time it took to build the commands,
+before any command's first line). Names imported only for type checking are quoted there.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import threading
 import typer
 
 from cxlist.cli import demo_commands, page_commands, report_commands, run_commands
+from cxlist.cli.coercion import QuickGroup
 from cxlist.cli.dnc_commands import dnc_app
 from cxlist.cli.logs import global_options
 from cxlist.cli.options import EXIT_CONFIG
@@ -19,6 +26,7 @@ from cxlist.cli.sandbox import sandbox_app
 # Help is plain text (rich_markup_mode=None, on every group): typer's rich help would import
 # rich and markdown-it first, most of the time ``cxlist --help`` takes.
 app = typer.Typer(
+    cls=QuickGroup,
     rich_markup_mode=None,
     name="cxlist",
     help="Load outbound calling lists into NICE CXone.",

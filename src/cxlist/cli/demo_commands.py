@@ -1,8 +1,7 @@
 """`cxlist demo` and `cxlist init`."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,7 +11,6 @@ from cxlist.cli.options import WorkspaceOpt, failing_cleanly
 from cxlist.cli.render import console, examples_table, print_error
 from cxlist.cli.run_commands import drive
 from cxlist.cli.sandbox import require_sandbox_extra
-from cxlist.workspace import Workspace
 
 if TYPE_CHECKING:
     from cxlist.run import RunOutcome
@@ -29,8 +27,9 @@ def demo(
     from cxlist.demo import DemoTenant, demo_tenant, sample_file
     from cxlist.report.audit import verify_chain
     from cxlist.run import start_run
+    from cxlist.workspace import Workspace
 
-    def show_tenant(tenant: DemoTenant, outcome: RunOutcome) -> None:
+    def show_tenant(tenant: DemoTenant, outcome: "RunOutcome") -> None:
         console.print(examples_table(outcome.results_path))
         for list_id in ("L-1", "L-2"):
             size = len(tenant.sandbox.store.items(list_id))
@@ -58,6 +57,8 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example cxlist.toml."""
+    from importlib import resources
+
     if path.exists() and not force:
         print_error(f"{path} exists; use --force to overwrite it")
         raise typer.Exit(2)

@@ -1,6 +1,6 @@
 """`cxlist dnc import` and `cxlist dnc status`: the workspace's do-not-call registries."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -8,17 +8,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cxlist.cli.options import ConfigOpt, WorkspaceOpt, failing_cleanly, settings_from
+from cxlist.cli.coercion import QuickGroup
+from cxlist.cli.options import ConfigOpt, WorkspaceOpt, failing_cleanly, quick_settings_from
 from cxlist.cli.render import console
 from cxlist.errors import ConfigError
 
 if TYPE_CHECKING:
     from cxlist.registry import FileReport, ImportReport
-    from cxlist.settings import Settings
+    from cxlist.settings_layers import QuickSettings
 
 __all__ = ["dnc_app"]
 
 dnc_app = typer.Typer(
+    cls=QuickGroup,
     rich_markup_mode=None,
     help="Do-not-call registries (the National DNC Registry, state and internal lists).",
     no_args_is_help=True,
@@ -45,12 +47,6 @@ DateOpt = Annotated[
 
 def _say(text: str) -> None:
     console.print(text, markup=False, highlight=False, soft_wrap=True)
-
-
-def _root(settings: Settings) -> Path:
-    from cxlist.run import registry_root
-
-    return registry_root(settings)
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -85,9 +81,9 @@ def import_command(
     from cxlist.registry import import_files
 
     with failing_cleanly():
-        settings = settings_from(config, workspace=workspace)
+        settings = quick_settings_from(config, workspace=workspace)
         report = import_files(
-            _root(settings), _check_name(name), files, on_date=_parse_date(on_date)
+            settings.registry_root, _check_name(name), files, on_date=_parse_date(on_date)
         )
         for file in report.files:
             _show_file(file)
@@ -99,7 +95,7 @@ def import_command(
         _audit(settings, report)
 
 
-def _show_file(file: FileReport) -> None:
+def _show_file(file: "FileReport") -> None:
     """One file's outcome, then its first bad lines and how many there were."""
     changes = f" (+{file.added:,} -{file.deleted:,})" if file.kind == "change" else ""
     _say(
@@ -113,11 +109,11 @@ def _show_file(file: FileReport) -> None:
         _say(f"  ... and {file.bad.count - len(file.bad.first):,} more bad lines")
 
 
-def _audit(settings: Settings, report: ImportReport) -> None:
+def _audit(settings: "QuickSettings", report: "ImportReport") -> None:
     from cxlist.report.audit import AuditLog
     from cxlist.workspace import Workspace
 
-    log = AuditLog(Workspace(settings.run.workspace).audit_path)
+    log = AuditLog(Workspace(settings.workspace).audit_path)
     log.event(
         "registry_imported",
         registry=report.name,
@@ -139,10 +135,10 @@ def status_command(
     from cxlist.registry import RegistryStore
 
     with failing_cleanly():
-        settings = settings_from(config, workspace=workspace)
-        root = _root(settings)
+        settings = quick_settings_from(config, workspace=workspace)
+        root = settings.registry_root
         names = [name] if name else RegistryStore.names(root)
-        limit = settings.registry.max_age_days
+        limit = settings.max_age_days
         today = datetime.now(UTC).date()
         shown = False
         for each in names:

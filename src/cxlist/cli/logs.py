@@ -10,18 +10,15 @@ structlog is imported when the first event is written, not when the options are 
 that logs nothing (most, without ``-v``) never pays for it.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
 import logging
 import os
 import sys
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-
-if TYPE_CHECKING:
-    import structlog
 
 __all__ = ["LogFormat", "configure_logging", "global_options"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from cxlist.settings import Settings
+    from cxlist.settings_layers import QuickSettings
 
 __all__ = [
     "EXIT_API",
@@ -39,6 +39,7 @@ __all__ = [
     "WebhookOpt",
     "WorkspaceOpt",
     "failing_cleanly",
+    "quick_settings_from",
     "run_async",
     "settings_from",
 ]
@@ -106,22 +107,50 @@ def settings_from(
     these flags."""
     from cxlist.settings import load_settings
 
-    if config is None and base is None and Path("cxlist.toml").is_file():
-        config = Path("cxlist.toml")
+    config = _default_config(config, base)
     overrides: dict[str, dict[str, Any]] = {
         "run": {"workspace": workspace},
         "upload": {"concurrency": concurrency, "chunk_size": chunk_size},
     }
     settings = load_settings(config, base=base, overrides=overrides)
-    if settings.pipeline:  # no pipeline section given: nothing to check (nor to import)
-        from cxlist.pipeline.config import load_config
-
-        load_config(settings.pipeline, source=str(config) if config is not None else None)
+    _check_pipeline(settings.pipeline, config)
     if webhook:
         from cxlist.settings import WebhookSettings
 
         settings.webhooks.append(WebhookSettings(url=webhook, secret_env=WEBHOOK_SECRET_ENV))
     return settings
+
+
+def quick_settings_from(config: Path | None, *, workspace: Path | None = None) -> QuickSettings:
+    """The workspace (and registry) settings, for a command that needs no more, checked as
+    :func:`settings_from` checks them: read from the layers when their own sections are
+    certainly valid (no pydantic settings models; the pipeline's sections, if any, checked as
+    usual), else from :func:`settings_from`, with its errors."""
+    from cxlist.settings_layers import QuickSettings, merge_layers, quick_settings
+
+    config = _default_config(config, None)
+    layers = merge_layers(config, overrides={"run": {"workspace": workspace}})
+    quick = quick_settings(layers)
+    if quick is None:
+        full = settings_from(config, workspace=workspace)
+        return QuickSettings(full.run.workspace, full.registry.path, full.registry.max_age_days)
+    _check_pipeline(layers.sections["pipeline"], config)
+    return quick
+
+
+def _check_pipeline(sections: Mapping[str, Any], config: Path | None) -> None:
+    """Validate the pipeline's sections (a typo there stops every command before it starts)."""
+    if sections:  # no pipeline section given: nothing to check (nor to import)
+        from cxlist.pipeline.config import load_config
+
+        load_config(sections, source=str(config) if config is not None else None)
+
+
+def _default_config(config: Path | None, base: Mapping[str, Any] | None) -> Path | None:
+    """The settings file: ``config``, else ./cxlist.toml when it exists (and no ``base``)."""
+    if config is None and base is None and Path("cxlist.toml").is_file():
+        return Path("cxlist.toml")
+    return config
 
 
 @contextmanager
@@ -133,11 +162,19 @@ def failing_cleanly() -> Iterator[None]:
         code = next((c for kind, c in _EXIT_BY_ERROR if isinstance(err, kind)), EXIT_RUN)
         print_error(str(err))
         raise typer.Exit(code) from None
-    except (OSError, sqlite3.Error) as err:  # the workspace: a full disk, a read-only mount
+    except (OSError, _sqlite_error()) as err:  # the workspace: a full disk, a read-only mount
         from cxlist.workspace import describe_os_error
 
         print_error(describe_os_error(err, getattr(err, "filename", None)))
         raise typer.Exit(EXIT_RUN) from None
+
+
+def _sqlite_error() -> type[Exception]:
+    """``sqlite3.Error`` (looked up as an error is being handled: sqlite3 is not imported
+    before a command needs it)."""
+    import sqlite3
+
+    return sqlite3.Error
 
 
 def run_async(make: Callable[[asyncio.Event], Awaitable[T]]) -> T:

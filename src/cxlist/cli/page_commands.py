@@ -1,12 +1,12 @@
 """`cxlist report RUN_ID`: (re)write a run's ``report.html`` and say where it is."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
 from typing import Annotated
 
 import typer
 
-from cxlist.cli.options import ConfigOpt, WorkspaceOpt, failing_cleanly, settings_from
+from cxlist.cli.options import ConfigOpt, WorkspaceOpt, failing_cleanly, quick_settings_from
 from cxlist.cli.render import console
 
 __all__ = ["register"]
@@ -30,8 +30,7 @@ def report(
     from cxlist.workspace import Workspace
 
     with failing_cleanly():
-        settings = settings_from(config, workspace=workspace)
-        ws = Workspace(settings.run.workspace)
+        ws = Workspace(quick_settings_from(config, workspace=workspace).workspace)
         with closing(ws.connect()) as conn:
             record = Journal(conn).run(run_id)  # an unknown id stops here (exit 6)
             run_dir = ws.runs_dir / record.run_id

@@ -12,13 +12,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cxlist.model import LANDED, Disposition
-
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
     from rich.table import Table
 
+    from cxlist.model import Disposition
     from cxlist.report.results import RunMetrics
     from cxlist.run import RunEvents, RunOutcome
     from cxlist.upload.engine import UploadProgress
@@ -84,21 +83,24 @@ def print_notice(head: str, message: str = "") -> None:
     err_console.print(Text.assemble((head, "yellow"), message), soft_wrap=True)
 
 
-#: How the summary table lists dispositions: landed first, then what needs a look.
-_ORDER = (
-    Disposition.CREATED,
-    Disposition.UPDATED,
-    Disposition.SKIPPED,
-    Disposition.CONFLICT,
-    Disposition.FAILED,
-    Disposition.PENDING,
-    Disposition.OVER_CAPACITY,
-    Disposition.NOT_CALLABLE,
-    Disposition.DUPLICATE,
-    Disposition.SUPPRESSED,
-    Disposition.UNSCRUBBED,
-    Disposition.REJECTED,
-)
+def _order() -> tuple[Disposition, ...]:
+    """How the summary table lists dispositions: landed first, then what needs a look."""
+    from cxlist.model import Disposition
+
+    return (
+        Disposition.CREATED,
+        Disposition.UPDATED,
+        Disposition.SKIPPED,
+        Disposition.CONFLICT,
+        Disposition.FAILED,
+        Disposition.PENDING,
+        Disposition.OVER_CAPACITY,
+        Disposition.NOT_CALLABLE,
+        Disposition.DUPLICATE,
+        Disposition.SUPPRESSED,
+        Disposition.UNSCRUBBED,
+        Disposition.REJECTED,
+    )
 
 
 @contextmanager
@@ -165,7 +167,7 @@ def summary_table(outcome: RunOutcome) -> Table:
     table = Table(title=f"run {outcome.run_id}: {outcome.status}", show_footer=True)
     table.add_column("disposition", footer="rows read")
     table.add_column("rows", justify="right", footer=f"{metrics.raw_ingested:,}")
-    for disposition in _ORDER:
+    for disposition in _order():
         count = metrics.counts.get(disposition, 0)
         if count:
             table.add_row(disposition, f"{count:,}")
@@ -190,7 +192,7 @@ def lists_table(per_list: dict[str, dict[str, int]]) -> Table:
     """Rows per target list and disposition."""
     from rich.table import Table
 
-    shown = [d for d in _ORDER if any(counts.get(d) for counts in per_list.values())]
+    shown = [d for d in _order() if any(counts.get(d) for counts in per_list.values())]
     table = Table(title="per list")
     table.add_column("list")
     for disposition in shown:
@@ -207,7 +209,7 @@ def reasons_table(reasons: dict[str, list[dict[str, object]]]) -> Table:
     table = Table(title="top reasons")
     for name in ("disposition", "rows", "reason"):
         table.add_column(name, justify="right" if name == "rows" else "left")
-    for disposition in (d for d in _ORDER if d in reasons):
+    for disposition in (d for d in _order() if d in reasons):
         for entry in reasons[disposition]:
             rows = entry.get("rows", 0)
             table.add_row(
@@ -234,6 +236,8 @@ def examples_table(results: Path, per_disposition: int = 2) -> Table:
     """A few rows of results.csv for each disposition that is not a plain success."""
     import polars as pl
     from rich.table import Table
+
+    from cxlist.model import LANDED
 
     frame = pl.read_csv(results, infer_schema=False)
     shown = frame.filter(~pl.col("disposition").is_in(sorted(d.value for d in LANDED)))

@@ -1,6 +1,6 @@
 """`cxlist webhooks` and `cxlist audit`: the outbox and the audit trail."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
 from contextlib import closing
 from datetime import UTC, datetime
@@ -9,31 +9,35 @@ from typing import Annotated
 
 import typer
 
+from cxlist.cli.coercion import QuickGroup
 from cxlist.cli.options import (
     EXIT_PARTIAL,
     ConfigOpt,
     WebhookOpt,
     WorkspaceOpt,
     failing_cleanly,
+    quick_settings_from,
     settings_from,
 )
 from cxlist.cli.render import console, err_console
-from cxlist.workspace import Workspace
 
 __all__ = ["register"]
 
 webhooks_app = typer.Typer(
+    cls=QuickGroup,
     rich_markup_mode=None,
     help="The metrics webhook outbox: list it, or redeliver what is pending.",
     invoke_without_command=True,
 )
 audit_app = typer.Typer(
-    rich_markup_mode=None, help="The hash-chained audit log.", no_args_is_help=True
+    cls=QuickGroup, rich_markup_mode=None, help="The hash-chained audit log.", no_args_is_help=True
 )
 
 
 def _audit_path(config: Path | None, workspace: Path | None) -> Path:
-    return Workspace(settings_from(config, workspace=workspace).run.workspace).audit_path
+    from cxlist.workspace import Workspace
+
+    return Workspace(quick_settings_from(config, workspace=workspace).workspace).audit_path
 
 
 def _when(seconds: float | None) -> str:
@@ -53,10 +57,11 @@ def webhooks_list(
 
     from cxlist.report.outbox import list_outbox
     from cxlist.report.webhook_endpoints import display_url
+    from cxlist.workspace import Workspace
 
     with failing_cleanly():
-        settings = settings_from(config, workspace=workspace)
-        with closing(Workspace(settings.run.workspace).connect()) as conn:
+        settings = quick_settings_from(config, workspace=workspace)
+        with closing(Workspace(settings.workspace).connect()) as conn:
             entries = list_outbox(conn)
     table = Table(title="webhook outbox")
     for name in ("event id", "url", "state", "attempts", "last status", "last error", "next"):
@@ -88,6 +93,7 @@ def webhooks_flush(
     from cxlist.report.webhook_endpoints import display_url, endpoints_from_config
     from cxlist.run_audit import known_secrets
     from cxlist.upload.journal import AuditAnchor, Journal
+    from cxlist.workspace import Workspace
 
     with failing_cleanly():
         settings = settings_from(config, workspace=workspace, webhook=webhook)
@@ -119,9 +125,10 @@ def audit_verify(
     """Check the hash chain; report the first broken line and exit 1 if there is one."""
     from cxlist.report.audit import verify_chain
     from cxlist.upload.journal import Journal
+    from cxlist.workspace import Workspace
 
     with failing_cleanly():
-        ws = Workspace(settings_from(config, workspace=workspace).run.workspace)
+        ws = Workspace(quick_settings_from(config, workspace=workspace).workspace)
         path = file or ws.audit_path
         anchors: list[tuple[int, str]] = []
         if file is None and ws.db_path.exists():

@@ -1,16 +1,15 @@
 """`cxlist run`, `plan`, `resume` and `runs`: parse, call :mod:`cxlist.run`, show the result."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
-import json
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from cxlist.cli.coercion import QuickGroup
 from cxlist.cli.options import (
     EXIT_INTERRUPTED,
     EXIT_PARTIAL,
@@ -20,6 +19,7 @@ from cxlist.cli.options import (
     WebhookOpt,
     WorkspaceOpt,
     failing_cleanly,
+    quick_settings_from,
     run_async,
     settings_from,
 )
@@ -37,9 +37,6 @@ from cxlist.cli.render import (
     summary_table,
 )
 from cxlist.errors import ConfigError
-from cxlist.model import Disposition, RunStatus
-from cxlist.upload.journal import Journal
-from cxlist.workspace import Workspace
 
 if TYPE_CHECKING:
     import asyncio
@@ -92,7 +89,7 @@ def say_starting(what: str, *, quiet: bool) -> None:
         typer.echo(what, err=True)
 
 
-def _target(campaign: str | None, list_id: str | None) -> Target | None:
+def _target(campaign: str | None, list_id: str | None) -> "Target | None":
     from cxlist.run import Target
 
     if (campaign is None) != (list_id is None):
@@ -100,7 +97,9 @@ def _target(campaign: str | None, list_id: str | None) -> Target | None:
     return Target(campaign, list_id) if campaign and list_id else None
 
 
-def _summary(outcome: RunOutcome) -> dict[str, Any]:
+def _summary(outcome: "RunOutcome") -> dict[str, Any]:
+    import json
+
     try:
         data = json.loads(outcome.summary_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -108,9 +107,13 @@ def _summary(outcome: RunOutcome) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def show_outcome(outcome: RunOutcome, *, as_json: bool = False) -> None:
+def show_outcome(outcome: "RunOutcome", *, as_json: bool = False) -> None:
     """Print the column mapping, the summary and reasons tables, the warnings, where the files
     are, and how to resume; with ``as_json``, summary.json alone on stdout."""
+    import json
+
+    from cxlist.model import Disposition, RunStatus
+
     summary = _summary(outcome)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
@@ -152,8 +155,10 @@ def show_outcome(outcome: RunOutcome, *, as_json: bool = False) -> None:
         err_console.print(f"to send this plan: cxlist run --plan {outcome.run_id}", soft_wrap=True)
 
 
-def exit_code(outcome: RunOutcome) -> int:
+def exit_code(outcome: "RunOutcome") -> int:
     """0 when nothing FAILED and nothing is left unfinished."""
+    from cxlist.model import Disposition, RunStatus
+
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     counts = outcome.metrics.counts
@@ -165,17 +170,17 @@ def exit_code(outcome: RunOutcome) -> int:
 
 
 def drive(
-    work: Callable[[RunEvents], Awaitable[RunOutcome]],
+    work: "Callable[[RunEvents], Awaitable[RunOutcome]]",
     *,
     quiet: bool,
-    then: Callable[[RunOutcome], None] | None = None,
+    then: "Callable[[RunOutcome], None] | None" = None,
     as_json: bool = False,
 ) -> NoReturn:
     """Run ``work`` with progress bars and signal handling, show the outcome (and ``then``),
     and exit with the outcome's code. Call inside ``failing_cleanly()``."""
     from cxlist.run import RunEvents
 
-    async def go(stop: asyncio.Event) -> RunOutcome:
+    async def go(stop: "asyncio.Event") -> "RunOutcome":
         with progress_events(RunEvents(stop=stop), quiet=quiet) as events:
             return await work(events)
 
@@ -188,7 +193,7 @@ def drive(
 
 def _settings_of_run(
     workspace: Path | None, config: Path | None, run_id: str, flags: dict[str, Any]
-) -> Settings:
+) -> "Settings":
     """Settings for a command that goes on from a stored run: the given config, else the
     run's own settings as stored (secrets excepted); the environment and flags on top."""
     from cxlist.run import run_settings
@@ -341,7 +346,7 @@ def resume(
 
 
 runs_app = typer.Typer(
-    rich_markup_mode=None, help="Runs kept in the workspace.", no_args_is_help=True
+    cls=QuickGroup, rich_markup_mode=None, help="Runs kept in the workspace.", no_args_is_help=True
 )
 
 
@@ -350,9 +355,15 @@ def runs_list(
     workspace: WorkspaceOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
 ) -> None:
     """List the workspace's runs, newest first."""
+    import json
+    from dataclasses import asdict
+
+    from cxlist.upload.journal import Journal
+    from cxlist.workspace import Workspace
+
     with failing_cleanly():
-        settings = settings_from(config, workspace=workspace)
-        journal = Journal(Workspace(settings.run.workspace).connect())
+        settings = quick_settings_from(config, workspace=workspace)
+        journal = Journal(Workspace(settings.workspace).connect())
         try:
             records = journal.runs()
         finally:
@@ -373,9 +384,14 @@ def runs_show(
 ) -> None:
     """Show one run as one JSON document: ``{"run": its record, "summary": its summary.json
     or null}``."""
+    import json
+    from dataclasses import asdict
+
+    from cxlist.upload.journal import Journal
+    from cxlist.workspace import Workspace
+
     with failing_cleanly():
-        settings = settings_from(config, workspace=workspace)
-        ws = Workspace(settings.run.workspace)
+        ws = Workspace(quick_settings_from(config, workspace=workspace).workspace)
         journal = Journal(ws.connect())
         try:
             record = journal.run(run_id)

@@ -1,12 +1,13 @@
 """`cxlist sandbox ...`: the local CXone emulator."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see the docstring of cxlist.cli.
 
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cxlist.cli.coercion import QuickGroup
 from cxlist.errors import CxlistError
 
 #: What to tell a user whose install lacks the sandbox's web server.
@@ -27,7 +28,7 @@ def require_sandbox_extra() -> None:
 
 
 sandbox_app = typer.Typer(
-    rich_markup_mode=None, help="The local CXone emulator.", no_args_is_help=True
+    cls=QuickGroup, rich_markup_mode=None, help="The local CXone emulator.", no_args_is_help=True
 )
 
 

@@ -28,6 +28,7 @@ import polars as pl
 
 from cxlist.errors import PlanError
 from cxlist.model import Disposition
+from cxlist.pipeline.dialable import slot_columns
 from cxlist.pipeline.stages import nulls
 from cxlist.registry import Scrubber, ScrubResult
 
@@ -38,7 +39,9 @@ __all__ = [
     "SlotScrub",
     "check_scrubbed_with",
     "not_covered_reason",
+    "registry_alone",
     "registry_columns",
+    "registry_fates",
     "registry_only",
     "registry_reason",
     "scrub_again",
@@ -48,11 +51,11 @@ __all__ = [
 NOT_COVERED = "is not covered by a DNC registry in use"
 
 
-def registry_columns(index: int) -> tuple[str, str]:
+def registry_columns(index: int) -> tuple[str, str, str]:
     """Scratch columns of phone slot ``index``: the registry label (its index in the batch's
-    labels) of a number only a registry listed, and the area code of a number dropped as not
-    covered (with ``require_coverage`` only)."""
-    return f"_reg_{index}", f"_unc_{index}"
+    labels) of a number only a registry listed, the area code of a number dropped as not
+    covered (with ``require_coverage`` only), and the number only a registry listed."""
+    return f"_reg_{index}", f"_unc_{index}", f"_regn_{index}"
 
 
 @dataclass
@@ -254,12 +257,53 @@ def not_covered_reason(slots: int) -> pl.Expr:
 
 
 def registry_only(slots: int, why: list[str]) -> pl.Expr:
-    """True where every dropped number of the contact was dropped by a registry alone."""
-    by_registry = pl.sum_horizontal(
+    """True where every dropped number of the contact was dropped by a registry alone: a
+    registry dropped one, and no other has a fate in ``why`` (a number a registry alone
+    dropped has none there: see :func:`registry_alone`)."""
+    by_registry = pl.any_horizontal(
         pl.col(registry_columns(i)[0]).is_not_null() for i in range(slots)
     )
-    dropped = pl.sum_horizontal(pl.col(w).is_not_null() for w in why)
-    return (by_registry > 0) & (by_registry == dropped)
+    return by_registry & ~pl.any_horizontal(pl.col(w).is_not_null() for w in why)
+
+
+def registry_alone(
+    number: pl.Series, slot: int, alone: npt.NDArray[np.bool_], scrubbed: SlotScrub
+) -> tuple[list[pl.Series], npt.NDArray[np.int64], pl.Series]:
+    """Slot ``slot``'s numbers (``number``) that a registry ``alone`` dropped: its scratch
+    columns (the label's index, the number), and at which rows, which short words of
+    ``dropped_phones`` (``+12015550123 suppressed (national DNC registry (2026-11-20))``).
+
+    The words of their reason are not made here: :func:`registry_fates` makes them for the
+    few contacts that need them."""
+    label, _, kept = registry_columns(slot)
+    at = np.flatnonzero(alone)
+    found = scrubbed.result.found[scrubbed.offset : scrubbed.offset + alone.size]
+    elsewhere = pl.Series(~alone)
+    columns = [
+        pl.Series(label, found, dtype=pl.Int32).set(elsewhere, None),
+        number.set(elsewhere, None).alias(kept),
+    ]
+    said = pl.DataFrame({"n": number.gather(at), "s": scrubbed.labels_at(at)})
+    words = said.select(pl.format("{} suppressed ({})", "n", "s")).to_series()
+    return columns, at, words
+
+
+def registry_fates(phones: Sequence[str], labels: Sequence[str]) -> pl.Expr:
+    """The reason words of every dropped number of a contact, slot after slot, ``; ``-joined
+    (as :func:`~cxlist.pipeline.dialable.dropped_text` joins them), a number a registry alone
+    dropped spelled out from its scratch columns (``phone_number +12015550123 on national DNC
+    registry (2026-11-20)``)."""
+    names = dict(enumerate(labels))
+    parts = []
+    for i, name in enumerate(phones):
+        label, _, kept = registry_columns(i)
+        shown = pl.col(label).replace_strict(names, default=None, return_dtype=pl.String)
+        alone = pl.format(f"{name} {{}} on {{}}", pl.col(kept), shown)
+        parts.append(pl.coalesce(pl.col(slot_columns(i)[1]), alone))
+    if len(parts) == 1:
+        return parts[0]
+    joined = pl.concat_str(parts, separator="; ", ignore_nulls=True)
+    return pl.when(joined != "").then(joined)
 
 
 def _versions(scrubber: Scrubber) -> dict[str, dict[str, Any]]:

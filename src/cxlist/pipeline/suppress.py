@@ -28,7 +28,9 @@ from cxlist.pipeline.read import read_table
 from cxlist.pipeline.scrub import (
     NOT_COVERED,
     not_covered_reason,
+    registry_alone,
     registry_columns,
+    registry_fates,
     registry_only,
     registry_reason,
 )
@@ -366,53 +368,51 @@ class SuppressStage:
         scrubbed: SlotScrub | None,
     ) -> list[pl.Series]:
         """Slot ``slot`` with its ``taken`` numbers (and with ``require_coverage`` its
-        uncovered ones) dropped, their fates in its scratch columns."""
+        uncovered ones) dropped, their fates in its scratch columns.
+
+        A number a registry alone dropped gets its short words now (``dropped_phones`` shows
+        them all), its label and itself in the registry scratch: the words of its reason are
+        made only for the few contacts whose reason lists every fate (:func:`registry_fates`).
+        """
         name = self.phones[slot]
         _, why, drop = slot_columns(slot)
-        at = np.flatnonzero(taken)
-        number = frame[name].gather(at)
-        by_list = source.gather(at) if source is not None else nulls("s", at.size, pl.String)
+        number = frame[name]
+        on_list = _taken(source, frame.height)
+        at = np.flatnonzero(on_list)
+        by_list = source.gather(at) if source is not None else nulls("s", 0, pl.String)
+        said = pl.DataFrame({"n": number.gather(at), "s": by_list})
         out: list[pl.Series] = []
-        said = pl.DataFrame({"n": number, "s": by_list})
-        if scrubbed is not None:  # (the registry's findings on the dropped rows only)
-            found = scrubbed.result.found[at + scrubbed.offset]
-            by_registry = scrubbed.result.reasons_at(at + scrubbed.offset)
-            # the registry alone dropped it: its label's index in the scratch column
-            alone = (found >= 0) & by_list.is_null().to_numpy()
-            if np.count_nonzero(found >= 0) == np.count_nonzero(alone):  # no number on both
-                by_both = by_list.fill_null(by_registry)  # (cheaper than joining texts)
-            else:
-                by_both = pl.select(
-                    pl.concat_str(by_list, by_registry, separator=", ", ignore_nulls=True)
-                ).to_series()
-            said = said.with_columns(by_both.alias("s"))
-            label = registry_columns(slot)[0]
-            out.append(
-                nulls(label, frame.height, pl.Int32).scatter(
-                    at[alone], pl.Series(found[alone], dtype=pl.Int32)
-                )
-            )
+        drop_at, drops = at, nulls("drop", 0, pl.String)
+        if scrubbed is not None:
+            both = np.flatnonzero(scrubbed.listed[at])  # on the list and a registry
+            if both.size:  # (both named, the list first)
+                named = said["s"].gather(both) + ", " + scrubbed.labels_at(at[both])
+                said = said.with_columns(said["s"].scatter(both, named))
+            out, drop_at, drops = registry_alone(number, slot, scrubbed.listed & ~on_list, scrubbed)
+            drop_at = np.concatenate([at, drop_at])
         said = said.select(
             pl.format(f"{name} {{}} on {{}}", "n", "s").alias("why"),
             pl.format("{} suppressed ({})", "n", "s").alias("drop"),
         )
-        whys, drops = said["why"], said["drop"]
+        whys, drops = said["why"], pl.concat([said["drop"], drops])
+        gone = taken
         if scrubbed is not None and self._requires_coverage:
             code = registry_columns(slot)[1]
-            gone = np.flatnonzero(~taken & (scrubbed.uncovered != 0))
-            codes = pl.Series(scrubbed.uncovered[gone].astype(np.int16))
-            out.append(nulls(code, frame.height, pl.Int16).scatter(gone, codes))
-            if gone.size:
-                lost = pl.DataFrame({"n": frame[name].gather(gone), "c": codes}).select(
+            lost_at = np.flatnonzero(~taken & (scrubbed.uncovered != 0))
+            codes = pl.Series(scrubbed.uncovered[lost_at].astype(np.int16))
+            out.append(nulls(code, frame.height, pl.Int16).scatter(lost_at, codes))
+            if lost_at.size:
+                lost = pl.DataFrame({"n": number.gather(lost_at), "c": codes}).select(
                     pl.format(f"{name} {{}}: area code {{}} {NOT_COVERED}", "n", "c").alias("w"),
                     pl.format("{} not scrubbed (area code {} not covered)", "n", "c").alias("d"),
                 )
-                at = np.concatenate([at, gone])
-                whys, drops = whys.append(lost.to_series(0)), drops.append(lost.to_series(1))
+                gone = taken | (scrubbed.uncovered != 0)
+                at, drop_at = np.concatenate([at, lost_at]), np.concatenate([drop_at, lost_at])
+                whys, drops = pl.concat([whys, lost["w"]]), pl.concat([drops, lost["d"]])
         return [
-            frame[name].clone().scatter(at, None),
-            frame[why].clone().scatter(at, whys),
-            frame[drop].clone().scatter(at, drops),
+            number.set(pl.Series(gone), None),
+            frame[why].clone().scatter(at, whys) if at.size else frame[why],
+            frame[drop].clone().scatter(drop_at, drops) if drop_at.size else frame[drop],
             *out,
         ]
 
@@ -424,7 +424,8 @@ class SuppressStage:
         slots = len(self.phones)
         scratch = [c for i in range(slots) for c in slot_columns(i)]
         if self.registry is not None:  # every slot's registry scratch, filled where it applies
-            kinds = [(0, pl.Int32), (1, pl.Int16)][: 2 if self.registry.require_coverage else 1]
+            kinds = [(0, pl.Int32), (2, pl.String)]
+            kinds += [(1, pl.Int16)] if self.registry.require_coverage else []
             extra = [
                 nulls(registry_columns(i)[k], frame.height, dtype)
                 for i in range(slots)
@@ -438,8 +439,11 @@ class SuppressStage:
         by_email = self.index.match(none, emails)
         dialable = pl.any_horizontal(pl.col(p).is_not_null() for p in self.phones)
         email_ok = pl.col("email").is_not_null() if "email" in frame.columns else pl.lit(False)
-        keeps = dialable | (pl.lit(not self.require_phone) & email_ok)
-        fates = pl.lit(f"{NO_PHONE}: ") + dropped_text(self.phones, 1)
+        keeps = dialable if self.require_phone else dialable | email_ok
+        words = dropped_text(self.phones, 1)
+        if self.registry is not None:
+            words = registry_fates(self.phones, labels)
+        fates = pl.lit(f"{NO_PHONE}: ") + words
         phone_out = pl.col("_any_suppressed") & ~keeps
         reasons = [(phone_out, fates)]
         if self.registry is not None:
@@ -475,18 +479,26 @@ def _suppress(
 ) -> pl.DataFrame:
     """``frame`` with the rows still in play where ``hit`` holds SUPPRESSED, each with the
     reason of the first of ``reasons`` (condition, reason) whose condition holds, else
-    ``rest``. Each reason is built on its own rows only (not every branch on every row)."""
-    chosen = frame.lazy().with_row_index("_at").filter(in_play() & hit.fill_null(False))
-    parts, before = [], pl.lit(False)
-    for condition, reason in [*reasons, (pl.lit(True), rest)]:
-        mine = condition.fill_null(False) & ~before
-        parts.append(chosen.filter(mine).select("_at", reason.cast(pl.String).alias("_why")))
-        before = before | condition.fill_null(False)
-    picked = pl.concat(parts).collect()
-    if picked.height == 0:
+    ``rest``. Which reason each row takes is settled in one pass over the conditions; each
+    reason is then built on its own rows only, from the columns it reads."""
+    branches = [*reasons, (pl.lit(True), rest)]
+    which: Any = pl.when(~(in_play() & hit.fill_null(False))).then(-1)
+    for number, (condition, _) in enumerate(branches):
+        which = which.when(condition.fill_null(False)).then(number)
+    taken = frame.select(which.cast(pl.Int8)).to_series().to_numpy()
+    marked = taken >= 0
+    if not marked.any():
         return frame
-    value = Disposition.SUPPRESSED.value
-    dispositions = frame["disposition"].clone().scatter(picked["_at"], value)
+    parts = []
+    for number, (_, reason) in enumerate(branches):
+        at = np.flatnonzero(taken == number)
+        if at.size:
+            read = list(dict.fromkeys(reason.meta.root_names())) or ["disposition"]
+            rows = frame.select(read).gather(at)
+            why = rows.select(reason.cast(pl.String)).to_series()
+            parts.append(pl.DataFrame({"_at": at, "_why": why}))
+    picked = pl.concat(parts)
+    dispositions = frame["disposition"].set(pl.Series(marked), Disposition.SUPPRESSED.value)
     return frame.with_columns(dispositions, frame["reason"].clone().scatter(*picked))
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from cxlist.registry.store import AREA_BYTES, AREA_NUMBERS, AreaData, Manifest, 
 __all__ = ["Registry", "ScrubResult", "Scrubber", "nanp_keys", "registry_label"]
 
 _NANP_BASE = 10_000_000_000  # country code 1 in front of ten digits
+_FIRST_KEY = 200 * AREA_NUMBERS  # area code 200's first number: no NANP key is lower
 
 
 def registry_label(name: str, on: date) -> str:
@@ -39,7 +39,7 @@ class Registry:
     """One imported registry, opened for lookups: its data files mapped, read on use.
 
     Per area code a small table says where its numbers are: ``_shift`` turns a key
-    (``area code * 10**7 + seven digits``) into its bit in the bitmap file: in the area
+    (``area code * 10**7 + seven digits``) into its byte in the bitmap file: in the area
     code's slot when it is dense, else in the file's last slot, all zeros (so a number there
     is never found by the gather). ``sparse`` marks the area codes kept as sorted keys.
     """
@@ -50,12 +50,14 @@ class Registry:
         self._bits = store.bitmaps(manifest)
         self._keys = store.keys(manifest)
         zeros = self._bits.size // AREA_BYTES - 1
-        self._shift = (zeros - np.arange(1000, dtype=np.int64)) * AREA_NUMBERS
+        # (in bytes: a key's byte is ``key // 8 + _shift[area]``, an area code being 10**7
+        # numbers, a whole number of bytes)
+        self._shift = (zeros - np.arange(1000, dtype=np.int64)) * AREA_BYTES
         self.sparse = np.zeros(1000, dtype=bool)
         for code, area in manifest.areas.items():
             self.sparse[code] = area.sparse
             if area.slot is not None:
-                self._shift[code] = (area.slot - code) * AREA_NUMBERS
+                self._shift[code] = (area.slot - code) * AREA_BYTES
 
     @property
     def name(self) -> str:
@@ -71,9 +73,14 @@ class Registry:
         area codes (unless ``sparse`` is False: none is among ``area``) then in one binary
         search over the sorted keys.
         """
-        bit = keys + self._shift[area]
-        byte: npt.NDArray[np.uint8] = self._bits[bit >> 3]
-        listed = ((byte >> (bit & 7).astype(np.uint8)) & 1).view(np.bool_)
+        at = keys >> 3
+        at += self._shift[area]
+        byte: npt.NDArray[np.uint8] = self._bits.take(at)
+        bit = keys.astype(np.uint8)  # (the low byte: 8 divides 256, so & 7 is the bit)
+        bit &= 7
+        byte >>= bit
+        byte &= 1
+        listed = byte.view(np.bool_)
         if sparse and self._keys.size:
             at = np.flatnonzero(self.sparse[area])
             if at.size:
@@ -107,10 +114,14 @@ class ScrubResult:
 
     def reasons_at(self, at: npt.NDArray[np.int64]) -> pl.Series:
         """The labels of the numbers at positions ``at`` (null where none lists it)."""
-        labels = pl.Series(self.labels, dtype=pl.String).extend_constant(None, 1)
-        index = self.found[at].astype(np.int64)
-        index[index < 0] = len(self.labels)
-        return labels.gather(pl.Series(index))
+        index = self.found[at]
+        labels = pl.Series(self.labels, dtype=pl.String)
+        listed = index >= 0
+        if listed.all():
+            return labels.gather(index)
+        if not self.labels:
+            return pl.repeat(None, index.size, dtype=pl.String, eager=True)
+        return labels.gather(np.where(listed, index, 0)).set(pl.Series(~listed), None)
 
     @property
     def reason(self) -> pl.Series:
@@ -161,23 +172,41 @@ class Scrubber:
     def scrub(self, numbers: pl.Series, where: npt.NDArray[np.bool_] | None = None) -> ScrubResult:
         """Look up E.164 ``numbers`` (nulls, non-NANP numbers and, when ``where`` is given,
         the positions where it is False are skipped)."""
-        key, area = _in_halves(nanp_keys, numbers, where)
-        touched = np.flatnonzero(np.bincount(area, minlength=1000)[200:]) + 200
+        halves = _in_halves(self._probe, numbers, where)
+        area = np.concatenate([h[0] for h in halves])
+        counts = np.sum([h[1] for h in halves], axis=0)
+        listed = [np.concatenate(each) for each in zip(*(h[2] for h in halves), strict=True)]
+        touched = np.flatnonzero(counts[200:]) + 200
         if self._uncovered[touched].any():
             uncovered = self._uncovered[area]
         else:  # (every area code looked up is covered: no gather over every number)
-            uncovered = np.zeros(key.size, dtype=np.int16)
-        found = np.full(key.size, -1, dtype=np.int32)
+            uncovered = np.zeros(area.size, dtype=np.int16)
+        found = np.full(area.size, -1, dtype=np.int32)
         result = ScrubResult(found, [], uncovered)
-        for registry in self.registries:
+        first = True
+        for registry, mine in zip(self.registries, listed, strict=True):
             labels = self._look_up(registry, touched, result)
             if labels is None:
                 continue
-            look = partial(registry.contains, sparse=bool(registry.sparse[touched].any()))
-            listed = _in_halves(look, key, area)
-            fresh = np.flatnonzero(listed & (found < 0))
+            # (the first registry used finds every position still free: no test needed)
+            fresh = np.flatnonzero(mine if first else mine & (found < 0))
             found[fresh] = labels[area[fresh]]
+            first = False
         return result
+
+    def _probe(
+        self, numbers: pl.Series, where: npt.NDArray[np.bool_] | None
+    ) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int64], list[npt.NDArray[np.bool_]]]:
+        """Per number its area code (0 when skipped); how many numbers each area code has;
+        per registry, which numbers it lists. (One half of :meth:`scrub`'s work.)"""
+        key, area = nanp_keys(numbers, where)
+        counts = np.bincount(area, minlength=1000)
+        touched = np.flatnonzero(counts[200:]) + 200
+        listed = [
+            registry.contains(key, area, sparse=bool(registry.sparse[touched].any()))
+            for registry in self.registries
+        ]
+        return area, counts, listed
 
     def _look_up(
         self, registry: Registry, touched: npt.NDArray[np.int64], result: ScrubResult
@@ -209,36 +238,35 @@ def nanp_keys(
     number is a NANP one exactly when that integer has 11 digits, starts with 1 (the
     country code), and its area code is 200 or more.
     """
-    key = numbers.cast(pl.Int64, strict=False).fill_null(0).to_numpy() - _NANP_BASE
-    keep = (key >= 200 * AREA_NUMBERS) & (key < _NANP_BASE)
+    value = numbers.cast(pl.UInt64, strict=False).fill_null(0).to_numpy()
+    # one wrapping subtraction and one unsigned comparison test both ends of the range
+    key = value - np.uint64(_NANP_BASE + _FIRST_KEY)
+    keep = key < np.uint64(_NANP_BASE - _FIRST_KEY)
     if where is not None:
         keep &= where
-    key = np.where(keep, key, 0)
+    key += np.uint64(_FIRST_KEY)
+    key *= keep
     # a float division is exact enough here (a key is below 2**34) and far cheaper than //
     area = (key / AREA_NUMBERS).astype(np.int16)
-    return key, area
+    return key.view(np.int64), area
 
 
 _HALF_FROM = 100_000  # values per half worth a second thread
 
 
-def _in_halves(work: Callable[..., Any], *parts: Any) -> Any:
+def _in_halves(work: Callable[..., Any], *parts: Any) -> list[Any]:
     """``work`` over the first and second halves of ``parts`` (Series or arrays; None passes
-    through) on two threads, its results (an array or a pair of arrays) joined.
+    through) on two threads: the two results, in order (one result for a small batch).
 
-    numpy's gathers and polars' casts release the GIL, so the halves run side by side; the
-    result is the same as ``work(*parts)``.
+    numpy's gathers and polars' casts release the GIL, so the halves run side by side.
     """
     size = len(parts[0])
     half = size // 2
     if half < _HALF_FROM:
-        return work(*parts)
+        return [work(*parts)]
     first = [None if p is None else p[:half] for p in parts]
     second = [None if p is None else p[half:] for p in parts]
     with ThreadPoolExecutor(max_workers=1) as pool:
         early = pool.submit(work, *first)
         late = work(*second)
-        done = early.result()
-    if isinstance(done, tuple):
-        return tuple(np.concatenate(pair) for pair in zip(done, late, strict=True))
-    return np.concatenate((done, late))
+        return [early.result(), late]

@@ -39,8 +39,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from cxlist.errors import ConfigError
 from cxlist.report.masking import ContactMasker, SecretRedactor
 
@@ -300,6 +298,8 @@ class AuditLog:
         clock: Callable[[], float] = time.time,
         key: bytes | None = None,
     ) -> None:
+        import structlog  # here, not above: reading or verifying a log does without it
+
         self.path = Path(path)
         self._key = key
         processors: list[Any] = [

@@ -8,7 +8,7 @@ is PENDING at the end was never confirmed (a dry run, or an interrupted one).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,8 @@ RESULTS_FIRST_COLUMNS = (
 # only a number or an E.164 phone cannot hold a formula and is left as it is.
 _FORMULA = r"^[=+\-@\t\r]"
 _HARMLESS = r"^(?:\+[1-9][0-9]{7,14}|[+-]?[0-9]+(?:\.[0-9]+)?)$"
+#: every text that starts like a formula sorts from the first to before the second (bytes)
+_FORMULA_LOW, _FORMULA_HIGH = "\t", "A"
 
 
 def apply_outcomes(frame: pl.DataFrame, outcomes: Mapping[int, Outcome]) -> pl.DataFrame:
@@ -191,13 +193,19 @@ def results_frame(frame: pl.DataFrame) -> pl.DataFrame:
     text = [name for name, dtype in ordered.schema.items() if dtype == pl.String]
     if not text:
         return ordered
-    # one cheap scan per column first (of its cells that are set): most columns have no cell
-    # that starts like a formula
-    risky = ordered.select(
-        pl.col(name).drop_nulls().str.contains(_FORMULA).any() for name in text
-    ).row(0)
     return ordered.with_columns(
-        neutralize(pl.col(name)).alias(name)
-        for name, found in zip(text, risky, strict=True)
-        if found
+        neutralize(pl.col(name)).alias(name) for name in _risky(ordered, text)
     )
+
+
+def _risky(frame: pl.DataFrame, text: Sequence[str]) -> list[str]:
+    """The columns of ``text`` with a cell that starts like a formula. A first pass finds
+    the columns with a cell that starts with a byte from tab to ``@`` (comparisons, no
+    regular expression: every formula start is in that range), and only those are matched."""
+    ranged = [((pl.col(n) >= _FORMULA_LOW) & (pl.col(n) < _FORMULA_HIGH)).any() for n in text]
+    maybe = frame.select(ranged).row(0)
+    names = [name for name, hit in zip(text, maybe, strict=True) if hit]
+    if not names:
+        return []
+    found = frame.select(pl.col(n).str.contains(_FORMULA).any() for n in names).row(0)
+    return [name for name, hit in zip(names, found, strict=True) if hit]

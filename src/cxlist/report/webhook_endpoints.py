@@ -16,12 +16,12 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import httpx
-from pydantic import SecretStr
+from typing import TYPE_CHECKING, Any
 
 from cxlist.errors import ConfigError
+
+if TYPE_CHECKING:  # httpx and pydantic are imported on first use: `cxlist webhooks` may not
+    from pydantic import SecretStr
 
 __all__ = [
     "WEBHOOK_SECRET_ENV",
@@ -51,6 +51,8 @@ class WebhookEndpoint:
 def _checked_url(url: Any, where: str) -> str:
     if not isinstance(url, str) or not url.strip():
         raise ConfigError(f"{where}: a webhook needs a url")
+    import httpx
+
     try:
         parsed = httpx.URL(url.strip())
     except httpx.InvalidURL as exc:
@@ -64,6 +66,8 @@ def _checked_url(url: Any, where: str) -> str:
 
 def display_url(url: str) -> str:
     """``url`` without credentials, query or fragment, safe to print or log."""
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
@@ -75,6 +79,8 @@ def _secret_value(text: str, source: str) -> SecretStr:
     value = text.strip()
     if not value:
         raise ConfigError(f"{source}: the webhook secret is empty")
+    from pydantic import SecretStr
+
     return SecretStr(value)
 
 
