@@ -167,6 +167,25 @@ def test_public_names_resolve_on_first_use() -> None:
         _ = cxlist.no_such_name  # type: ignore[attr-defined]
 
 
+def test_sandbox_says_it_is_starting_before_importing_the_server() -> None:
+    """``cxlist sandbox serve`` prints its first line (stderr) before starlette, uvicorn or
+    the sandbox's server modules are imported (here the server cannot be imported at all)."""
+    code = (
+        "import sys\nsys.modules['cxlist.sandbox'] = None\n"
+        "from cxlist.cli import app\n"
+        "try:\n"
+        "    app(['sandbox', 'serve', '--seed', 'none'], prog_name='cxlist')\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "print('LOADED:', *(m for m in ('starlette', 'uvicorn') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stderr.splitlines()[0] == "starting the sandbox on 127.0.0.1:a free port"
+    assert done.stdout.splitlines()[-1] == "LOADED:"
+
+
 def test_sandbox_without_its_extra_says_how_to_install_it() -> None:
     """Without starlette/uvicorn, ``cxlist sandbox serve`` exits 2 with a one-line pip hint."""
     code = (

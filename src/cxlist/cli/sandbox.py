@@ -18,13 +18,13 @@ MISSING_EXTRA = (
 
 
 def require_sandbox_extra() -> None:
-    """Exit with a one-line hint (code 2) when starlette or uvicorn is not installed."""
-    try:
-        import starlette  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError:
+    """Exit with a one-line hint (code 2) when starlette or uvicorn is not installed. They
+    are looked up, not imported: importing them is most of the time before the server is up."""
+    from importlib.util import find_spec
+
+    if find_spec("starlette") is None or find_spec("uvicorn") is None:
         typer.echo(f"error: {MISSING_EXTRA}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(2)
 
 
 sandbox_app = typer.Typer(
@@ -86,6 +86,8 @@ def serve(
     """Serve the v2 API on HOST:PORT; print the base URL first, then `export` lines to paste
     into a shell (with the demo seed, its client id and secret); stop on Ctrl-C/SIGTERM."""
     require_sandbox_extra()
+    # on stderr, before the server's modules are imported: stdout's first line stays the URL
+    typer.echo(f"starting the sandbox on {host}:{port or 'a free port'}", err=True)
     from cxlist.sandbox import Faults, ScriptedFault, serve_forever
     from cxlist.sandbox.admin.modes import with_admin_shapes
 
