@@ -220,10 +220,9 @@ class RunFiles:
     ) -> None:
         """Write results.csv (UTF-8 with a byte order mark, so that Excel shows accented names
         as they are), then summary.json (with ``status``), each whole or not at all."""
-        from cxlist.report.results import results_frame
+        from cxlist.report.results import write_results_csv
 
-        table = results_frame(snapshot.frame)
-        write_private(self.results, lambda tmp: table.write_csv(tmp, include_bom=True))
+        write_private(self.results, lambda tmp: write_results_csv(snapshot.frame, tmp))
         self.write_summary(snapshot, record, status, webhooks, extra=extra)
 
     def write_summary(

@@ -10,7 +10,7 @@ import polars as pl
 import cxlist.pipeline
 from cxlist.api.backend import Suppression
 from cxlist.pipeline import PipelineConfig, load_config, run_pipeline
-from cxlist.report.results import results_frame
+from cxlist.report.results import results_frame, write_results_csv
 
 API_NAME = r"^[A-Za-z0-9_]{1,64}$"
 
@@ -113,6 +113,25 @@ def test_formula_cells_found_whatever_their_column_holds() -> None:
     assert table["p"].to_list() == ["+12015550123"] * len(cells)
     only_one = frame.with_columns(pl.Series("c", ["ok"] * (len(cells) - 1) + ["@x"]))
     assert results_frame(only_one)["c"].to_list()[-2:] == ["ok", "'@x"]
+
+
+def test_results_csv_written_in_slices_is_the_same_bytes(tmp_path: Path) -> None:
+    """results.csv written a few rows at a time (formulas only in a later slice, a null and a
+    quoted cell across slices) is byte for byte one write of the whole table, BOM and header
+    once."""
+    cells = ["plain", None, "a, b", "=1+1", 'say "hi"', "@x", "ok", "+12015550123"]
+    frame = pl.DataFrame(
+        {"row": range(len(cells)), "c": cells, "n": [1.5, None, 3.0, 4.25, 5.0, 6.0, 7.0, 8.0]}
+    )
+    whole = tmp_path / "whole.csv"
+    results_frame(frame).write_csv(whole, include_bom=True)
+    for rows in (1, 3, 8, 100):
+        sliced = tmp_path / f"sliced-{rows}.csv"
+        write_results_csv(frame, sliced, rows=rows)
+        assert sliced.read_bytes() == whole.read_bytes()
+    empty = tmp_path / "empty.csv"
+    write_results_csv(frame.clear(), empty, rows=3)
+    assert empty.read_bytes() == whole.read_bytes().splitlines(keepends=True)[0]
 
 
 def test_values_over_the_api_limit_are_rejected() -> None:
