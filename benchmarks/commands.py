@@ -89,13 +89,7 @@ def timed(
     (it never imports polars) so that the child's figure is not the parent's carried over.
     """
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        list(cmd),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-    )
+    proc = _spawn(cmd, env, cwd)
     assert proc.stdout is not None
     first: float | None = None
     chunks = []
@@ -332,19 +326,26 @@ def bench_startup(args: argparse.Namespace, folder: Path) -> None:
     print(f"  first line later than 0.3 s (median): {', '.join(over) or 'none'}")
 
 
-def first_line_then_stop(
-    cmd: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
-) -> tuple[float, float]:
-    """Seconds until a long-running command prints its first line (on stdout or stderr),
-    and the CPU seconds it had used when stopped right then (user + system)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
+def _spawn(
+    cmd: Sequence[str], env: Mapping[str, str] | None, cwd: Path | None
+) -> subprocess.Popen[bytes]:
+    """``cmd`` started with this environment plus ``env``, its stdout and stderr on one pipe."""
+    return subprocess.Popen(
         list(cmd),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {})},
         cwd=cwd,
     )
+
+
+def first_line_then_stop(
+    cmd: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> tuple[float, float]:
+    """Seconds until a long-running command prints its first line (on stdout or stderr),
+    and the CPU seconds it had used when stopped right then (user + system)."""
+    started = time.perf_counter()
+    proc = _spawn(cmd, env, cwd)
     assert proc.stdout is not None
     proc.stdout.readline()
     seconds = time.perf_counter() - started
