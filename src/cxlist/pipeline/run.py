@@ -151,7 +151,7 @@ def _slices(frame: pl.DataFrame) -> list[pl.DataFrame]:
 
 
 def _run_in_batches(
-    parts: Sequence[pl.DataFrame],
+    parts: list[pl.DataFrame],
     stages: Sequence[Stage],
     stats: list[StageStat],
     report: Progress,
@@ -160,18 +160,24 @@ def _run_in_batches(
 ) -> list[pl.DataFrame]:
     """Run row-by-row stages over slices of ``BATCH_ROWS`` rows, so that their scratch
     columns exist for one slice at a time; the stats add up over the slices. ``last``: these
-    are the last such stages (the parts are then made ready to be put together)."""
+    are the last such stages (the parts are then made ready to be put together).
+
+    ``parts`` is emptied as it goes: each slice given is let go once its result is made, so
+    that the columns a stage replaced are freed slice by slice, not at the end."""
     seconds = dict.fromkeys((stage.name for stage in stages), 0.0)
     done: list[pl.DataFrame] = []
-    for given in parts:
-        part = given
+    several = len(parts) > 1
+    parts.reverse()  # taken from the end: the slices stay in order
+    while parts:
+        part = parts.pop()
         for stage in stages:
             started = perf_counter()
             part = stage(part)
             seconds[stage.name] += perf_counter() - started
         # one chunk per column and part, so that the concatenated columns are cut alike (an
         # eager expression over columns cut differently would copy the whole frame first)
-        done.append(part.rechunk() if last and len(parts) > 1 else part)
+        done.append(part.rechunk() if last and several else part)
+        del part
     rows = sum(part.height for part in done)
     for stage in stages:
         stats.append(StageStat(stage.name, rows, seconds[stage.name]))
