@@ -98,19 +98,31 @@ def _reject_unreadable(frame: pl.DataFrame, problems: RowProblems) -> pl.DataFra
     return dispose(frame, Disposition.REJECTED, pl.col("row").is_in(rows.implode()), reason)
 
 
-def _prepare(frame: pl.DataFrame, missing_values: Sequence[str] = ()) -> pl.DataFrame:
-    """Blanks trimmed, blank cells and placeholders (``n/a``...) made missing, plus ``row``,
-    ``disposition``, ``reason``.
+class _PrepareStage:
+    """Per slice: blanks trimmed, blank cells and placeholders (``n/a``...) made missing, plus
+    ``row`` (numbered on from the slice before), ``disposition`` and ``reason``; the rows the
+    reader could not read as they are REJECTED.
 
-    (Trimming every column is cheaper than finding the columns that need it.)
+    (Trimming every column is cheaper than finding the columns that need it; slice by slice,
+    the cells as read are let go as their trimmed copies are made.)
     """
-    clean = blank_cells(missing_values)
-    cleaned = [clean(pl.col(c)).alias(c) for c in frame.columns]
-    return frame.with_columns(cleaned).with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row"),
-        pl.lit(None, dtype=pl.String).alias("disposition"),
-        pl.lit(None, dtype=pl.String).alias("reason"),
-    )
+
+    name = "map"
+
+    def __init__(self, missing_values: Sequence[str], problems: RowProblems) -> None:
+        self.clean = blank_cells(missing_values)
+        self.problems = problems
+        self.next_row = 1
+
+    def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
+        first, self.next_row = self.next_row, self.next_row + frame.height
+        cleaned = [self.clean(pl.col(c)).alias(c) for c in frame.columns]
+        prepared = frame.with_columns(cleaned).with_columns(
+            pl.int_range(first, first + pl.len(), dtype=pl.Int64).alias("row"),
+            pl.lit(None, dtype=pl.String).alias("disposition"),
+            pl.lit(None, dtype=pl.String).alias("reason"),
+        )
+        return _reject_unreadable(prepared, self.problems)
 
 
 def _send_fields(mapping: ColumnMapping) -> list[str]:
@@ -218,22 +230,18 @@ def prepare_input(
     raw, problems = _load(source, settings)
     stats.append(StageStat("read", raw.height, perf_counter() - started))
     report("read", raw.height)
-    started = perf_counter()
     mapped, mapping = map_columns(raw, settings.columns)
     del raw  # the mapped frame shares its columns; keep one reference only
-    frame = _reject_unreadable(_prepare(mapped, settings.input.missing_values), problems)
-    del mapped
-    stats.append(StageStat("map", frame.height, perf_counter() - started))
-    report("map", frame.height)
     require_phone = settings.validate_.require_phone
     row_local: list[Stage] = [
+        _PrepareStage(settings.input.missing_values, problems),
         NormalizeStage(settings.normalize, mapping),
         ValidateStage(
             mapping, _send_fields(mapping), settings.validate_.rules, require_phone=require_phone
         ),
     ]
-    parts = _slices(frame)
-    del frame
+    parts = _slices(mapped)
+    del mapped
     parts = _run_in_batches(parts, row_local, stats, report, last=False)
     return PreparedInput(parts, mapping, stats, reported=on_progress is not None)
 
