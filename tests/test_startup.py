@@ -118,7 +118,8 @@ def test_runs_list_leaves_a_doubtful_pipeline_section_to_the_models(tmp_path: Pa
 
 
 def test_dnc_status_reads_the_manifests_without_polars(tmp_path: Path) -> None:
-    """``cxlist dnc status`` reads each registry's manifest without the importer's polars."""
+    """``cxlist dnc status`` reads each registry's manifest without the importer's polars or
+    the store's numpy, and says there is none without rich."""
     code = (
         "from cxlist.cli import app\n"
         "try:\n"
@@ -126,7 +127,7 @@ def test_dnc_status_reads_the_manifests_without_polars(tmp_path: Path) -> None:
         "except SystemExit as done:\n"
         "    assert not done.code, done.code"
     )
-    assert _loaded_after(code, (*HEAVY, *VALIDATION)) == set()
+    assert _loaded_after(code, (*HEAVY, *DISPLAY, *VALIDATION, "numpy")) == set()
 
 
 @pytest.mark.parametrize("argv", [["audit", "verify"], ["webhooks"]], ids=" ".join)
