@@ -10,9 +10,10 @@ the ratios is printed: on a shared machine a ratio measured in one run holds bet
 absolute time.
 
 - ``startup``: ``cxlist --help``, ``cxlist runs list`` (with and without pipeline sections in
-  the config, and with the config ``cxlist init`` writes), the other quick commands and the time to the first line of output of the long
-  ones, against ``python -c pass`` and the 0.3 s goal; and which heavy modules ``import
-  cxlist.cli`` and ``cxlist runs list`` pull in (``python -X importtime``).
+  the config, and with the config ``cxlist init`` writes), the other quick commands and the
+  time to the first line of output of the long ones, against ``python -c pass`` and the 0.3 s
+  goal; and which heavy modules ``import cxlist.cli`` and ``cxlist runs list`` pull in
+  (``python -X importtime``).
 - ``plan``: ``cxlist plan`` on a messy file of ``--plan-rows`` rows, the sandbox serving
   ``--suppressions`` suppressions, against ``benchmarks/pipeline.py`` on the same file. The
   ratio is the whole command (start-up, fetching the suppressions over HTTP, every file it
