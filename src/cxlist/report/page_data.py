@@ -196,19 +196,21 @@ def gather_report(
 
 
 def aggregate(
-    results: pl.DataFrame, rows: int = AGGREGATE_SLICE
+    results: pl.DataFrame, rows: int | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The passes over the rows: rows per (disposition, list, campaign, zone); scored rows
     per (score bin, priority); rows per (disposition, kind of reason) of the rows not landed;
     and the first :data:`EXAMPLES_PER_REASON` of those rows of each (disposition, kind), in
     the frame's order, with their row number, phone and email.
 
-    ``rows`` rows are read at a time and their counts summed, so that what a pass copies (the
-    columns it reads, the folded reasons) stays that size whatever the run's; the example rows
-    are found by their position and only they are gathered."""
+    ``rows`` rows (default :data:`AGGREGATE_SLICE`) are read at a time and their counts
+    summed, so that what a pass copies (the columns it reads, the folded reasons) stays that
+    size whatever the run's; the example rows are found by their position, and only they are
+    gathered."""
+    step = rows or AGGREGATE_SLICE
     parts = [
-        _passes(results.slice(start, rows), start)
-        for start in range(0, max(results.height, 1), rows)
+        _passes(results.slice(start, step), start)
+        for start in range(0, max(results.height, 1), step)
     ]
     tallies, scored, reasoned, unreasoned = (_summed([part[i] for part in parts]) for i in range(4))
     firsts = pl.concat(
