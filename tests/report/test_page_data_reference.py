@@ -33,7 +33,7 @@ from cxlist.report.page_data import (
     gather_report,
     reason_kind,
 )
-from cxlist.report.results import apply_outcomes, write_results_csv
+from cxlist.report.results import apply_outcomes, results_frame, write_results_csv
 from cxlist.upload.journal import Journal
 from cxlist.workspace import connect
 
@@ -97,14 +97,15 @@ def result_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 def chunked(rows: list[dict[str, Any]], cuts: Sequence[int]) -> pl.DataFrame:
-    """The rows as a frame whose columns are made of chunks cut at ``cuts`` (the first
-    columns whole, the rest in chunks: as the pipeline leaves its frame)."""
+    """The rows as a frame whose columns are chunked unlike each other, as the pipeline leaves
+    its frame: every other column (``row`` first: a frame query copies every column when the
+    first is in chunks) cut at ``cuts``, the rest whole."""
     frame = pl.DataFrame(rows, schema=SCHEMA)
     bounds = [0, *sorted({c for c in cuts if 0 < c < frame.height}), frame.height]
     columns = []
     for index, whole in enumerate(frame.get_columns()):
         parts = [whole.slice(a, b - a) for a, b in itertools.pairwise(bounds)]
-        columns.append(pl.concat(parts, rechunk=False) if index % 2 and parts else whole)
+        columns.append(pl.concat(parts, rechunk=False) if index % 2 == 0 and parts else whole)
     return pl.DataFrame(columns)
 
 
@@ -336,3 +337,32 @@ def test_outcomes_replace_only_disposition_and_reason(
     for name in frame.columns:
         if name not in ("disposition", "reason"):
             assert got[name].n_chunks() == frame[name].n_chunks(), name
+
+
+def test_results_csv_of_a_chunked_frame_copies_only_what_it_neutralizes(tmp_path: Path) -> None:
+    """results.csv of a frame chunked like the pipeline's is byte for byte that of the same
+    frame in one chunk, formulas neutralized, and the table keeps every other column as it is
+    (its chunks: nothing copied)."""
+    rows = [
+        {**dict.fromkeys(SCHEMA), "row": i, "disposition": "PENDING", "first_name": name}
+        for i, name in enumerate(["=SUM(A1)", "Zoë", "-3", "+12015550123", "@x", "N"] * 5)
+    ]
+    frame = chunked(rows, [4, 11, 23])
+    table = results_frame(frame)
+    assert table["first_name"].to_list()[:6] == [
+        "'=SUM(A1)",
+        "Zoë",
+        "-3",
+        "+12015550123",
+        "'@x",
+        "N",
+    ]
+    for name in table.columns:
+        if name != "first_name":
+            assert table[name].n_chunks() == frame[name].n_chunks(), name
+    assert frame["row"].n_chunks() > 1
+    assert frame["disposition"].n_chunks() == 1
+    chunked_csv, whole_csv = tmp_path / "chunked.csv", tmp_path / "whole.csv"
+    write_results_csv(frame, chunked_csv, rows=7)
+    write_results_csv(frame.rechunk(), whole_csv)
+    assert chunked_csv.read_bytes() == whole_csv.read_bytes()

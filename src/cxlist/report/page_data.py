@@ -1,7 +1,8 @@
 """What the run report shows, gathered from the run's folder, the journal and the audit log.
 
-Everything here is aggregated with polars or SQL over whole columns; nothing loops over contacts.
-Contact values that reach the page (the few example rows) are masked as in the audit log, so the
+Everything here is aggregated with polars or SQL over columns, a million rows at a time so that
+the copies a query makes stay that size; nothing loops over contacts. Contact values that reach
+the page (the few example rows, gathered by position) are masked as in the audit log, so the
 page never holds a full phone number or email.
 
 :func:`gather_report` reads a finished run's files; a caller that still holds the final results
