@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python benchmarks/upload.py --rows 100000 --concurrency 8
 	$(BIN)/python benchmarks/report.py --rows 1000000
 	$(BIN)/python benchmarks/commands.py
+	$(BIN)/python benchmarks/plan_floor.py --rows 1000000
 
 nanp-pattern: install
 	$(BIN)/python tools/nanp_pattern.py

@@ -10,9 +10,10 @@ the ratios is printed: on a shared machine a ratio measured in one run holds bet
 absolute time.
 
 - ``startup``: ``cxlist --help``, ``cxlist runs list`` (with and without pipeline sections in
-  the config), the other quick commands and the time to the first line of output of the long
-  ones, against ``python -c pass`` and the 0.3 s goal; and which heavy modules ``import
-  cxlist.cli`` and ``cxlist runs list`` pull in (``python -X importtime``).
+  the config, and with the config ``cxlist init`` writes), the other quick commands and the
+  time to the first line of output of the long ones, against ``python -c pass`` and the 0.3 s
+  goal; and which heavy modules ``import cxlist.cli`` and ``cxlist runs list`` pull in
+  (``python -X importtime``).
 - ``plan``: ``cxlist plan`` on a messy file of ``--plan-rows`` rows, the sandbox serving
   ``--suppressions`` suppressions, against ``benchmarks/pipeline.py`` on the same file. The
   ratio is the whole command (start-up, fetching the suppressions over HTTP, every file it
@@ -252,29 +253,35 @@ def heavy_imports(args: Sequence[str], cwd: Path | None = None) -> list[str]:
     return sorted(name for name in names if name in HEAVY)
 
 
-def _startup_workspace(folder: Path) -> tuple[Path, Path, Path, str]:
-    """A workspace holding one planned run, a folder whose cxlist.toml has pipeline sections,
-    and a tiny contacts file; and the run's id."""
+def _startup_workspace(folder: Path) -> tuple[Path, Path, Path, Path, str]:
+    """A workspace holding one planned run, a folder whose cxlist.toml has pipeline sections
+    (one list), one holding the config ``cxlist init`` writes, and a tiny contacts file; and
+    the run's id."""
     ws, tiny, configured = folder / "ws-startup", folder / "tiny.csv", folder / "configured"
+    initialized = folder / "initialized"
     write_clean_contacts(tiny, 10)
     configured.mkdir(exist_ok=True)
     lists = '[[lists]]\nid = "L-1"\ncampaign = "C-100"\ndefault = true\n'
     (configured / "cxlist.toml").write_text(lists, encoding="utf-8")
+    initialized.mkdir(exist_ok=True)
+    init = [CXLIST, "init", str(initialized / "cxlist.toml"), "--force"]
+    subprocess.run(init, capture_output=True, check=True)
     plan = [CXLIST, "plan", str(tiny), "--offline", "-q", "--json", "-w", str(ws)]
     done = subprocess.run(plan, capture_output=True, text=True, cwd=configured, check=True)
-    return ws, tiny, configured, json.loads(done.stdout)["runId"]
+    return ws, tiny, configured, initialized, json.loads(done.stdout)["runId"]
 
 
 def bench_startup(args: argparse.Namespace, folder: Path) -> None:
     """``--help``, ``runs list`` and the first line of other commands, against ``python``."""
     print("\n== start-up (whole processes; goal: 0.3 s) ==")
-    ws, tiny, configured, run_id = _startup_workspace(folder)
+    ws, tiny, configured, initialized, run_id = _startup_workspace(folder)
     w = ["-w", str(ws)]
     for code in ("import cxlist", "import cxlist.cli"):
         print(f"  heavy modules after {code!r}: {heavy_imports(['-c', code]) or 'none'}")
     for label, argv, cwd in (
         ("runs list", ["runs", "list", *w], folder),
         ("runs list (pipeline config)", ["runs", "list", *w], configured),
+        ("runs list (cxlist init's config)", ["runs", "list", *w], initialized),
     ):
         loaded = heavy_imports(["-m", "cxlist", *argv], cwd)
         print(f"  heavy modules of `cxlist {label}`: {loaded or 'none'}")
@@ -284,6 +291,7 @@ def bench_startup(args: argparse.Namespace, folder: Path) -> None:
         "--help": (["--help"], folder),
         "runs list": (["runs", "list", *w], folder),
         "runs list (pipeline config)": (["runs", "list", *w], configured),
+        "runs list (cxlist init's config)": (["runs", "list", *w], initialized),
         "runs show RUN": (["runs", "show", run_id, *w], folder),
         "plan --help": (["plan", "--help"], folder),
         "audit verify": (["audit", "verify", *w], folder),

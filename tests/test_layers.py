@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cxlist.settings",),  # settings: TOML, environment, flags
     ("cxlist.registry",),  # DNC registries kept on disk (import, lookup)
     ("cxlist.api", "cxlist.pipeline"),  # the CXone client; the pipeline (pure data, no HTTP)
+    ("cxlist.settings_pipeline",),  # the pipeline's sections checked quickly (no pydantic)
     ("cxlist.upload", "cxlist.report"),  # engine and journal; results, webhook, audit
     # a run's audit events, webhooks, files and notes, reaching CXone before a run; the emulator
     (

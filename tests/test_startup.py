@@ -84,18 +84,42 @@ def test_runs_list_loads_no_table_library(tmp_path: Path, config: str | None) ->
     assert _loaded_after(_runs_list(tmp_path, config), HEAVY + DISPLAY + VALIDATION) == set()
 
 
-def test_runs_list_checks_the_pipeline_sections_without_the_settings_models(
-    tmp_path: Path,
+def _template() -> str:
+    """The config ``cxlist init`` writes."""
+    from importlib import resources
+
+    return resources.files("cxlist").joinpath("templates/cxlist.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        '[[lists]]\nid = "L-1"\ncampaign = "C-1"\ndefault = true\n',
+        '[dedupe]\nrecency_field = "updated"\n[capacity]\npolicy = "trim"\n'
+        '[[lists]]\nid = "L-1"\ncampaign = "C-100"\ndefault = true\n',
+        _template(),
+    ],
+    ids=["one list", "a plan's sections", "cxlist init's config"],
+)
+def test_runs_list_checks_usual_pipeline_sections_without_any_model(
+    tmp_path: Path, config: str
 ) -> None:
-    """With pipeline sections in the config, ``runs list`` checks them (pydantic) but needs
-    no settings model for its own sections."""
-    config = '[[lists]]\nid = "L-1"\ncampaign = "C-1"\ndefault = true\n'
+    """With usual pipeline sections in the config, ``runs list`` checks them without
+    pydantic, the pipeline's models or the settings models."""
+    assert _loaded_after(_runs_list(tmp_path, config), HEAVY + DISPLAY + VALIDATION) == set()
+
+
+def test_runs_list_leaves_a_doubtful_pipeline_section_to_the_models(tmp_path: Path) -> None:
+    """A pipeline value the quick check is not sure of (a float where an int goes: the
+    models take 50.0) is checked by the pipeline's models, with no settings model."""
+    config = "[scoring]\nbase = 50.0\n"
     loaded = _loaded_after(_runs_list(tmp_path, config), HEAVY + DISPLAY + VALIDATION)
     assert loaded == {"pydantic", "cxlist.pipeline.config"}
 
 
 def test_dnc_status_reads_the_manifests_without_polars(tmp_path: Path) -> None:
-    """``cxlist dnc status`` reads each registry's manifest without the importer's polars."""
+    """``cxlist dnc status`` reads each registry's manifest without the importer's polars or
+    the store's numpy, and says there is none without rich."""
     code = (
         "from cxlist.cli import app\n"
         "try:\n"
@@ -103,7 +127,7 @@ def test_dnc_status_reads_the_manifests_without_polars(tmp_path: Path) -> None:
         "except SystemExit as done:\n"
         "    assert not done.code, done.code"
     )
-    assert _loaded_after(code, (*HEAVY, *VALIDATION)) == set()
+    assert _loaded_after(code, (*HEAVY, *DISPLAY, *VALIDATION, "numpy")) == set()
 
 
 @pytest.mark.parametrize("argv", [["audit", "verify"], ["webhooks"]], ids=" ".join)

@@ -9,8 +9,9 @@ values such a command needs straight from the merged layers when every value the
 certainly one the models accept (known keys, exact types, values within their bounds), and
 says None otherwise: the caller then loads the settings as usual, and a wrong value is
 refused with the same message as before. The pipeline's sections are left to the caller to
-check, as :func:`cxlist.pipeline.load_config` does. (``tests/test_settings_layers.py`` holds
-these checks equal to the models, key for key.)
+check (:func:`cxlist.settings_pipeline.pipeline_certain` the same way, else
+:func:`cxlist.pipeline.load_config`). (``tests/test_settings_layers.py`` holds these checks
+equal to the models, key for key.)
 """
 
 from __future__ import annotations

@@ -46,7 +46,8 @@ DateOpt = Annotated[
 
 
 def _say(text: str) -> None:
-    console.print(text, markup=False, highlight=False, soft_wrap=True)
+    """One line as it is (a plain print: no console to build for ``dnc status``'s one line)."""
+    print(text)
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -130,8 +131,6 @@ def status_command(
     config: ConfigOpt = None,
 ) -> None:
     """List each registry's area codes with their counts, the date of their data and age."""
-    from rich.table import Table
-
     from cxlist.registry import RegistryStore
 
     with failing_cleanly():
@@ -146,6 +145,8 @@ def status_command(
             if manifest is None:
                 continue
             shown = True
+            from rich.table import Table  # here: with no registry there is no table
+
             table = Table(title=f"{each} (version {manifest.version}, {manifest.imported_at})")
             for column in ("area code", "numbers", "date", "age (days)", "state"):
                 table.add_column(column)

@@ -139,8 +139,12 @@ def quick_settings_from(config: Path | None, *, workspace: Path | None = None) -
 
 
 def _check_pipeline(sections: Mapping[str, Any], config: Path | None) -> None:
-    """Validate the pipeline's sections (a typo there stops every command before it starts)."""
-    if sections:  # no pipeline section given: nothing to check (nor to import)
+    """Validate the pipeline's sections (a typo there stops every command before it starts):
+    sections certainly valid pass without the pipeline's models (and pydantic); any doubt,
+    and the models decide, with their own error."""
+    from cxlist.settings_pipeline import pipeline_certain
+
+    if not pipeline_certain(sections):
         from cxlist.pipeline.config import load_config
 
         load_config(sections, source=str(config) if config is not None else None)

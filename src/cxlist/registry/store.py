@@ -33,12 +33,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
-
-import numpy as np
-import numpy.typing as npt
+from typing import IO, TYPE_CHECKING, Any
 
 from cxlist.errors import InputError
+
+if TYPE_CHECKING:  # numpy is imported where the data files are read or written: reading a
+    # manifest (``cxlist dnc status``) does without it
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "AREA_BYTES",
@@ -152,14 +154,20 @@ class RegistryStore:
 
     def bitmaps(self, manifest: Manifest) -> npt.NDArray[np.uint8]:
         """Every dense area code's bitmap, slot after slot (memory-mapped; empty if none)."""
+        import numpy as np
+
         return _mapped(self.folder / manifest.bits_file, np.uint8)
 
     def keys(self, manifest: Manifest) -> npt.NDArray[np.uint64]:
         """Every sparse area code's numbers as sorted keys (memory-mapped; empty if none)."""
+        import numpy as np
+
         return _mapped(self.folder / manifest.keys_file, np.dtype("<u8")).view(np.uint64)
 
     def bits(self, manifest: Manifest, code: int) -> npt.NDArray[np.uint8]:
         """Area code ``code``'s numbers as one bitmap (a view of the mapped file when dense)."""
+        import numpy as np
+
         area = manifest.areas[code]
         if area.slot is not None:
             return self.bitmaps(manifest)[area.slot * AREA_BYTES : (area.slot + 1) * AREA_BYTES]
@@ -170,6 +178,8 @@ class RegistryStore:
 
     def numbers(self, manifest: Manifest, code: int) -> npt.NDArray[np.int64]:
         """A sparse area code's seven-digit numbers, sorted."""
+        import numpy as np
+
         area = manifest.areas[code]
         keys = self.keys(manifest)[area.start : area.start + area.count]
         return keys.astype(np.int64) - code * AREA_NUMBERS
@@ -228,6 +238,8 @@ class VersionWriter:
 
     def add(self, code: int, on: date, bitmap: npt.NDArray[np.uint8]) -> AreaData:
         """Write area code ``code``'s bitmap (as keys when sparse); returns where it went."""
+        import numpy as np
+
         count = int(np.bitwise_count(bitmap).sum(dtype=np.int64))
         if count >= SPARSE_LIMIT:
             self._bits.write(np.ascontiguousarray(bitmap).data)
@@ -244,6 +256,8 @@ def _mapped(path: Path, dtype: Any) -> npt.NDArray[Any]:
     A plain ndarray over the map, not ``np.memmap``: its indexing has no subclass overhead.
     An empty file is an empty array (a map cannot be empty).
     """
+    import numpy as np
+
     with path.open("rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
             return np.empty(0, dtype=dtype)
@@ -262,6 +276,8 @@ def _private(path: Path) -> Iterator[IO[bytes]]:
 
 def _set_bits(bitmap: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
     """The positions of the set bits, ascending (only the non-zero bytes are unpacked)."""
+    import numpy as np
+
     filled = np.flatnonzero(bitmap)
     bits = np.unpackbits(bitmap[filled][:, None], axis=1, bitorder="little")
     byte, bit = np.nonzero(bits)
