@@ -11,7 +11,7 @@ import pytest
 
 from cxlist.api.backend import Campaign, Suppression
 from cxlist.pipeline import load_config, run_pipeline
-from cxlist.pipeline.run import prepare_input
+from cxlist.pipeline.run import _run_in_batches, prepare_input
 
 DATA = Path(__file__).parent.parent / "data" / "pipeline"
 
@@ -125,6 +125,30 @@ def test_input_prepared_apart_gives_the_same_result(monkeypatch) -> None:
     assert _run(prepared=True).equals(whole)
     monkeypatch.setattr("cxlist.pipeline.run.BATCH_ROWS", 3)
     assert _run(prepared=True).equals(whole)
+
+
+def test_batched_stages_let_go_of_each_slice_given(monkeypatch) -> None:
+    """The row-by-row stages take the slices out of the list they are given (so each slice
+    can be freed once its result is made): the list is empty after, the results in order."""
+    monkeypatch.setattr("cxlist.pipeline.run.BATCH_ROWS", 3)
+    config = load_config(tomllib.loads((DATA / "golden.toml").read_text()))
+    prepared = prepare_input(DATA / "golden.csv", config)
+    given = list(prepared.parts)
+    rows = pl.concat(given)["row"].to_list()
+    seen: list[int] = []
+
+    class Spy:
+        name = "spy"
+
+        def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
+            assert not any(part is frame for part in given)  # taken out before it runs
+            seen.extend(frame["row"].to_list())
+            return frame
+
+    done = _run_in_batches(given, [Spy()], [], lambda stage, count: None)
+    assert given == []
+    assert seen == rows
+    assert pl.concat(done)["row"].to_list() == rows
 
 
 def test_prepared_input_is_used_once() -> None:

@@ -149,6 +149,25 @@ def test_a_ragged_row_is_rejected_alone_by_the_pipeline(tmp_path: Path) -> None:
     assert result.frame["reason"][1] == "row has 3 cells, the header has 2"
 
 
+def test_ragged_rows_in_later_slices_are_rejected_on_their_own_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In slices of 2 rows, rows are numbered on from slice to slice, and each long row,
+    whatever its slice, is the one REJECTED: the same frame as in one slice."""
+    lines = [f"20155501{i:02},n{i}" + (",x" if i in (2, 5) else "") for i in range(7)]
+    (tmp_path / "r.csv").write_text("phone,name\n" + "\n".join(lines) + "\n")
+    config = PipelineConfig().with_target("L-1", "C-100")
+    whole = run_pipeline(tmp_path / "r.csv", config).frame
+    monkeypatch.setattr("cxlist.pipeline.run.BATCH_ROWS", 2)
+    sliced = run_pipeline(tmp_path / "r.csv", config).frame
+    assert sliced.equals(whole)
+    assert sliced["row"].to_list() == list(range(1, 8))
+    rejected = sliced.filter(pl.col("disposition") == "REJECTED")
+    assert rejected["row"].to_list() == [3, 6]
+    assert rejected["name"].to_list() == ["n2", "n5"]
+    assert set(rejected["reason"]) == {"row has 3 cells, the header has 2"}
+
+
 def test_a_corrupt_or_mislabelled_workbook_is_an_input_error(tmp_path: Path) -> None:
     """A truncated xlsx, or a CSV named .xlsx, is an InputError naming the file."""
     (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 truncated")

@@ -11,8 +11,8 @@ from collections.abc import Callable
 class RawReceiver:
     """A TCP listener on 127.0.0.1 that hands each connection to ``serve`` in a thread.
 
-    ``on_accept`` (optional) is called as each connection arrives; every socket is closed by
-    :meth:`close`.
+    ``on_accept`` (optional) is called as each connection arrives; ``reached`` is set at the
+    first; every socket is closed by :meth:`close`.
     """
 
     def __init__(
@@ -26,6 +26,7 @@ class RawReceiver:
         self._conns: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
         self.accepted = 0
+        self.reached = threading.Event()
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/hook"
         self._acceptor = threading.Thread(target=self._accept, daemon=True)
         self._acceptor.start()
@@ -38,6 +39,7 @@ class RawReceiver:
                 return
             self._conns.append(conn)
             self.accepted += 1
+            self.reached.set()
             if self._on_accept is not None:
                 self._on_accept()
             worker = threading.Thread(target=self._serve, args=(conn,), daemon=True)

@@ -147,7 +147,8 @@ class DedupeStage:
         return _repeated(frame, needed)
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The frame with ``key_name``, ``key``, ``duplicate_of`` and the losers DUPLICATE."""
+        """The frame with ``key_name``, ``key``, ``duplicate_of`` and the losers DUPLICATE
+        (the scratch column ``_first_number``, read for ``key``, dropped)."""
         self._check(frame)
         frame = frame.with_columns(self.keys(frame))
         field = self.config.recency_field
@@ -173,6 +174,9 @@ class DedupeStage:
             reason = pl.when(pl.col("key_name") == "email").then(by_key).otherwise(shared)
         else:
             reason = pl.format("duplicate of row {} ({} {})", "duplicate_of", "key_name", "key")
+        # the first number has named its contact (key): no later stage reads it (not drop():
+        # that would copy a frame whose columns are chunked unevenly)
+        frame = frame[[c for c in frame.columns if c != FIRST_NUMBER]]
         return dispose(frame, Disposition.DUPLICATE, pl.col("duplicate_of").is_not_null(), reason)
 
 

@@ -98,19 +98,31 @@ def _reject_unreadable(frame: pl.DataFrame, problems: RowProblems) -> pl.DataFra
     return dispose(frame, Disposition.REJECTED, pl.col("row").is_in(rows.implode()), reason)
 
 
-def _prepare(frame: pl.DataFrame, missing_values: Sequence[str] = ()) -> pl.DataFrame:
-    """Blanks trimmed, blank cells and placeholders (``n/a``...) made missing, plus ``row``,
-    ``disposition``, ``reason``.
+class _PrepareStage:
+    """Per slice: blanks trimmed, blank cells and placeholders (``n/a``...) made missing, plus
+    ``row`` (numbered on from the slice before), ``disposition`` and ``reason``; the rows the
+    reader could not read as they are REJECTED.
 
-    (Trimming every column is cheaper than finding the columns that need it.)
+    (Trimming every column is cheaper than finding the columns that need it; slice by slice,
+    the cells as read are let go as their trimmed copies are made.)
     """
-    clean = blank_cells(missing_values)
-    cleaned = [clean(pl.col(c)).alias(c) for c in frame.columns]
-    return frame.with_columns(cleaned).with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row"),
-        pl.lit(None, dtype=pl.String).alias("disposition"),
-        pl.lit(None, dtype=pl.String).alias("reason"),
-    )
+
+    name = "map"
+
+    def __init__(self, missing_values: Sequence[str], problems: RowProblems) -> None:
+        self.clean = blank_cells(missing_values)
+        self.problems = problems
+        self.next_row = 1
+
+    def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
+        first, self.next_row = self.next_row, self.next_row + frame.height
+        cleaned = [self.clean(pl.col(c)).alias(c) for c in frame.columns]
+        prepared = frame.with_columns(cleaned).with_columns(
+            pl.int_range(first, first + pl.len(), dtype=pl.Int64).alias("row"),
+            pl.lit(None, dtype=pl.String).alias("disposition"),
+            pl.lit(None, dtype=pl.String).alias("reason"),
+        )
+        return _reject_unreadable(prepared, self.problems)
 
 
 def _send_fields(mapping: ColumnMapping) -> list[str]:
@@ -151,7 +163,7 @@ def _slices(frame: pl.DataFrame) -> list[pl.DataFrame]:
 
 
 def _run_in_batches(
-    parts: Sequence[pl.DataFrame],
+    parts: list[pl.DataFrame],
     stages: Sequence[Stage],
     stats: list[StageStat],
     report: Progress,
@@ -160,18 +172,24 @@ def _run_in_batches(
 ) -> list[pl.DataFrame]:
     """Run row-by-row stages over slices of ``BATCH_ROWS`` rows, so that their scratch
     columns exist for one slice at a time; the stats add up over the slices. ``last``: these
-    are the last such stages (the parts are then made ready to be put together)."""
+    are the last such stages (the parts are then made ready to be put together).
+
+    ``parts`` is emptied as it goes: each slice given is let go once its result is made, so
+    that the columns a stage replaced are freed slice by slice, not at the end."""
     seconds = dict.fromkeys((stage.name for stage in stages), 0.0)
     done: list[pl.DataFrame] = []
-    for given in parts:
-        part = given
+    several = len(parts) > 1
+    parts.reverse()  # taken from the end: the slices stay in order
+    while parts:
+        part = parts.pop()
         for stage in stages:
             started = perf_counter()
             part = stage(part)
             seconds[stage.name] += perf_counter() - started
         # one chunk per column and part, so that the concatenated columns are cut alike (an
         # eager expression over columns cut differently would copy the whole frame first)
-        done.append(part.rechunk() if last and len(parts) > 1 else part)
+        done.append(part.rechunk() if last and several else part)
+        del part
     rows = sum(part.height for part in done)
     for stage in stages:
         stats.append(StageStat(stage.name, rows, seconds[stage.name]))
@@ -212,22 +230,18 @@ def prepare_input(
     raw, problems = _load(source, settings)
     stats.append(StageStat("read", raw.height, perf_counter() - started))
     report("read", raw.height)
-    started = perf_counter()
     mapped, mapping = map_columns(raw, settings.columns)
     del raw  # the mapped frame shares its columns; keep one reference only
-    frame = _reject_unreadable(_prepare(mapped, settings.input.missing_values), problems)
-    del mapped
-    stats.append(StageStat("map", frame.height, perf_counter() - started))
-    report("map", frame.height)
     require_phone = settings.validate_.require_phone
     row_local: list[Stage] = [
+        _PrepareStage(settings.input.missing_values, problems),
         NormalizeStage(settings.normalize, mapping),
         ValidateStage(
             mapping, _send_fields(mapping), settings.validate_.rules, require_phone=require_phone
         ),
     ]
-    parts = _slices(frame)
-    del frame
+    parts = _slices(mapped)
+    del mapped
     parts = _run_in_batches(parts, row_local, stats, report, last=False)
     return PreparedInput(parts, mapping, stats, reported=on_progress is not None)
 
