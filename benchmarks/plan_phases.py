@@ -7,9 +7,10 @@ Every argument goes to ``cxlist`` as it is (point it at a server with the ``CXON
 environment, as for the command itself). On stderr, when the command ends: each phase's start
 and end (seconds since this process started, imports included), its wall seconds and the
 process's CPU seconds (user + system, every thread) spent meanwhile and the process's peak
-RSS so far when it ended, then the peak RSS of the whole command. Phases
-nest and overlap (the input is read in a thread while the suppressions are fetched), so the
-lines do not add up to the total; the total line is the whole process.
+RSS so far when it ended; then the RSS when it began and the most it reached meanwhile
+(sampled every 10 ms: a phase below an earlier peak shows its own), then the peak RSS of the
+whole command. Phases nest and overlap (the input is read in a thread while the suppressions
+are fetched), so the lines do not add up to the total; the total line is the whole process.
 
 The phases are the functions of :mod:`cxlist.run` and its helpers named in ``PHASES``; a name
 the code no longer has is left out, so the tool keeps working as the code changes.
@@ -22,6 +23,7 @@ import importlib
 import inspect
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +52,9 @@ PHASES = [
 ]
 
 _records: list[tuple[str, float, float, float, float, float]] = []
+#: ``(seconds, RSS MB)`` every :data:`SAMPLE_EVERY` seconds while the command runs
+_samples: list[tuple[float, float]] = []
+SAMPLE_EVERY = 0.01
 
 
 def _cpu() -> float:
@@ -101,13 +106,36 @@ def _peak_mb() -> float:
     return float("nan")
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _sample() -> None:
+    while True:
+        _samples.append((time.perf_counter(), _rss_mb()))
+        time.sleep(SAMPLE_EVERY)
+
+
+def _rss_during(start: float, end: float) -> tuple[float, float]:
+    """The RSS sampled last before ``start``, and the most sampled from then to ``end``."""
+    before = [rss for t, rss in _samples if t <= start]
+    began = before[-1] if before else float("nan")
+    during = [rss for t, rss in _samples if start <= t <= end]
+    return began, max([began, *during])
+
+
 def _report(code: object) -> None:
     out = sys.stderr
-    out.write(f"\n{'phase':<44}{'from':>8}{'to':>8}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}\n")
+    out.write(
+        f"\n{'phase':<44}{'from':>8}{'to':>8}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}"
+        f"{'RSS in':>8}{'RSS max':>8}\n"
+    )
     for label, start, end, cpu0, cpu1, peak in sorted(_records, key=lambda r: r[1]):
+        began, most = _rss_during(start, end)
         out.write(
             f"{label:<44}{start - STARTED:>8.2f}{end - STARTED:>8.2f}{end - start:>8.2f}"
-            f"{cpu1 - cpu0:>8.2f}{peak:>9.0f}\n"
+            f"{cpu1 - cpu0:>8.2f}{peak:>9.0f}{began:>8.0f}{most:>8.0f}\n"
         )
     out.write(
         f"{'TOTAL (whole process, exit ' + str(code) + ')':<44}{0:>8.2f}"
@@ -119,6 +147,7 @@ def _report(code: object) -> None:
 
 def main() -> None:
     """Import the CLI (timed as a phase), wrap the phases, run the command, print the table."""
+    threading.Thread(target=_sample, name="rss-sampler", daemon=True).start()
     start, cpu = time.perf_counter(), _cpu()
     from cxlist.cli import app
 

@@ -591,17 +591,20 @@ async def _finish(
     """Write the files, then commit the final status with the webhook event, then deliver."""
     journal, files, held = ctx.journal, ctx.files, ctx.held
     record = journal.run(ctx.run_id)
+    calling = held.callable if held is not None else files.saved_callable()
+    unscrubbed = held.unscrubbed if held is not None else files.saved_unscrubbed()
+    # the rows go on in the snapshot alone: the columns the outcomes replace are freed
+    ctx.held = None
     snapshot = files.snapshot(journal, record, rows=held.rows if held is not None else None)
+    del held
     counts = snapshot.metrics.counts
     if status == RunStatus.COMPLETED and (
         counts[Disposition.PENDING] or counts[Disposition.FAILED]
     ):
         status = RunStatus.INCOMPLETE
     notes = summary_notes(snapshot.frame, files.run_dir)
-    calling = held.callable if held is not None else files.saved_callable()
     if calling:
         notes["callable"] = calling
-    unscrubbed = held.unscrubbed if held is not None else files.saved_unscrubbed()
     if unscrubbed is not None:
         notes["unscrubbed"] = unscrubbed
     files.write(snapshot, record, status, extra=notes)

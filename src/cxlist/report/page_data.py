@@ -1,7 +1,8 @@
 """What the run report shows, gathered from the run's folder, the journal and the audit log.
 
-Everything here is aggregated with polars or SQL over whole columns; nothing loops over contacts.
-Contact values that reach the page (the few example rows) are masked as in the audit log, so the
+Everything here is aggregated with polars or SQL over columns, a million rows at a time so that
+the copies a query makes stay that size; nothing loops over contacts. Contact values that reach
+the page (the few example rows, gathered by position) are masked as in the audit log, so the
 page never holds a full phone number or email.
 
 :func:`gather_report` reads a finished run's files; a caller that still holds the final results
@@ -55,6 +56,10 @@ EXAMPLES_PER_REASON = 3
 REASONS_PER_DISPOSITION = 6
 ZONES_SHOWN = 12
 THROUGHPUT_POINTS = 60
+#: Rows aggregated at a time (see :func:`aggregate`).
+AGGREGATE_SLICE = 1_000_000
+#: The columns the example rows are shown with.
+EXAMPLE_COLUMNS = ("row", "phone_number", "email", "dropped_phones")
 
 # Reasons name values (a phone, an email, a row number); these patterns fold them away so that
 # reasons of one kind count together: "duplicate of row 33 (phone_number +1512...)" becomes
@@ -192,49 +197,112 @@ def gather_report(
 
 
 def aggregate(
-    results: pl.DataFrame,
+    results: pl.DataFrame, rows: int | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The passes over the rows, run together: rows per (disposition, list, campaign, zone);
-    scored rows per (score bin, priority); the rows not landed with their reason's kind (those
-    with no reason only as many as examples show); and rows per (disposition, kind)."""
-    rows = results.lazy()
+    """The passes over the rows: rows per (disposition, list, campaign, zone); scored rows
+    per (score bin, priority); rows per (disposition, kind of reason) of the rows not landed;
+    and the first :data:`EXAMPLES_PER_REASON` of those rows of each (disposition, kind), in
+    the frame's order, with their row number, phone and email.
+
+    ``rows`` rows (default :data:`AGGREGATE_SLICE`) are read at a time and their counts
+    summed, so that what a pass copies (the columns it reads, the folded reasons) stays that
+    size whatever the run's; the example rows are found by their position, and only they are
+    gathered."""
+    step = rows or AGGREGATE_SLICE
+    parts = [
+        _passes(results.slice(start, step), start)
+        for start in range(0, max(results.height, 1), step)
+    ]
+    tallies, scored, reasoned, unreasoned = (_summed([part[i] for part in parts]) for i in range(4))
+    firsts = pl.concat(
+        [_firsts([part[i] for part in parts]) for i in (2, 3)], how="vertical_relaxed"
+    )
+    kinds = pl.concat(
+        [side.select("disposition", "_kind", "len") for side in (reasoned, unreasoned)],
+        how="vertical_relaxed",
+    )
+    return tallies, scored, _examples(results, firsts), kinds
+
+
+def _passes(part: pl.DataFrame, offset: int) -> list[pl.DataFrame]:
+    """One slice's counts: tallies, scored, then per (disposition, kind) of the rows not
+    landed, those with a reason and those without, each with its first rows' positions."""
+    rows = _typed(part).with_row_index("_pos", offset=offset)
     tallies = rows.group_by("disposition", "list_id", "campaign_id", "timezone").len()
     scored = (
         rows.filter(pl.col("score").is_not_null())
         .group_by((pl.col("score") // 10).clip(0, 9).cast(pl.Int64).alias("bin"), "priority")
         .len()
     )
-    # a contact left without a dialable number shows its first dropped one (masked)
-    dropped = pl.col("dropped_phones").str.extract(r"^(.+?) (?:invalid|suppressed)\b", 1)
-    phone = pl.coalesce(pl.col("phone_number"), dropped).alias("phone_number")
     # the reasons are folded where there is one: a PENDING row has none, and folding a
-    # missing reason costs as much as a real one (a plan's rows are nearly all PENDING); and
-    # of the rows without a reason only the first few per disposition are kept (the examples)
+    # missing reason costs as much as a real one (a plan's rows are nearly all PENDING)
     not_landed = rows.filter(~pl.col("disposition").is_in(_LANDED))
     has_reason = pl.col("reason").is_not_null()
-    columns = ("disposition", "_kind", "row", phone, "email")
-    no_reason = pl.lit(NO_REASON, dtype=pl.String).alias("_kind")
-    reasoned = (
-        not_landed.filter(has_reason)
-        .with_columns(reason_kind(pl.col("reason")).alias("_kind"))
-        .select(columns)
+    sides = (
+        not_landed.filter(has_reason).select(
+            "disposition", reason_kind(pl.col("reason")).alias("_kind"), "_pos"
+        ),
+        not_landed.filter(~has_reason).select(
+            "disposition", pl.lit(NO_REASON, dtype=pl.String).alias("_kind"), "_pos"
+        ),
     )
-    unreasoned = not_landed.filter(~has_reason)
-    examples = (
-        unreasoned.with_columns(no_reason)
-        .select(columns)
-        .group_by("disposition", maintain_order=True)
+    counted = [
+        side.group_by("disposition", "_kind", maintain_order=True).agg(
+            pl.len(), pl.col("_pos").head(EXAMPLES_PER_REASON)
+        )
+        for side in sides
+    ]
+    return pl.collect_all([tallies, scored, *counted])
+
+
+def _typed(part: pl.DataFrame) -> pl.LazyFrame:
+    """The report's columns of a slice of results, typed (a missing column is empty)."""
+    wanted = {"row": pl.Int64, "priority": pl.Int64}
+    columns = []
+    for name in COLUMNS:
+        dtype = part.schema.get(name)
+        if dtype is None:
+            columns.append(pl.lit(None, dtype=pl.String).alias(name))
+        elif name in wanted and dtype != wanted[name]:
+            columns.append(pl.col(name).cast(wanted[name], strict=False))
+        elif name == "score" and not dtype.is_numeric():
+            columns.append(pl.col(name).cast(pl.Float64, strict=False))
+        else:
+            columns.append(pl.col(name))
+    return part.lazy().select(columns)
+
+
+def _summed(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """The slices' counts of one pass, summed per group (the groups in order of appearance)."""
+    keys = [c for c in parts[0].columns if c not in ("len", "_pos")]
+    return (
+        pl.concat([p.select(*keys, "len") for p in parts], how="vertical_relaxed")
+        .group_by(keys, maintain_order=True)
+        .agg(pl.col("len").sum())
+    )
+
+
+def _firsts(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """The first positions of each (disposition, kind) over the slices (taken in order)."""
+    return (
+        pl.concat([p.select("disposition", "_kind", "_pos") for p in parts], how="vertical_relaxed")
+        .explode("_pos")
+        .group_by("disposition", "_kind", maintain_order=True)
         .head(EXAMPLES_PER_REASON)
     )
-    unexplained = unreasoned.group_by("disposition").len().select("disposition", no_reason, "len")
-    done = pl.collect_all([tallies, scored, reasoned, examples, unexplained])
-    tallies_done, scored_done, reasoned_done, examples_done, unexplained_done = done
-    kinds = pl.concat(
-        [reasoned_done.group_by("disposition", "_kind").len(), unexplained_done],
-        how="vertical_relaxed",
+
+
+def _examples(results: pl.DataFrame, firsts: pl.DataFrame) -> pl.DataFrame:
+    """The rows at ``firsts``' positions: disposition, kind, row number, phone and email
+    (a contact left without a dialable number shows its first dropped one, masked later)."""
+    positions = firsts.get_column("_pos")
+    picked = pl.DataFrame(
+        [results.get_column(c).gather(positions) for c in EXAMPLE_COLUMNS if c in results.columns],
     )
-    lost = pl.concat([reasoned_done, examples_done])
-    return tallies_done, scored_done, lost, kinds
+    dropped = pl.col("dropped_phones").str.extract(r"^(.+?) (?:invalid|suppressed)\b", 1)
+    phone = pl.coalesce(pl.col("phone_number"), dropped).alias("phone_number")
+    typed = _typed(picked).select("row", phone, "email").collect()
+    return firsts.select("disposition", "_kind").hstack(typed)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -246,31 +314,23 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _results(run_dir: Path, frame: pl.DataFrame | None) -> pl.DataFrame:
-    """The report's columns of the results, as typed frames: read from results.csv if needed."""
-    if frame is None:
-        path = run_dir / "results.csv"
-        if not path.is_file():
-            frame = pl.DataFrame({"row": [], "disposition": []})
-        else:
-            header = pl.read_csv(path, n_rows=0).columns
-            frame = pl.read_csv(
-                path,
-                columns=[c for c in COLUMNS if c in header],
-                infer_schema=False,
-            )
-    present = [c for c in COLUMNS if c in frame.columns]
-    missing = [pl.lit(None, dtype=pl.String).alias(c) for c in COLUMNS if c not in frame.columns]
-    picked = frame.select(present).with_columns(missing).select(COLUMNS)
-    wanted = {"row": pl.Int64, "score": pl.Float64, "priority": pl.Int64}
-    return picked.with_columns(
-        pl.col(c).cast(dtype, strict=False)
-        for c, dtype in wanted.items()
-        if picked.schema[c] != dtype
-    )
+    """The results: ``frame`` as it is, or the report's columns of results.csv, read as text
+    (:func:`aggregate` types them)."""
+    if frame is not None:
+        return frame
+    path = run_dir / "results.csv"
+    if not path.is_file():
+        return pl.DataFrame({"row": [], "disposition": []})
+    header = pl.read_csv(path, n_rows=0).columns
+    return pl.read_csv(path, columns=[c for c in COLUMNS if c in header], infer_schema=False)
 
 
 def _counts(tallies: pl.DataFrame) -> dict[str, int]:
-    tally = tallies.group_by("disposition").agg(pl.col("len").sum()).sort("len", descending=True)
+    tally = (
+        tallies.group_by("disposition")
+        .agg(pl.col("len").sum())
+        .sort(["len", "disposition"], descending=[True, False])
+    )
     return {str(d): int(n) for d, n in tally.iter_rows()}
 
 
@@ -317,7 +377,9 @@ def loss_groups(lost: pl.DataFrame, kinds: pl.DataFrame) -> tuple[LossGroup, ...
         pl.int_range(pl.len()).over("disposition") < REASONS_PER_DISPOSITION
     )
     examples = (
-        lost.join(top.select("disposition", "_kind"), on=["disposition", "_kind"])
+        lost.join(
+            top.select("disposition", "_kind"), on=["disposition", "_kind"], maintain_order="left"
+        )
         .group_by("disposition", "_kind", maintain_order=True)
         .head(EXAMPLES_PER_REASON)
     )
