@@ -175,8 +175,5 @@ async def fetch_context(
 
 
 async def suppressions_of(backend: Backend, campaign_ids: Sequence[str]) -> list[Suppression]:
-    """Every suppression of the campaigns, all pages."""
-    found: list[Suppression] = []
-    for campaign_id in campaign_ids:
-        found.extend(await backend.suppressions(campaign_id))
-    return found
+    """Every suppression of the campaigns, all pages, a list the campaigns share read once."""
+    return list(await backend.suppressions_for(campaign_ids))

@@ -313,6 +313,40 @@ async def test_suppressions_are_the_scrubbing_groups_numbers_in_e164() -> None:
     assert {row[0] for row in index.phones.iter_rows()} == {"+12015550107", "+12015550123"}
 
 
+async def test_a_group_scrubbing_two_skills_is_read_and_returned_once() -> None:
+    """Two skills that one DNC group scrubs: its records are fetched once and each number is
+    one suppression, not one per skill; a group of one skill only is still read."""
+    tenant = FakeTenant()
+    groups = [{"dncGroupId": 7, "isActive": True}, {"dncGroupId": 8, "isActive": True}]
+    tenant.on("GET /dnc-groups", httpx.Response(200, json={"dncGroups": groups}))
+    both = [{"skillId": 4242}, {"skillId": 1}]
+    tenant.on(
+        "GET /dnc-groups/7/scrubbed-skills", httpx.Response(200, json={"scrubbedSkills": both})
+    )
+    tenant.on(
+        "GET /dnc-groups/8/scrubbed-skills",
+        httpx.Response(200, json={"scrubbedSkills": [{"skillId": 1}]}),
+    )
+    tenant.on(
+        "GET /dnc-groups/7/records",
+        httpx.Response(200, json={"dncRecords": [{"phoneNumber": 2015550107}]}),
+        httpx.Response(200, json={"dncRecords": []}),
+    )
+    tenant.on(
+        "GET /dnc-groups/8/records",
+        httpx.Response(200, json={"dncRecords": [{"phoneNumber": 2015550108}]}),
+        httpx.Response(200, json={"dncRecords": []}),
+    )
+    async with backend(tenant) as b:
+        found = await b.suppressions_for(["4242", "1"])
+    assert sorted((s.phone_number, s.source) for s in found) == [
+        ("+12015550107", "DNC group 7"),
+        ("+12015550108", "DNC group 8"),
+    ]
+    reads = [r.url.path.rsplit("/dnc-groups/", 1)[-1] for r in tenant.api_requests()]
+    assert reads.count("7/records") == reads.count("8/records") >= 1
+
+
 async def test_campaign_is_the_skill_with_the_system_limit_less_active_records() -> None:
     """Capacity: 1,000,000 less every list's records and the skill's DNC records."""
     tenant = FakeTenant()

@@ -74,6 +74,12 @@ class Backend(Protocol):
         """Every suppression entry that applies to the campaign: all pages, active and expired."""
         ...
 
+    async def suppressions_for(self, campaign_ids: Sequence[str]) -> Sequence[Suppression]:
+        """Every suppression entry that applies to any of the campaigns, each read once: a list
+        that several campaigns share (v2's tenant-wide list, an Admin DNC group scrubbing
+        several skills) is fetched and returned once, not once per campaign."""
+        ...
+
     async def list_info(self, list_id: str) -> ListInfo:
         """The target list's campaign, policy and dedup key."""
         ...

@@ -297,6 +297,11 @@ class V2Backend:
                 code="malformed_response",
             ) from None
 
+    async def suppressions_for(self, campaign_ids: Sequence[str]) -> Sequence[Suppression]:
+        """The tenant's suppressions, read once whatever the number of campaigns (none when
+        there is no campaign)."""
+        return await self.suppressions(campaign_ids[0]) if campaign_ids else []
+
     async def list_info(self, list_id: str) -> ListInfo:
         """The list's campaign, duplicate policy and dedup key."""
         return _list_info(await self.client.list_info(list_id))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Self
@@ -194,8 +194,20 @@ class AdminBackend:
         """The records of the skill's DNC groups, as E.164 numbers (unreadable numbers are
         kept as given, so that nothing is dropped unseen), each with its expiry: a record
         whose ``expiredDate`` is past no longer suppresses. The source names the group."""
+        return await self._group_entries(await self._dnc_records(campaign_id))
+
+    async def suppressions_for(self, campaign_ids: Sequence[str]) -> Sequence[Suppression]:
+        """The records of every DNC group that scrubs any of the skills, each group once (a
+        group scrubbing two skills is not read, nor its records returned, twice)."""
+        groups: dict[str, list[DncRecord]] = {}
+        for skill_id in campaign_ids:
+            groups.update(await self._dnc_records(skill_id))
+        return await self._group_entries(groups)
+
+    async def _group_entries(self, groups: Mapping[str, list[DncRecord]]) -> list[Suppression]:
+        """The groups' records as suppressions, the source naming each group."""
         found = []
-        for group_id, records in (await self._dnc_records(campaign_id)).items():
+        for group_id, records in groups.items():
             source = await self._group_label(group_id)
             for record in records:
                 phone = to_e164(record.phone, self.config.dnc_region) or record.phone
