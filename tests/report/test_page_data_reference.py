@@ -268,8 +268,16 @@ def test_the_page_from_results_csv_is_the_page_from_the_frame(tmp_path: Path) ->
             "phone_number": f"+1201555{i:04d}" if i % 7 else None,
             "first_name": "=SUM(A1)",
             "email": f"p{i}@example.com" if i % 2 else None,
-            # (not "+1415...": results.csv neutralizes a cell starting with "+" and text)
-            "dropped_phones": f"415555{i:04d} invalid" if i % 7 == 0 else None,
+            # results.csv neutralizes these cells ("'+1415..."): the page shows the number
+            "dropped_phones": (
+                (
+                    f"+1415555{i:04d} suppressed (suppression list DNC)"
+                    if i % 2
+                    else f"415-{i} invalid"
+                )
+                if i % 7 == 0
+                else None
+            ),
         }
         for i in range(90)
     ]

@@ -299,7 +299,13 @@ def _examples(results: pl.DataFrame, firsts: pl.DataFrame) -> pl.DataFrame:
     picked = pl.DataFrame(
         [results.get_column(c).gather(positions) for c in EXAMPLE_COLUMNS if c in results.columns],
     )
-    dropped = pl.col("dropped_phones").str.extract(r"^(.+?) (?:invalid|suppressed)\b", 1)
+    # results.csv starts a cell like "+1415... suppressed" with "'" (a spreadsheet would run it);
+    # the page is HTML, so a report rebuilt from the file shows the number as the run had it
+    fate = r" (?:invalid|suppressed)\b"
+    dropped = pl.coalesce(
+        pl.col("dropped_phones").str.extract(r"^'([=+\-@\t\r].*?)" + fate, 1),
+        pl.col("dropped_phones").str.extract(r"^(.+?)" + fate, 1),
+    )
     phone = pl.coalesce(pl.col("phone_number"), dropped).alias("phone_number")
     typed = _typed(picked).select("row", phone, "email").collect()
     return firsts.select("disposition", "_kind").hstack(typed)
