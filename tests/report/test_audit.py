@@ -14,6 +14,7 @@ import pytest
 from cxlist.report.audit import (
     GENESIS_LABEL,
     AuditLog,
+    audit_key,
     describe_event,
     events_for_run,
     verify_chain,
@@ -194,7 +195,7 @@ def test_concurrent_threads_keep_one_chain(tmp_path: Path) -> None:
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=600)  # every append fsyncs: slow on a busy disk, never stuck
+        t.join(timeout=600)
     assert not any(t.is_alive() for t in threads)
     result = verify_chain(path)
     assert result.ok, result
@@ -289,3 +290,36 @@ def test_reserved_fields_cannot_forge_the_chain(tmp_path: Path, reserved: str) -
     AuditLog(path).event("x", **{reserved: "0" * 64})
     AuditLog(path).event("y")
     assert verify_chain(path).ok
+
+
+def _keys_asked_at_once(log: Path, writers: int) -> tuple[list[bytes], list[BaseException]]:
+    """``writers`` threads released together, each asking for the audit key of ``log``."""
+    gate = threading.Barrier(writers)
+    keys: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        gate.wait()
+        try:
+            keys.append(audit_key(log, environ={}))
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=ask) for _ in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return keys, errors
+
+
+def test_writers_making_the_key_at_once_all_get_the_one_key(tmp_path: Path) -> None:
+    """Eight threads asking for a key that does not exist yet, released together, over and
+    over: each gets the same whole key, never an empty file made by another."""
+    for attempt in range(40):
+        log = tmp_path / f"ws{attempt}" / "audit.log"
+        keys, errors = _keys_asked_at_once(log, 8)
+        assert errors == []
+        assert len(set(keys)) == 1
+        assert len(keys[0]) == 64
+        assert sorted(p.name for p in log.parent.iterdir()) == ["audit.key"]

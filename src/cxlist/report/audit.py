@@ -94,17 +94,24 @@ def audit_key(
 
 
 def _make_key_file(path: Path) -> bytes:
+    """Make the key file whole: the key is written and synced under a name of its own, then
+    linked to ``path``, which fails if another writer got there first (their key is used).
+    A reader therefore never sees the file before its key is in it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = secrets.token_hex(32)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, (text + "\n").encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.link(tmp, path)
     except FileExistsError:  # another writer made it first: use theirs
         return path.read_text(encoding="ascii").strip().encode("ascii")
-    try:
-        os.write(fd, (text + "\n").encode("ascii"))
-        os.fsync(fd)
     finally:
-        os.close(fd)
+        tmp.unlink(missing_ok=True)
     return text.encode("ascii")
 
 
