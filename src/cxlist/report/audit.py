@@ -109,7 +109,10 @@ def _make_key_file(path: Path) -> bytes:
             os.close(fd)
         os.link(tmp, path)
     except FileExistsError:  # another writer made it first: use theirs
-        return path.read_text(encoding="ascii").strip().encode("ascii")
+        theirs = path.read_text(encoding="ascii").strip()
+        if not theirs:
+            raise ConfigError(f"the audit key file {path} is empty") from None
+        return theirs.encode("ascii")
     finally:
         tmp.unlink(missing_ok=True)
     return text.encode("ascii")
