@@ -86,3 +86,29 @@ def test_no_python_evaluation() -> None:
     for text in ("__import__('os')", "days.__class__", "lambda: 1"):
         with pytest.raises(ConfigError):
             compile_expression(parse_expression(text, rule="t"), FRAME.schema)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("(" * 400 + "x > 1" + ")" * 400, "nested more than 50 levels deep at position 51"),
+        ("not " * 60 + "x > 1", "nested more than 50 levels deep"),
+        (" and ".join(["x > 1"] * 300), "more than 200 terms in one chain"),
+        (" ?? ".join(["x"] * 300) + " > 1", "more than 200 terms in one chain"),
+    ],
+)
+def test_a_rule_too_deep_is_refused_with_a_clear_error(text: str, message: str) -> None:
+    """Nesting or chaining past the limits is a ConfigError naming the rule, never the
+    interpreter running out of stack (a traceback)."""
+    with pytest.raises(ConfigError, match=f"rule r: {message}"):
+        parse_expression(text, rule="r")
+
+
+def test_a_rule_within_the_limits_parses_and_evaluates() -> None:
+    """50 levels of parentheses and a chain of 199 terms still compile and give the answer."""
+    frame = pl.DataFrame({"x": [1, 5]})
+    nested = parse_expression("(" * 50 + "x > 2" + ")" * 50, rule="r")
+    chained = parse_expression(" or ".join(["x > 4"] * 100), rule="r")
+    for expression in (nested, chained):
+        got = frame.select(compile_expression(expression, frame.schema)).to_series().to_list()
+        assert got == [False, True]

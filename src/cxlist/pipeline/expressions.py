@@ -100,6 +100,7 @@ class _Parser:
         self.rule = rule
         self.tokens = _tokenize(text, rule)
         self.at = 0
+        self.nesting = 0
 
     def peek(self) -> _Token:
         return self.tokens[self.at]
@@ -131,7 +132,16 @@ class _Parser:
         token = self.peek()
         if token.kind != "end":
             raise self.error(token, f"unexpected {token.text!r}")
+        if _depth(tree) > MAX_TERMS:
+            raise self.error(self.tokens[0], f"more than {MAX_TERMS} terms in one chain")
         return tree
+
+    def nest(self, token: _Token) -> None:
+        """One level deeper (a parenthesis, a ``not``): a rule nested past ``MAX_NESTING``
+        is refused, before the parser's own recursion could run out of stack."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise self.error(token, f"nested more than {MAX_NESTING} levels deep")
 
     def or_expr(self) -> Node:
         node = self.and_expr()
@@ -146,8 +156,12 @@ class _Parser:
         return node
 
     def not_expr(self) -> Node:
+        token = self.peek()
         if self.accept("not"):
-            return ("not", self.not_expr())
+            self.nest(token)
+            node = ("not", self.not_expr())
+            self.nesting -= 1
+            return node
         return self.compare()
 
     def compare(self) -> Node:
@@ -185,8 +199,10 @@ class _Parser:
         if token.kind == "name":
             return ("col", token.text, token.pos)
         if token.kind == "op" and token.text == "(":
+            self.nest(token)
             node = self.or_expr()
             self.expect(")")
+            self.nesting -= 1
             return node
         raise self.error(token, f"expected a value, found {token.text or 'end of rule'!r}")
 
@@ -205,6 +221,30 @@ class _Parser:
 
 def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text[1:-1])
+
+
+#: How deep parentheses and ``not`` may nest in one rule, and how long a tree may grow from
+#: chained ``and``/``or``/``??``: past these a rule is refused with a clear error, where the
+#: parser and the compiler (both recursive) would run out of stack.
+MAX_NESTING = 50
+MAX_TERMS = 200
+
+
+_TAGS = frozenset({"lit", "col", "and", "or", "not", "isnull", "cmp", "in", "default"})
+
+
+def _is_node(value: object) -> bool:
+    return isinstance(value, tuple) and bool(value) and value[0] in _TAGS
+
+
+def _depth(tree: Node) -> int:
+    """The depth of a parsed tree, counted without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node[1:] if _is_node(child))
+    return deepest
 
 
 def parse_expression(text: str, *, rule: str) -> Expression:
