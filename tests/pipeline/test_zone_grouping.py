@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from phonenumbers.tzdata import TIMEZONE_DATA
 
 from cxlist.pipeline.callable import CallingStage, callable_summary
-from cxlist.pipeline.calling import CallingConfig
+from cxlist.pipeline.calling import CallingConfig, calling_rules
 from cxlist.pipeline.grouping import combine, distinct_rows
-from cxlist.pipeline.phone_zones import area_code_places, phone_codes, phone_places
-from cxlist.pipeline.timezones import resolve_timezones
+from cxlist.pipeline.phone_zones import area_code_places, joined, phone_codes, phone_places
+from cxlist.pipeline.timezones import _canonical, _ruled, resolve_timezones
 
 PREFIXES = [*sorted(TIMEZONE_DATA)[::7], "1212", "1208", "1907", "1906", "4420", "1999"]
 NUMBERS = st.one_of(
@@ -134,3 +134,34 @@ def test_the_area_code_table_places_every_head_as_its_number() -> None:
     numbers = pl.Series([f"+{h}5550142" for h in heads], dtype=pl.String)
     assert [places[lookup[h]] for h in heads] == phone_places(numbers).rows()
     assert len(heads) > 8_000
+
+
+ZONE_PARTS = st.sampled_from(
+    ["America/New_York", "America/Chicago", "America/Denver", "Pacific/Honolulu", "Etc/Unknown", ""]
+)
+STATE_PARTS = st.sampled_from(["TX", "FL", "NY", "AL", "ZZ", "PR", "CA", ""])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    zones=st.lists(st.none() | st.lists(ZONE_PARTS, min_size=1, max_size=6), max_size=25),
+    states=st.lists(st.none() | st.lists(STATE_PARTS, min_size=1, max_size=5), max_size=25),
+)
+def test_zone_and_state_sets_are_cut_as_one_value_at_a_time(
+    zones: list[list[str] | None], states: list[list[str] | None]
+) -> None:
+    """The zone sets made in columns are ``joined`` of each (real names, once, sorted), and
+    the state sets keep, in order, the states some calling rule names."""
+    zone_keys = [None if z is None else ";".join(z) for z in zones]
+    got = _canonical(pl.Series(zone_keys, dtype=pl.String)).to_list()
+    if any(k is not None and ";" in k for k in zone_keys):
+        assert got == [None if k is None else joined(k.split(";")) for k in zone_keys]
+    else:
+        assert got == zone_keys
+    named = {s for rule in calling_rules() for s in rule.states}
+    state_keys = [None if s is None else ";".join(s) for s in states]
+    cut = _ruled(pl.Series(state_keys, dtype=pl.String)).to_list()
+    assert cut == [
+        None if k is None else (";".join(s for s in k.split(";") if s in named) or None)
+        for k in state_keys
+    ]

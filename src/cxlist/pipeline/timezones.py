@@ -409,21 +409,43 @@ def _place_codes(columns: list[pl.Series], height: int) -> tuple[pl.Series, pl.D
 
 
 def _canonical(keys: pl.Series) -> pl.Series:
-    """``;``-joined sets deduplicated and sorted, worked out once per distinct value."""
+    """``;``-joined sets as :func:`~cxlist.pipeline.phone_zones.joined` makes them (real zone
+    names, deduplicated, sorted; None when none is left), worked out once per distinct value
+    and in columns: a contact with several numbers can make nearly every set distinct."""
     distinct = keys.drop_nulls().unique()
     if not distinct.str.contains(";", literal=True).any():
         return keys
-    canonical = pl.Series([joined(v.split(";")) for v in distinct], dtype=pl.String)
+    real = (pl.element() != "") & (pl.element() != "Etc/Unknown")
+    canonical = (
+        distinct.to_frame("v")
+        .select(
+            pl.col("v")
+            .str.split(";")
+            .list.eval(pl.element().filter(real).unique().sort())
+            .list.join(";")
+            .replace("", None)
+        )
+        .to_series()
+    )
     return keys.replace_strict(distinct, canonical, default=None, return_dtype=pl.String)
 
 
 def _ruled(states: pl.Series) -> pl.Series:
     """``;``-joined states cut to those some calling rule names (the others change nothing
-    in a contact's window), once per distinct value."""
-    named = {s for rule in calling_rules() for s in rule.states}
+    in a contact's window), once per distinct value, in columns."""
+    named = sorted({s for rule in calling_rules() for s in rule.states})
     distinct = states.drop_nulls().unique()
-    kept = [";".join(s for s in v.split(";") if s in named) or None for v in distinct]
-    cut = pl.Series(kept, dtype=pl.String)
+    cut = (
+        distinct.to_frame("v")
+        .select(
+            pl.col("v")
+            .str.split(";")
+            .list.eval(pl.element().filter(pl.element().is_in(named)))
+            .list.join(";")
+            .replace("", None)
+        )
+        .to_series()
+    )
     return states.replace_strict(distinct, cut, default=None, return_dtype=pl.String)
 
 
