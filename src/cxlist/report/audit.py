@@ -79,13 +79,23 @@ def audit_key(
         return value.encode("utf-8")
     path = Path(log_path).with_name(KEY_FILE_NAME)
     try:
-        text = path.read_text(encoding="ascii").strip()
+        return _read_key_file(path)
     except FileNotFoundError:
         if not create:
             raise ConfigError(
                 f"no audit key: set {AUDIT_KEY_ENV} or restore {path} to verify the log"
             ) from None
-        return _make_key_file(path)
+    made = _make_key_file(path)
+    return made if made is not None else _read_key_file(path)
+
+
+def _read_key_file(path: Path) -> bytes:
+    """The key in ``path``; FileNotFoundError when there is none, ConfigError when it cannot
+    be read or is empty."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read the audit key {path}: {err}") from err
     if not text:
@@ -93,10 +103,11 @@ def audit_key(
     return text.encode("ascii")
 
 
-def _make_key_file(path: Path) -> bytes:
-    """Make the key file whole: the key is written and synced under a name of its own, then
-    linked to ``path``, which fails if another writer got there first (their key is used).
-    A reader therefore never sees the file before its key is in it."""
+def _make_key_file(path: Path) -> bytes | None:
+    """Make the key file whole and return its key: the key is written and synced under a
+    name of its own, then linked to ``path``, which fails if another writer got there first
+    (None: theirs is the key). A reader therefore never sees the file before its key is in
+    it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = secrets.token_hex(32)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
@@ -108,11 +119,8 @@ def _make_key_file(path: Path) -> bytes:
         finally:
             os.close(fd)
         os.link(tmp, path)
-    except FileExistsError:  # another writer made it first: use theirs
-        theirs = path.read_text(encoding="ascii").strip()
-        if not theirs:
-            raise ConfigError(f"the audit key file {path} is empty") from None
-        return theirs.encode("ascii")
+    except FileExistsError:
+        return None
     finally:
         tmp.unlink(missing_ok=True)
     return text.encode("ascii")
