@@ -301,6 +301,8 @@ def _examples(results: pl.DataFrame, firsts: pl.DataFrame) -> pl.DataFrame:
     )
     # results.csv starts a cell like "+1415... suppressed" with "'" (a spreadsheet would run it);
     # the page is HTML, so a report rebuilt from the file shows the number as the run had it
+    # (the characters are those of ``_FORMULA`` in cxlist.report.results, which this module
+    # does not import: it would bring the pipeline's column mapping into every report)
     fate = r" (?:invalid|suppressed)\b"
     dropped = pl.coalesce(
         pl.col("dropped_phones").str.extract(r"^'([=+\-@\t\r].*?)" + fate, 1),
