@@ -410,43 +410,31 @@ def _place_codes(columns: list[pl.Series], height: int) -> tuple[pl.Series, pl.D
 
 def _canonical(keys: pl.Series) -> pl.Series:
     """``;``-joined sets as :func:`~cxlist.pipeline.phone_zones.joined` makes them (real zone
-    names, deduplicated, sorted; None when none is left), worked out once per distinct value
-    and in columns: a contact with several numbers can make nearly every set distinct."""
-    distinct = keys.drop_nulls().unique()
-    if not distinct.str.contains(";", literal=True).any():
+    names, deduplicated, sorted; None when none is left): a contact with several numbers can
+    make nearly every set distinct."""
+    if not keys.str.contains(";", literal=True).any():
         return keys
     real = (pl.element() != "") & (pl.element() != "Etc/Unknown")
-    canonical = (
-        distinct.to_frame("v")
-        .select(
-            pl.col("v")
-            .str.split(";")
-            .list.eval(pl.element().filter(real).unique().sort())
-            .list.join(";")
-            .replace("", None)
-        )
-        .to_series()
-    )
-    return keys.replace_strict(distinct, canonical, default=None, return_dtype=pl.String)
+    return _each_set(keys, pl.element().filter(real).unique().sort())
 
 
 def _ruled(states: pl.Series) -> pl.Series:
     """``;``-joined states cut to those some calling rule names (the others change nothing
-    in a contact's window), once per distinct value, in columns."""
+    in a contact's window), in their order."""
     named = sorted({s for rule in calling_rules() for s in rule.states})
-    distinct = states.drop_nulls().unique()
-    cut = (
+    return _each_set(states, pl.element().filter(pl.element().is_in(named)))
+
+
+def _each_set(sets: pl.Series, members: pl.Expr) -> pl.Series:
+    """Each ``;``-joined set's ``members`` (an expression over its elements), joined again
+    (None when none is left): worked out once per distinct set, in columns."""
+    distinct = sets.drop_nulls().unique()
+    made = (
         distinct.to_frame("v")
-        .select(
-            pl.col("v")
-            .str.split(";")
-            .list.eval(pl.element().filter(pl.element().is_in(named)))
-            .list.join(";")
-            .replace("", None)
-        )
+        .select(pl.col("v").str.split(";").list.eval(members).list.join(";").replace("", None))
         .to_series()
     )
-    return states.replace_strict(distinct, cut, default=None, return_dtype=pl.String)
+    return sets.replace_strict(distinct, made, default=None, return_dtype=pl.String)
 
 
 def _resolved(phones: int, default: str | None) -> list[pl.Expr]:
