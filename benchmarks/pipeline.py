@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -186,19 +187,27 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(folder: Path, max_list_size: int | None) -> dict[str, object]:
-    """Run the pipeline on the generated files; return per-stage and total figures."""
+def bench_inputs(folder: Path, max_list_size: int | None = None) -> tuple[Any, Any, Any]:
+    """The pipeline's inputs besides the CSV: the suppression entries (in memory), the config
+    (one target list, dedupe by recency, trimming) and the campaign (``max_list_size``,
+    default twice the rows: no trimming)."""
     from cxlist.api.backend import Campaign, Suppression
-    from cxlist.pipeline import PipelineConfig, run_pipeline
+    from cxlist.pipeline import PipelineConfig
 
     phones = pl.read_parquet(folder / "suppressions.parquet")["phone"].to_list()
     entries = [Suppression(phone_number=p, source="BENCH") for p in phones]
-    del phones
     config = PipelineConfig.model_validate(
         {"dedupe": {"recency_field": "updated"}, "capacity": {"policy": "trim"}}
     ).with_target("L-1", "C-100")
-    limit = max_list_size or 2 * _count_lines(folder / "contacts.csv")  # default: no trimming
-    campaigns = {"C-100": Campaign(id="C-100", max_list_size=limit)}
+    limit = max_list_size or 2 * _count_lines(folder / "contacts.csv")
+    return entries, config, {"C-100": Campaign(id="C-100", max_list_size=limit)}
+
+
+def measure(folder: Path, max_list_size: int | None) -> dict[str, object]:
+    """Run the pipeline on the generated files; return per-stage and total figures."""
+    from cxlist.pipeline import run_pipeline
+
+    entries, config, campaigns = bench_inputs(folder, max_list_size)
     peaks: dict[str, float] = {}
     baseline = _peak_mb()
 

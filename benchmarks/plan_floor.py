@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # benchmarks/pipeline.py: the inputs and how they are made
 PARTS = ("reference", "rows.parquet", "snapshot", "results.csv", "report.html")
 
 
@@ -54,22 +55,15 @@ def _timed(func: Callable[[], Any]) -> tuple[Any, float, float]:
 
 def measure(folder: Path) -> dict[str, Any]:
     """One run in this process: wall and CPU seconds of each part, and the peak RSS."""
-    import polars as pl
-
-    from cxlist.api.backend import Campaign, Suppression
-    from cxlist.pipeline import PipelineConfig, run_pipeline
+    from cxlist.pipeline import run_pipeline
     from cxlist.report.page import write_report
     from cxlist.report.results import apply_outcomes, compute_metrics, write_results_csv
     from cxlist.run_files import RunFiles
     from cxlist.upload.journal import Journal
     from cxlist.workspace import Workspace
+    from pipeline import bench_inputs
 
-    phones = pl.read_parquet(folder / "suppressions.parquet")["phone"].to_list()
-    entries = [Suppression(phone_number=p, source="BENCH") for p in phones]
-    config = PipelineConfig.model_validate(
-        {"dedupe": {"recency_field": "updated"}, "capacity": {"policy": "trim"}}
-    ).with_target("L-1", "C-100")
-    campaigns = {"C-100": Campaign(id="C-100", max_list_size=10**12)}
+    entries, config, campaigns = bench_inputs(folder)
     with tempfile.TemporaryDirectory() as scratch:
         workspace = Workspace(Path(scratch) / "ws")
         alone, command = workspace.run_dir("alone"), workspace.run_dir("command")
@@ -154,7 +148,6 @@ def main() -> None:
         folder = args.folder or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         if not (folder / "contacts.csv").exists():
-            sys.path.insert(0, str(HERE))
             from pipeline import generate
 
             generate(args.rows, folder, suppressions=args.suppressions)
